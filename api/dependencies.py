@@ -1,0 +1,104 @@
+"""What every endpoint takes: the services, the authenticated caller, the If-Match version."""
+
+import re
+from typing import Annotated
+from uuid import UUID
+
+from asgi_correlation_id import correlation_id
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.problems import ApiProblem, bad_field
+from domain.application import Caller, CaseWork
+from infra.bootstrap import Services
+from infra.users import User
+
+_bearer = HTTPBearer(auto_error=False, description="a token from `casework users add`")
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_cases(services: ServicesDep) -> CaseWork:
+    return services.cases
+
+
+CasesDep = Annotated[CaseWork, Depends(get_cases)]
+
+
+def current_user(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    if credentials is None:
+        raise _unauthenticated("send Authorization: Bearer <token>")
+    user = services.users.authenticate(credentials.credentials)
+    if user is None:
+        raise _unauthenticated("the bearer token is unknown, revoked or expired")
+    return user
+
+
+def _unauthenticated(detail: str) -> ApiProblem:
+    return ApiProblem(
+        401,
+        "unauthenticated",
+        "Not authenticated",
+        detail,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+UserDep = Annotated[User, Depends(current_user)]
+
+
+def current_caller(user: UserDep) -> Caller:
+    """The actor of a command: always the authenticated user, never the body."""
+    return Caller(actor_id=str(user.id), role=user.role, correlation_id=correlation_id.get() or "")
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
+
+
+def expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(description='"<version>" from the ETag: the command applies only at that version'),
+    ] = None,
+) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    match = _ETAG.match(if_match)
+    if match is None:
+        raise bad_field(["header", "If-Match"], 'expected a version as an ETag, e.g. "3"')
+    return int(match.group(1))
+
+
+ExpectedVersion = Annotated[int | None, Depends(expected_version)]
+
+
+def ensure_user(
+    services: Services, user_id: str, loc: list[str | int], roles: tuple[str, ...]
+) -> None:
+    """Cases are handed to, and first received by, people the service knows in such roles."""
+    try:
+        user = services.users.get(UUID(user_id))
+    except ValueError:
+        user = None
+    if user is None:
+        raise bad_field(loc, f"no user with id {user_id}", "unknown_user")
+    if user.role not in roles:
+        raise bad_field(
+            loc,
+            f"user {user_id} is a {user.role}; expected one of: {', '.join(roles)}",
+            "wrong_role",
+        )
+
+
+HANDLERS = ("worker", "supervisor")
+RECEIVERS = ("clerk", "worker", "supervisor")

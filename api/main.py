@@ -1,0 +1,46 @@
+"""The HTTP service: ``uvicorn api.main:app`` (or ``casework serve``)."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI
+
+from api import problems
+from api.routes import commands, health, queries
+from infra.bootstrap import Services, bootstrap
+
+DESCRIPTION = """
+Event-sourced case management for community social-work centres.
+
+Every command records one event in a case's life or is refused with a named rule
+(409, `code` in the problem details). Send `Authorization: Bearer <token>` (from
+`casework users add`) on every request but /health, /openapi.json and /docs.
+`If-Match: "<version>"` makes a command conditional; `Idempotency-Key` on POST /cases
+records a case once however often the request is retried.
+"""
+
+
+def create_app(services: Services | None = None) -> FastAPI:
+    """The service; tests may hand in services built against their own database."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        app.state.services = services or bootstrap()
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.services.close()
+
+    app = FastAPI(title="casework", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(commands.router)
+    app.include_router(queries.router)
+    return app
+
+
+app = create_app()

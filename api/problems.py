@@ -1,0 +1,211 @@
+"""Every error as RFC 9457 problem details, with a stable machine-readable ``code``."""
+
+import logging
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError
+from eventsourcing.persistence import OperationalError as StoreOperationalError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.application import CaseNotFound, IdempotencyKeyReused, StaleVersion
+from domain.errors import DomainError, InvalidCommand
+from infra.database import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://casework.example/problems/"
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description="where the bad value is, e.g. body.resident.phone")
+    message: str
+    type: str
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class ApiProblem(Exception):
+    """An error the API raises itself, outside the domain's rules."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+
+
+def bad_field(loc: list[str | int], message: str, code: str = "validation_error") -> ApiProblem:
+    return ApiProblem(
+        422,
+        code,
+        "Request is not valid",
+        f"{'.'.join(map(str, loc))}: {message}",
+        errors=[{"loc": loc, "message": message, "type": code}],
+    )
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = Problem(
+        type=TYPE_BASE + code,
+        title=title,
+        status=status,
+        detail=detail,
+        code=code,
+        instance=request.url.path,
+        errors=[FieldError(**e) for e in errors] if errors is not None else None,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+# Documented on every route, so clients see the problem shape in the OpenAPI document.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": description}
+    for status, description in [
+        (401, "missing, unknown, revoked or expired bearer token"),
+        (404, "no such case"),
+        (409, "the command breaks a rule of the case's life; `code` names the rule"),
+        (412, "If-Match names a version the case is no longer at"),
+        (422, "the request does not validate; `errors` lists each bad field"),
+        (503, "the database cannot be reached now; retry later"),
+    ]
+}
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [{"loc": list(e["loc"]), "message": e["msg"], "type": e["type"]} for e in exc.errors()]
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _validation_errors(exc)
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['message']}" for e in errors[:5])
+        return problem_response(
+            request, 422, "validation_error", "Request is not valid", detail, errors
+        )
+
+    @app.exception_handler(ApiProblem)
+    def api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
+        return problem_response(
+            request, exc.status, exc.code, exc.title, exc.detail, exc.errors, exc.headers
+        )
+
+    @app.exception_handler(DomainError)
+    def broken_rule(request: Request, exc: DomainError) -> JSONResponse:
+        status = 422 if isinstance(exc, InvalidCommand) else 409
+        return problem_response(request, status, exc.code, exc.title, exc.message)
+
+    @app.exception_handler(CaseNotFound)
+    def unknown_case(request: Request, exc: CaseNotFound) -> JSONResponse:
+        return problem_response(request, 404, "case_not_found", "No such case", str(exc))
+
+    @app.exception_handler(StaleVersion)
+    def stale(request: Request, exc: StaleVersion) -> JSONResponse:
+        return problem_response(
+            request,
+            412,
+            "stale_version",
+            "The case has changed",
+            str(exc),
+            headers={"ETag": f'"{exc.actual}"'},
+        )
+
+    @app.exception_handler(IdempotencyKeyReused)
+    def key_reused(request: Request, exc: IdempotencyKeyReused) -> JSONResponse:
+        return problem_response(
+            request,
+            422,
+            "idempotency_key_reused",
+            "Idempotency-Key reused",
+            str(exc),
+            [
+                {
+                    "loc": ["header", "Idempotency-Key"],
+                    "message": str(exc),
+                    "type": "idempotency_key_reused",
+                }
+            ],
+        )
+
+    def database_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", exc)
+        return problem_response(
+            request,
+            503,
+            "database_unavailable",
+            "Database unavailable",
+            "the case store cannot be reached right now; retry later (a new case with the "
+            "same Idempotency-Key, so that it is recorded once)",
+            headers={"Retry-After": "5"},
+        )
+
+    for unavailable in (
+        DatabaseUnavailable,
+        PoolTimeout,
+        psycopg.OperationalError,
+        StoreOperationalError,
+        StoreInterfaceError,
+    ):
+        app.add_exception_handler(unavailable, database_down)
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return problem_response(
+            request,
+            exc.status_code,
+            code,
+            str(exc.detail),
+            str(exc.detail),
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem_response(
+            request,
+            500,
+            "internal_error",
+            "Internal error",
+            "the service failed unexpectedly; the error is logged",
+        )

@@ -1,0 +1,141 @@
+"""What clients get back: the case as it stands, and its history."""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+
+from domain.application import HistoryEntry
+from domain.case import Case
+
+
+class Visit(BaseModel):
+    visited_at: datetime
+    duration_minutes: int
+    worker: str
+
+
+class MediationSession(BaseModel):
+    held_at: datetime
+    outcome: str
+    mediator: str
+
+
+class ClaimOut(BaseModel):
+    claimant: str
+    claimant_type: str
+    claimed_at: datetime
+
+
+class CaseOut(BaseModel):
+    id: UUID
+    kind: str
+    category: str
+    status: str
+    version: int = Field(description="the number of events in the case's history")
+    position: int | None = Field(
+        description="where the case's last event stands in the store's order of all events"
+    )
+    channel: str
+    title: str
+    description: str
+    grid_id: str
+    level: str = Field(description="grid, community or street: where the case is handled")
+    received_at: datetime
+    due_at: datetime
+    due_at_provisional: bool = Field(
+        description="true when the deadline reaches into a year whose holiday calendar is "
+        "not loaded, so it was counted on weekends only"
+    )
+    overdue: bool
+    first_contact: str = Field(description="首问负责人: user id of who first received it")
+    assignee: str | None
+    resident: dict[str, Any]
+    parties: list[dict[str, Any]]
+    suspended_since: datetime | None
+    visits: list[Visit]
+    closed_at: datetime | None
+    resolution: str | None
+    closure_summary: str | None
+    rating: str | None
+    reopen_count: int
+    mediations: list[MediationSession] | None = None
+    claim: ClaimOut | None = None
+    fulfilled_at: datetime | None = None
+
+
+def case_out(case: Case, position: int | None, zone: ZoneInfo, now: datetime) -> CaseOut:
+    def local(moment: datetime | None) -> datetime | None:
+        return moment.astimezone(zone) if moment is not None else None
+
+    return CaseOut(
+        id=case.id,
+        kind=case.kind,
+        category=case.category,
+        status=case.status,
+        version=case.version,
+        position=position,
+        channel=case.channel,
+        title=case.title,
+        description=case.description,
+        grid_id=case.grid_id,
+        level=case.level,
+        received_at=local(case.received_at),
+        due_at=local(case.due_at),
+        due_at_provisional=case.due_at_provisional,
+        overdue=not case.is_closed and not case.is_suspended and now > case.due_at,
+        first_contact=case.first_contact,
+        assignee=case.assignee,
+        resident=case.resident,
+        parties=case.parties,
+        suspended_since=local(case.suspended_since),
+        visits=[Visit(**{**v, "visited_at": local(v["visited_at"])}) for v in case.visits],
+        closed_at=local(case.closed_at),
+        resolution=case.resolution,
+        closure_summary=case.closure_summary,
+        rating=case.rating,
+        reopen_count=case.reopen_count,
+        mediations=[
+            MediationSession(**{**m, "held_at": local(m["held_at"])})
+            for m in getattr(case, "mediations", None) or []
+        ]
+        if case.kind == "dispute"
+        else None,
+        claim=ClaimOut(**case.claim) if getattr(case, "claim", None) else None,
+        fulfilled_at=local(getattr(case, "fulfilled_at", None)),
+    )
+
+
+class HistoryEvent(BaseModel):
+    version: int
+    type: str = Field(examples=["Received", "Assigned", "Visited", "Closed", "Rated"])
+    occurred_at: datetime = Field(description="when it happened, as the actor said")
+    recorded_at: datetime = Field(description="when the service recorded it")
+    actor: dict[str, str] = Field(description="id and role of who did it")
+    correlation_id: str
+    data: dict[str, Any]
+
+
+class History(BaseModel):
+    case_id: UUID
+    events: list[HistoryEvent]
+
+
+def history_out(case_id: UUID, entries: list[HistoryEntry], zone: ZoneInfo) -> History:
+    return History(
+        case_id=case_id,
+        events=[
+            HistoryEvent(
+                version=e.version,
+                type=e.type,
+                occurred_at=e.occurred_at.astimezone(zone),
+                recorded_at=e.recorded_at.astimezone(zone),
+                actor=e.actor,
+                correlation_id=e.correlation_id,
+                data=e.data,
+            )
+            for e in entries
+        ],
+    )

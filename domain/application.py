@@ -1,0 +1,504 @@
+"""The service layer: one method per use case, each of them get, decide, save.
+
+``CaseWork`` is an eventsourcing ``Application``. What it needs from outside (the
+clock, the working-day calendar, where an event landed in the store) is handed to it
+by the bootstrap, so this module stays free of infrastructure.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from domain import errors
+from domain.case import Case
+from domain.kinds import CASE_CLASSES, Dispute, MicroWish
+from domain.stamp import Stamp
+from domain.time_limits import (
+    DEFAULT_TIME_LIMITS,
+    TimeLimit,
+    WorkingCalendar,
+    deadline_for,
+    extended_by_working_days,
+    shifted_for_suspension,
+)
+from domain.vocabulary import Kind
+
+IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:casework:idempotency-key")
+CONFLICT_RETRIES = 8
+
+
+class CaseNotFound(Exception):
+    def __init__(self, case_id: UUID, message: str | None = None):
+        super().__init__(message or f"no case with id {case_id}")
+        self.case_id = case_id
+
+
+class StaleVersion(Exception):
+    """The caller's If-Match version is not the case's current version."""
+
+    def __init__(self, expected: int, actual: int):
+        super().__init__(f"the case is at version {actual}, not at the expected version {expected}")
+        self.expected = expected
+        self.actual = actual
+
+
+class IdempotencyKeyReused(Exception):
+    """The same Idempotency-Key came with a different request body."""
+
+
+class ConcurrentChanges(errors.RuleBroken):
+    code = "concurrent_modification"
+    title = "The case kept changing under this command"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sends a command, and under which request."""
+
+    actor_id: str
+    role: str
+    correlation_id: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: Case
+    position: int | None
+    created: bool = True
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: int
+    type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: dict[str, str]
+    correlation_id: str
+    data: dict[str, Any]
+
+
+_EVENT_METADATA = {
+    "originator_id",
+    "originator_version",
+    "originator_topic",
+    "timestamp",
+    "actor",
+    "occurred_at",
+    "correlation_id",
+}
+
+
+def request_fingerprint(body: dict[str, Any]) -> str:
+    """A stable hash of a request body, to tell a retry from a different request."""
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class CaseWork(Application[UUID]):
+    name = "casework"
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        calendar: WorkingCalendar,
+        zone: tzinfo,
+        clock: Callable[[], datetime],
+        position_of: Callable[[UUID], int | None] = lambda case_id: None,
+        time_limits: dict[tuple[Kind, str], TimeLimit] | None = None,
+    ):
+        super().__init__(env)
+        self.calendar = calendar
+        self.zone = zone
+        self.clock = clock
+        self.position_of = position_of
+        self.time_limits = time_limits or DEFAULT_TIME_LIMITS
+
+    # -- intake -------------------------------------------------------------------
+
+    def receive(
+        self,
+        *,
+        kind: Kind,
+        category: str,
+        channel: str,
+        title: str,
+        description: str,
+        grid_id: str,
+        resident: dict[str, Any],
+        parties: list[dict[str, Any]],
+        caller: Caller,
+        received_at: datetime | None = None,
+        first_contact: str | None = None,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+    ) -> Outcome:
+        """Record a new matter, once, however often the client retries it."""
+        stamp = self._stamp(caller, received_at)
+        case_class = CASE_CLASSES[Kind(kind)]
+        limit = self.time_limits.get((Kind(kind), str(category)))
+        if limit is None:
+            raise errors.UnknownCategory(f"category '{category}' is not one of {kind}'s")
+        if idempotency_key is None:
+            case_id = uuid4()
+        else:
+            case_id = uuid5(IDEMPOTENCY_NAMESPACE, f"{caller.actor_id}\n{idempotency_key}")
+            earlier = self._earlier_intake(case_id, request_hash)
+            if earlier is not None:
+                return earlier
+        deadline = deadline_for(stamp.occurred_at, limit, self.calendar, self.zone)
+        case = case_class.receive(
+            case_id=case_id,
+            category=category,
+            channel=channel,
+            title=title,
+            description=description,
+            grid_id=grid_id,
+            first_contact=first_contact or caller.actor_id,
+            due_at=deadline.due_at,
+            due_at_provisional=deadline.provisional,
+            resident=resident,
+            parties=parties,
+            intake={"idempotency_key": idempotency_key, "request_hash": request_hash},
+            stamp=stamp,
+        )
+        try:
+            recordings = self.save(case)
+        except IntegrityError:
+            # A concurrent request with the same key won the race: answer as it did.
+            earlier = self._earlier_intake(case_id, request_hash)
+            if earlier is None:
+                raise
+            return earlier
+        return Outcome(case, recordings[-1].notification.id)
+
+    def _earlier_intake(self, case_id: UUID, request_hash: str | None) -> Outcome | None:
+        try:
+            case = self.repository.get(case_id)
+        except AggregateNotFoundError:
+            return None
+        if case.intake.get("request_hash") != request_hash:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was already used with a different request body"
+            )
+        return Outcome(case, self.position_of(case_id), created=False)
+
+    # -- the case's life ----------------------------------------------------------
+
+    def assign(
+        self,
+        case_id: UUID,
+        assignee: str,
+        note: str | None,
+        caller: Caller,
+        occurred_at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        return self._change(
+            case_id,
+            caller,
+            occurred_at,
+            expected_version,
+            lambda case, stamp: case.assign(assignee, note, stamp),
+        )
+
+    def reassign(
+        self,
+        case_id: UUID,
+        assignee: str,
+        reason: str,
+        caller: Caller,
+        occurred_at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        return self._change(
+            case_id,
+            caller,
+            occurred_at,
+            expected_version,
+            lambda case, stamp: case.reassign(assignee, reason, stamp),
+        )
+
+    def record_visit(
+        self,
+        case_id: UUID,
+        visited_at: datetime,
+        duration_minutes: int,
+        notes: str,
+        outcome: str | None,
+        caller: Caller,
+        occurred_at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        return self._change(
+            case_id,
+            caller,
+            occurred_at,
+            expected_version,
+            lambda case, stamp: case.visit(visited_at, duration_minutes, notes, outcome, stamp),
+        )
+
+    def escalate(
+        self,
+        case_id: UUID,
+        level: str,
+        reason: str,
+        caller: Caller,
+        occurred_at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        return self._change(
+            case_id,
+            caller,
+            occurred_at,
+            expected_version,
+            lambda case, stamp: case.escalate(level, reason, stamp),
+        )
+
+    def suspend(
+        self,
+        case_id: UUID,
+        reason: str,
+        caller: Caller,
+        occurred_at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        return self._change(
+            case_id,
+            caller,
+            occurred_at,
+            expected_version,
+            lambda case, stamp: case.suspend(reason, stamp),
+        )
+
+    def resume(
+        self,
+        case_id: UUID,
+        reason: str,
+        caller: Caller,
+        occurred_at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        def resume(case: Case, stamp: Stamp) -> None:
+            due_at = case.due_at
+            if case.suspended_since is not None:
+                due_at = shifted_for_suspension(
+                    case.due_at, case.suspended_since, stamp.occurred_at
+                )
+            case.resume(reason, due_at, stamp)
+
+        return self._change(case_id, caller, occurred_at, expected_version, resume)
+
+    def extend(
+        self,
+        case_id: UUID,
+        reason: str,
+        approved_by: str,
+        caller: Caller,
+        new_due_at: datetime | None = None,
+        extra_working_days: int | None = None,
+        occurred_at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        def extend(case: Case, stamp: Stamp) -> None:
+            due_at = new_due_at
+            if due_at is None:
+                if extra_working_days is None:
+                    raise errors.ExtensionNeedsDeadline("give new_due_at or extra_working_days")
+                due_at = extended_by_working_days(
+                    case.due_at, extra_working_days, self.calendar, self.zone
+                ).due_at
+            case.extend(due_at, reason, approved_by, stamp)
+
+        return self._change(case_id, caller, occurred_at, expected_version, extend)
+
+    def close_case(
+        self,
+        case_id: UUID,
+        resolution: str,
+        summary: str,
+        caller: Caller,
+        occurred_at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        return self._change(
+            case_id,
+            caller,
+            occurred_at,
+            expected_version,
+            lambda case, stamp: case.close(resolution, summary, stamp),
+        )
+
+    def rate(
+        self,
+        case_id: UUID,
+        rating: str,
+        comment: str | None,
+        caller: Caller,
+        occurred_at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        return self._change(
+            case_id,
+            caller,
+            occurred_at,
+            expected_version,
+            lambda case, stamp: case.rate(rating, comment, stamp),
+        )
+
+    def reopen(
+        self,
+        case_id: UUID,
+        reason: str,
+        caller: Caller,
+        occurred_at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        return self._change(
+            case_id,
+            caller,
+            occurred_at,
+            expected_version,
+            lambda case, stamp: case.reopen(reason, stamp),
+        )
+
+    def hold_mediation(
+        self,
+        case_id: UUID,
+        held_at: datetime,
+        participants: list[str],
+        outcome: str,
+        notes: str,
+        caller: Caller,
+        occurred_at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        def mediate(case: Case, stamp: Stamp) -> None:
+            self._require_kind(case, Dispute, "mediation sessions")
+            case.hold_mediation(held_at, participants, outcome, notes, stamp)
+
+        return self._change(case_id, caller, occurred_at, expected_version, mediate)
+
+    def claim(
+        self,
+        case_id: UUID,
+        claimant: str,
+        claimant_type: str,
+        caller: Caller,
+        occurred_at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        def claim(case: Case, stamp: Stamp) -> None:
+            self._require_kind(case, MicroWish, "claims")
+            case.claim_wish(claimant, claimant_type, stamp)
+
+        return self._change(case_id, caller, occurred_at, expected_version, claim)
+
+    def fulfil(
+        self,
+        case_id: UUID,
+        fulfilled_at: datetime,
+        notes: str,
+        caller: Caller,
+        occurred_at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        def fulfil(case: Case, stamp: Stamp) -> None:
+            self._require_kind(case, MicroWish, "fulfilment")
+            case.fulfil(fulfilled_at, notes, stamp)
+
+        return self._change(case_id, caller, occurred_at, expected_version, fulfil)
+
+    # -- reading ------------------------------------------------------------------
+
+    def get_case(
+        self, case_id: UUID, version: int | None = None, as_of: datetime | None = None
+    ) -> Case:
+        """The case now, at a version, or as the store knew it at a moment."""
+        if as_of is not None:
+            known = [e.originator_version for e in self._events(case_id) if e.timestamp <= as_of]
+            if not known:
+                raise CaseNotFound(case_id)
+            version = known[-1] if version is None else min(version, known[-1])
+        try:
+            return self.repository.get(case_id, version=version)
+        except AggregateNotFoundError:
+            raise CaseNotFound(case_id) from None
+
+    def history(self, case_id: UUID) -> list[HistoryEntry]:
+        return [
+            HistoryEntry(
+                version=e.originator_version,
+                type=type(e).__name__,
+                occurred_at=e.occurred_at,
+                recorded_at=e.timestamp,
+                actor=e.actor,
+                correlation_id=e.correlation_id,
+                data={k: v for k, v in vars(e).items() if k not in _EVENT_METADATA},
+            )
+            for e in self._events(case_id)
+        ]
+
+    def _events(self, case_id: UUID) -> list[Any]:
+        events = list(self.events.get(case_id))
+        if not events:
+            raise CaseNotFound(case_id)
+        return events
+
+    # -- the one way every command changes a case ------------------------------------
+
+    def _stamp(self, caller: Caller, occurred_at: datetime | None) -> Stamp:
+        return Stamp.create(
+            actor_id=caller.actor_id,
+            actor_role=caller.role,
+            correlation_id=caller.correlation_id,
+            now=self.clock(),
+            occurred_at=occurred_at,
+        )
+
+    def _change(
+        self,
+        case_id: UUID,
+        caller: Caller,
+        occurred_at: datetime | None,
+        expected_version: int | None,
+        decide: Callable[[Case, Stamp], None],
+    ) -> Outcome:
+        """Load the case, let it decide, save what it decided.
+
+        With an expected version (If-Match) a concurrent change makes the command
+        stale. Without one, the command is decided again on the fresh case, so it
+        lands exactly once or is refused by the case's rules.
+        """
+        for _attempt in range(CONFLICT_RETRIES):
+            case = self.get_case(case_id)
+            if expected_version is not None and case.version != expected_version:
+                raise StaleVersion(expected_version, case.version)
+            decide(case, self._stamp(caller, occurred_at))
+            try:
+                recordings = self.save(case)
+            except IntegrityError:
+                if expected_version is not None:
+                    current = self.get_case(case_id).version
+                    raise StaleVersion(expected_version, current) from None
+                continue
+            return Outcome(case, recordings[-1].notification.id)
+        raise ConcurrentChanges(
+            f"the case changed {CONFLICT_RETRIES} times while this command was decided; "
+            "send it again"
+        )
+
+    @staticmethod
+    def _require_kind(case: Case, kind_class: type[Case], what: str) -> None:
+        if not isinstance(case, kind_class):
+            raise errors.NotApplicableToKind(
+                f"{what} apply to {kind_class.KIND} cases, and this case is a {case.KIND}"
+            )

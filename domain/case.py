@@ -1,0 +1,433 @@
+"""The life every community case shares, from intake to the resident's verdict.
+
+Public methods check the rules and raise a named ``DomainError`` when one is broken;
+the private ``@event`` methods only apply the change, because they run again on
+every replay of the case's history.
+"""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain import errors
+from domain.stamp import Stamp
+from domain.vocabulary import (
+    CATEGORIES,
+    Kind,
+    Level,
+    Rating,
+    Resolution,
+    Status,
+)
+
+
+class Case(Aggregate):
+    # Each kind of case sets KIND (no annotation: the library would make the class a dataclass).
+    KIND = Kind.RESIDENT_REQUEST
+
+    # Fields every event carries besides its own: see Stamp.event_fields().
+    # actor: {"id", "role"}; occurred_at: aware datetime; correlation_id: str
+
+    @classmethod
+    def receive(
+        cls,
+        *,
+        case_id: UUID,
+        category: str,
+        channel: str,
+        title: str,
+        description: str,
+        grid_id: str,
+        first_contact: str,
+        due_at: datetime,
+        due_at_provisional: bool,
+        resident: dict[str, Any],
+        parties: list[dict[str, Any]],
+        intake: dict[str, Any],
+        stamp: Stamp,
+    ) -> "Case":
+        if category not in CATEGORIES[cls.KIND].__members__.values():
+            allowed = ", ".join(CATEGORIES[cls.KIND])
+            raise errors.UnknownCategory(
+                f"category '{category}' is not one of {cls.KIND}'s categories: {allowed}"
+            )
+        cls._check_parties(parties)
+        return cls(
+            id=case_id,
+            category=str(category),
+            channel=str(channel),
+            title=title,
+            description=description,
+            grid_id=grid_id,
+            first_contact=first_contact,
+            due_at=due_at,
+            due_at_provisional=due_at_provisional,
+            personal={"resident": resident, "parties": parties},
+            intake=intake,
+            **stamp.event_fields(),
+        )
+
+    @classmethod
+    def _check_parties(cls, parties: list[dict[str, Any]]) -> None:
+        """Kinds with rules about parties override this."""
+
+    @event("Received")
+    def __init__(
+        self,
+        id: UUID,  # noqa: A002 - the library takes the aggregate id by this name
+        category: str,
+        channel: str,
+        title: str,
+        description: str,
+        grid_id: str,
+        first_contact: str,
+        due_at: datetime,
+        due_at_provisional: bool,
+        personal: dict[str, Any],
+        intake: dict[str, Any],
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+    ) -> None:
+        self.kind = self.KIND
+        self.category = category
+        self.channel = channel
+        self.title = title
+        self.description = description
+        self.grid_id = grid_id
+        self.level = Level.GRID.value
+        self.first_contact = first_contact
+        self.received_at = occurred_at
+        self.received_by = actor
+        self.due_at = due_at
+        self.due_at_provisional = due_at_provisional
+        self.resident = personal["resident"]
+        self.parties = personal["parties"]
+        self.intake = intake
+        self.status = Status.RECEIVED.value
+        self.assignee: str | None = None
+        self.suspended_since: datetime | None = None
+        self.status_before_suspension: str | None = None
+        self.visits: list[dict[str, Any]] = []
+        self.closed_at: datetime | None = None
+        self.resolution: str | None = None
+        self.closure_summary: str | None = None
+        self.closures = 0
+        self.rating: str | None = None
+        self.rating_comment: str | None = None
+        self.reopen_count = 0
+        self.last_occurred_at = occurred_at
+        self._start_kind_state()
+
+    def _start_kind_state(self) -> None:
+        """Kinds that keep more state set it up here; runs on every replay."""
+
+    # -- rules shared by commands -------------------------------------------------
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_since is not None
+
+    def _check_stamp(self, stamp: Stamp) -> None:
+        if stamp.occurred_at < self.last_occurred_at:
+            raise errors.OccurredOutOfOrder(
+                f"occurred_at {stamp.occurred_at.isoformat()} is before the case's last "
+                f"event at {self.last_occurred_at.isoformat()}"
+            )
+
+    def _check_open(self, stamp: Stamp) -> None:
+        self._check_stamp(stamp)
+        if self.is_closed:
+            raise errors.CaseClosed("the case is closed: it can only be rated or reopened")
+
+    def _check_active(self, stamp: Stamp) -> None:
+        """Open and not waiting on the resident."""
+        self._check_open(stamp)
+        if self.is_suspended:
+            raise errors.CaseSuspended(
+                "the case is suspended waiting on the resident: resume it first"
+            )
+
+    def _check_assigned(self) -> None:
+        if self.assignee is None:
+            raise errors.NoAssignee("the case has no assignee: assign it first")
+
+    def _progressed_status(self) -> str:
+        return Status.IN_PROGRESS.value
+
+    # -- assignment ---------------------------------------------------------------
+
+    def assign(self, assignee: str, note: str | None, stamp: Stamp) -> None:
+        self._check_open(stamp)
+        if self.assignee is not None:
+            raise errors.AlreadyAssigned(
+                f"the case is already assigned to {self.assignee}: reassign it instead"
+            )
+        self._assign(assignee=assignee, note=note, **stamp.event_fields())
+
+    @event("Assigned")
+    def _assign(
+        self,
+        assignee: str,
+        note: str | None,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+    ) -> None:
+        self.assignee = assignee
+        if self.status == Status.RECEIVED:
+            self.status = Status.ASSIGNED.value
+        self.last_occurred_at = occurred_at
+
+    def reassign(self, assignee: str, reason: str, stamp: Stamp) -> None:
+        self._check_open(stamp)
+        self._check_assigned()
+        if assignee == self.assignee:
+            raise errors.SameAssignee(f"the case is already assigned to {assignee}")
+        self._reassign(
+            assignee=assignee,
+            previous_assignee=self.assignee,
+            reason=reason,
+            **stamp.event_fields(),
+        )
+
+    @event("Reassigned")
+    def _reassign(
+        self,
+        assignee: str,
+        previous_assignee: str,
+        reason: str,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+    ) -> None:
+        self.assignee = assignee
+        self.last_occurred_at = occurred_at
+
+    # -- field work ---------------------------------------------------------------
+
+    def visit(
+        self,
+        visited_at: datetime,
+        duration_minutes: int,
+        notes: str,
+        outcome: str | None,
+        stamp: Stamp,
+    ) -> None:
+        self._check_active(stamp)
+        self._check_assigned()
+        if visited_at > stamp.occurred_at:
+            raise errors.OccurredInFuture(
+                "visited_at lies after the time the visit is recorded as occurring"
+            )
+        self._visit(
+            visited_at=visited_at,
+            duration_minutes=duration_minutes,
+            notes=notes,
+            outcome=outcome,
+            worker=self.assignee,
+            **stamp.event_fields(),
+        )
+
+    @event("Visited")
+    def _visit(
+        self,
+        visited_at: datetime,
+        duration_minutes: int,
+        notes: str,
+        outcome: str | None,
+        worker: str,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+    ) -> None:
+        self.visits.append(
+            {"visited_at": visited_at, "duration_minutes": duration_minutes, "worker": worker}
+        )
+        self.status = self._progressed_status()
+        self.last_occurred_at = occurred_at
+
+    def escalate(self, level: str, reason: str, stamp: Stamp) -> None:
+        self._check_active(stamp)
+        if Level(level).rank <= Level(self.level).rank:
+            raise errors.EscalationNotUpward(
+                f"the case is handled at {self.level} level; it can only go up "
+                f"(grid -> community -> street), not to {level}"
+            )
+        self._escalate(
+            level=str(level), previous_level=self.level, reason=reason, **stamp.event_fields()
+        )
+
+    @event("Escalated")
+    def _escalate(
+        self,
+        level: str,
+        previous_level: str,
+        reason: str,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+    ) -> None:
+        self.level = level
+        self.last_occurred_at = occurred_at
+
+    # -- the clock ----------------------------------------------------------------
+
+    def suspend(self, reason: str, stamp: Stamp) -> None:
+        self._check_open(stamp)
+        if self.is_suspended:
+            raise errors.CaseSuspended("the case is already suspended")
+        self._suspend(reason=reason, **stamp.event_fields())
+
+    @event("Suspended")
+    def _suspend(
+        self,
+        reason: str,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+    ) -> None:
+        self.suspended_since = occurred_at
+        self.status_before_suspension = self.status
+        self.status = Status.SUSPENDED.value
+        self.last_occurred_at = occurred_at
+
+    def resume(self, reason: str, due_at: datetime, stamp: Stamp) -> None:
+        """``due_at`` is the deadline moved by the time spent suspended."""
+        self._check_open(stamp)
+        if not self.is_suspended:
+            raise errors.NotSuspended("the case is not suspended")
+        self._resume(reason=reason, due_at=due_at, **stamp.event_fields())
+
+    @event("Resumed")
+    def _resume(
+        self,
+        reason: str,
+        due_at: datetime,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+    ) -> None:
+        self.suspended_since = None
+        self.status = self.status_before_suspension or Status.RECEIVED.value
+        self.status_before_suspension = None
+        self.due_at = due_at
+        self.last_occurred_at = occurred_at
+
+    def extend(self, due_at: datetime, reason: str, approved_by: str, stamp: Stamp) -> None:
+        self._check_active(stamp)
+        if stamp.occurred_at > self.due_at:
+            raise errors.ExtensionAfterDeadline(
+                f"the deadline {self.due_at.isoformat()} has passed; an extension must be "
+                "approved before it"
+            )
+        if due_at <= self.due_at:
+            raise errors.ExtensionNotLater(
+                f"the new deadline {due_at.isoformat()} is not after the current one "
+                f"{self.due_at.isoformat()}"
+            )
+        self._extend(
+            due_at=due_at,
+            previous_due_at=self.due_at,
+            reason=reason,
+            approved_by=approved_by,
+            **stamp.event_fields(),
+        )
+
+    @event("Extended")
+    def _extend(
+        self,
+        due_at: datetime,
+        previous_due_at: datetime,
+        reason: str,
+        approved_by: str,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+    ) -> None:
+        self.due_at = due_at
+        self.last_occurred_at = occurred_at
+
+    # -- the verdict --------------------------------------------------------------
+
+    def close(self, resolution: str, summary: str, stamp: Stamp) -> None:
+        self._check_active(stamp)
+        self._check_can_close(Resolution(resolution))
+        self._close(resolution=str(resolution), summary=summary, **stamp.event_fields())
+
+    def _check_can_close(self, resolution: Resolution) -> None:
+        """Kinds with further conditions on closing extend this."""
+        self._check_assigned()
+
+    @event("Closed")
+    def _close(
+        self,
+        resolution: str,
+        summary: str,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+    ) -> None:
+        self.closed_at = occurred_at
+        self.resolution = resolution
+        self.closure_summary = summary
+        self.closures += 1
+        self.rating = None
+        self.rating_comment = None
+        self.status = Status.CLOSED.value
+        self.last_occurred_at = occurred_at
+
+    def rate(self, rating: str, comment: str | None, stamp: Stamp) -> None:
+        self._check_stamp(stamp)
+        if not self.is_closed:
+            raise errors.CaseNotClosed("only a closed case can be rated")
+        if self.rating is not None:
+            raise errors.AlreadyRated(
+                f"this closure is already rated '{self.rating}'; reopen the case to rate again"
+            )
+        self._rate(rating=str(Rating(rating)), comment=comment, **stamp.event_fields())
+
+    @event("Rated")
+    def _rate(
+        self,
+        rating: str,
+        comment: str | None,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+    ) -> None:
+        self.rating = rating
+        self.rating_comment = comment
+        self.status = Status.RATED.value
+        self.last_occurred_at = occurred_at
+
+    def reopen(self, reason: str, stamp: Stamp) -> None:
+        self._check_stamp(stamp)
+        if not self.is_closed:
+            raise errors.CaseNotClosed("only a closed case can be reopened")
+        self._reopen(reason=reason, **stamp.event_fields())
+
+    @event("Reopened")
+    def _reopen(
+        self,
+        reason: str,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+    ) -> None:
+        self.closed_at = None
+        self.resolution = None
+        self.closure_summary = None
+        self.reopen_count += 1
+        self._on_reopened()
+        self.last_occurred_at = occurred_at
+
+    def _on_reopened(self) -> None:
+        """Apply a reopening to the state; kinds with more state extend this."""
+        self.status = Status.ASSIGNED.value if self.assignee else Status.RECEIVED.value

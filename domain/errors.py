@@ -1,0 +1,139 @@
+"""Named errors for every broken rule of a case's life.
+
+Each error has a stable machine-readable ``code`` that clients may rely on, and a
+plain-words message. ``RuleBroken`` errors mean the command conflicts with the
+case's state (HTTP 409); ``InvalidCommand`` errors mean the command itself is
+malformed whatever the state (HTTP 422).
+"""
+
+
+class DomainError(Exception):
+    code = "domain_error"
+    title = "Domain rule"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class RuleBroken(DomainError):
+    """The command breaks a rule of the case's life in its current state."""
+
+
+class InvalidCommand(DomainError):
+    """The command cannot be valid for any case state."""
+
+
+class CaseClosed(RuleBroken):
+    code = "case_closed"
+    title = "The case is closed"
+
+
+class CaseNotClosed(RuleBroken):
+    code = "case_not_closed"
+    title = "The case is not closed"
+
+
+class AlreadyRated(RuleBroken):
+    code = "already_rated"
+    title = "This closure is already rated"
+
+
+class NoAssignee(RuleBroken):
+    code = "no_assignee"
+    title = "The case has no assignee"
+
+
+class AlreadyAssigned(RuleBroken):
+    code = "already_assigned"
+    title = "The case already has an assignee"
+
+
+class SameAssignee(RuleBroken):
+    code = "same_assignee"
+    title = "The case is already assigned to that worker"
+
+
+class NoClaimant(RuleBroken):
+    code = "no_claimant"
+    title = "The micro-wish has not been claimed"
+
+
+class AlreadyClaimed(RuleBroken):
+    code = "already_claimed"
+    title = "The micro-wish already has a standing claim"
+
+
+class AlreadyFulfilled(RuleBroken):
+    code = "already_fulfilled"
+    title = "The micro-wish is already fulfilled"
+
+
+class WishNotFulfilled(RuleBroken):
+    code = "wish_not_fulfilled"
+    title = "The micro-wish has not been fulfilled"
+
+
+class NoMediatedAgreement(RuleBroken):
+    code = "no_mediated_agreement"
+    title = "The dispute has no mediation that reached an agreement"
+
+
+class CaseSuspended(RuleBroken):
+    code = "case_suspended"
+    title = "The case is suspended"
+
+
+class NotSuspended(RuleBroken):
+    code = "not_suspended"
+    title = "The case is not suspended"
+
+
+class EscalationNotUpward(RuleBroken):
+    code = "escalation_not_upward"
+    title = "Escalation goes only upwards"
+
+
+class ExtensionAfterDeadline(RuleBroken):
+    code = "extension_after_deadline"
+    title = "An extension must be approved before the deadline"
+
+
+class ExtensionNotLater(RuleBroken):
+    code = "extension_not_later"
+    title = "An extension must move the deadline later"
+
+
+class OccurredOutOfOrder(RuleBroken):
+    code = "occurred_out_of_order"
+    title = "The command is dated before the case's last event"
+
+
+class NotApplicableToKind(RuleBroken):
+    code = "not_applicable_to_kind"
+    title = "The command does not apply to this kind of case"
+
+
+class OccurredInFuture(InvalidCommand):
+    code = "occurred_in_future"
+    title = "The command is dated in the future"
+
+
+class DisputeNeedsTwoParties(InvalidCommand):
+    code = "dispute_needs_two_parties"
+    title = "A dispute needs at least two parties"
+
+
+class UnknownCategory(InvalidCommand):
+    code = "unknown_category"
+    title = "Unknown category for this kind"
+
+
+class NaiveTimestamp(InvalidCommand):
+    code = "naive_timestamp"
+    title = "A timestamp needs a timezone"
+
+
+class ExtensionNeedsDeadline(InvalidCommand):
+    code = "extension_needs_deadline"
+    title = "An extension needs a new deadline or a number of working days"

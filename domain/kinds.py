@@ -1,0 +1,187 @@
+"""The three kinds of community case, each with the rules of its own work."""
+
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import event
+
+from domain import errors
+from domain.case import Case
+from domain.stamp import Stamp
+from domain.topics import register_stable_topics
+from domain.vocabulary import ClaimantType, Kind, MediationOutcome, Resolution, Status
+
+
+class ResidentRequest(Case):
+    """居民诉求: consultation, help, complaint, suggestion or an urgent matter."""
+
+    KIND = Kind.RESIDENT_REQUEST
+
+
+class Dispute(Case):
+    """矛盾纠纷调解: two or more parties, one or more mediation sessions."""
+
+    KIND = Kind.DISPUTE
+
+    @classmethod
+    def _check_parties(cls, parties: list[dict[str, Any]]) -> None:
+        if len(parties) < 2:
+            raise errors.DisputeNeedsTwoParties(
+                f"a dispute needs at least two parties; {len(parties)} given"
+            )
+
+    def _start_kind_state(self) -> None:
+        self.mediations: list[dict[str, Any]] = []
+        self.agreed_since_opened = False
+
+    def hold_mediation(
+        self,
+        held_at: datetime,
+        participants: list[str],
+        outcome: str,
+        notes: str,
+        stamp: Stamp,
+    ) -> None:
+        self._check_active(stamp)
+        self._check_assigned()
+        if held_at > stamp.occurred_at:
+            raise errors.OccurredInFuture(
+                "held_at lies after the time the mediation is recorded as occurring"
+            )
+        self._hold_mediation(
+            held_at=held_at,
+            outcome=str(MediationOutcome(outcome)),
+            notes=notes,
+            mediator=self.assignee,
+            personal={"participants": participants},
+            **stamp.event_fields(),
+        )
+
+    @event("MediationHeld")
+    def _hold_mediation(
+        self,
+        held_at: datetime,
+        outcome: str,
+        notes: str,
+        mediator: str,
+        personal: dict[str, Any],
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+    ) -> None:
+        self.mediations.append({"held_at": held_at, "outcome": outcome, "mediator": mediator})
+        if outcome == MediationOutcome.AGREEMENT:
+            self.agreed_since_opened = True
+        self.status = Status.IN_PROGRESS.value
+        self.last_occurred_at = occurred_at
+
+    def _check_can_close(self, resolution: Resolution) -> None:
+        super()._check_can_close(resolution)
+        if resolution == Resolution.RESOLVED and not self.agreed_since_opened:
+            raise errors.NoMediatedAgreement(
+                "a dispute closes as resolved only after a mediation session that reached "
+                "an agreement" + (" since it was reopened" if self.reopen_count else "")
+            )
+
+    def _on_reopened(self) -> None:
+        # The resident was not satisfied with the old agreement: a new one is needed.
+        self.agreed_since_opened = False
+        super()._on_reopened()
+
+
+class MicroWish(Case):
+    """微心愿: a small wish claimed by a volunteer, party member or organisation."""
+
+    KIND = Kind.MICRO_WISH
+
+    def _start_kind_state(self) -> None:
+        self.claim: dict[str, Any] | None = None
+        self.fulfilled_at: datetime | None = None
+
+    def _progressed_status(self) -> str:
+        if self.fulfilled_at is not None:
+            return Status.FULFILLED.value
+        if self.claim is not None:
+            return Status.CLAIMED.value
+        return super()._progressed_status()
+
+    def claim_wish(self, claimant: str, claimant_type: str, stamp: Stamp) -> None:
+        self._check_active(stamp)
+        if self.claim is not None:
+            raise errors.AlreadyClaimed(f"the wish is already claimed by {self.claim['claimant']}")
+        self._claim_wish(
+            claimant=claimant,
+            claimant_type=str(ClaimantType(claimant_type)),
+            **stamp.event_fields(),
+        )
+
+    @event("Claimed")
+    def _claim_wish(
+        self,
+        claimant: str,
+        claimant_type: str,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+    ) -> None:
+        self.claim = {
+            "claimant": claimant,
+            "claimant_type": claimant_type,
+            "claimed_at": occurred_at,
+        }
+        self.status = self._progressed_status()
+        self.last_occurred_at = occurred_at
+
+    def fulfil(self, fulfilled_at: datetime, notes: str, stamp: Stamp) -> None:
+        self._check_active(stamp)
+        if self.claim is None:
+            raise errors.NoClaimant("the wish has not been claimed: nobody can fulfil it yet")
+        if self.fulfilled_at is not None:
+            raise errors.AlreadyFulfilled(
+                f"the wish was already fulfilled at {self.fulfilled_at.isoformat()}"
+            )
+        if fulfilled_at > stamp.occurred_at:
+            raise errors.OccurredInFuture(
+                "fulfilled_at lies after the time the fulfilment is recorded as occurring"
+            )
+        self._fulfil(fulfilled_at=fulfilled_at, notes=notes, **stamp.event_fields())
+
+    @event("Fulfilled")
+    def _fulfil(
+        self,
+        fulfilled_at: datetime,
+        notes: str,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+    ) -> None:
+        self.fulfilled_at = fulfilled_at
+        self.status = Status.FULFILLED.value
+        self.last_occurred_at = occurred_at
+
+    def _check_can_close(self, resolution: Resolution) -> None:
+        # A wish is closed by whoever stands for it: its assigned worker or its claimant.
+        if self.assignee is None and self.claim is None:
+            raise errors.NoAssignee(
+                "the wish has neither an assignee nor a claimant: assign or claim it first"
+            )
+        if resolution == Resolution.RESOLVED and self.fulfilled_at is None:
+            raise errors.WishNotFulfilled("a wish closes as resolved only once it is fulfilled")
+
+    def _on_reopened(self) -> None:
+        # A wish reopened because the resident was not satisfied must be fulfilled again.
+        self.fulfilled_at = None
+        super()._on_reopened()
+        if self.claim is not None:
+            self.status = Status.CLAIMED.value
+
+
+CASE_CLASSES: dict[Kind, type[Case]] = {
+    Kind.RESIDENT_REQUEST: ResidentRequest,
+    Kind.DISPUTE: Dispute,
+    Kind.MICRO_WISH: MicroWish,
+}
+
+register_stable_topics(Case, "case")
+for _kind, _cls in CASE_CLASSES.items():
+    register_stable_topics(_cls, _kind.value)

@@ -1,0 +1,107 @@
+"""The words of the trade: every closed set of codes a case uses."""
+
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    RESIDENT_REQUEST = "resident_request"
+    DISPUTE = "dispute"
+    MICRO_WISH = "micro_wish"
+
+
+class RequestCategory(StrEnum):
+    CONSULTATION = "consultation"  # 咨询
+    HELP = "help"  # 求助
+    COMPLAINT = "complaint"  # 投诉
+    SUGGESTION = "suggestion"  # 建议
+    URGENT = "urgent"  # 紧急
+
+
+class DisputeCategory(StrEnum):
+    NEIGHBOUR = "neighbour"  # 邻里
+    FAMILY = "family"  # 家庭
+    PROPERTY = "property"  # 物业
+    OTHER = "other"  # 其他
+
+
+class WishCategory(StrEnum):
+    GOODS = "goods"  # 物品
+    SERVICE = "service"  # 服务
+    OTHER = "other"  # 其他
+
+
+CATEGORIES: dict[Kind, type[StrEnum]] = {
+    Kind.RESIDENT_REQUEST: RequestCategory,
+    Kind.DISPUTE: DisputeCategory,
+    Kind.MICRO_WISH: WishCategory,
+}
+
+
+class Channel(StrEnum):
+    WINDOW = "window"
+    HOTLINE = "hotline"
+    WECHAT = "wechat"
+    GRID_PATROL = "grid_patrol"
+    ONLINE = "online"
+    API = "api"
+
+
+class Level(StrEnum):
+    """Where a case is handled; escalation moves it up this list only."""
+
+    GRID = "grid"
+    COMMUNITY = "community"
+    STREET = "street"
+
+    @property
+    def rank(self) -> int:
+        return list(Level).index(self)
+
+
+class Resolution(StrEnum):
+    RESOLVED = "resolved"
+    REFERRED = "referred"
+    UNRESOLVABLE = "unresolvable"
+    DUPLICATE = "duplicate"
+    WITHDRAWN = "withdrawn"
+
+
+class Rating(StrEnum):
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    DISSATISFIED = "dissatisfied"
+    UNREACHABLE = "unreachable"
+    REFUSED = "refused"
+
+
+class MediationOutcome(StrEnum):
+    AGREEMENT = "agreement"
+    NO_AGREEMENT = "no_agreement"
+    ADJOURNED = "adjourned"
+
+
+class ClaimantType(StrEnum):
+    PARTY_MEMBER = "party_member"
+    VOLUNTEER = "volunteer"
+    ORGANISATION = "organisation"
+    WORKER = "worker"
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    CLAIMED = "claimed"
+    FULFILLED = "fulfilled"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
+    RATED = "rated"
+
+
+class Role(StrEnum):
+    CLERK = "clerk"
+    WORKER = "worker"
+    SUPERVISOR = "supervisor"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+    CLIENT = "client"

