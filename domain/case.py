@@ -424,6 +424,8 @@ class Case(Aggregate):
         self.closed_at = None
         self.resolution = None
         self.closure_summary = None
+        self.rating = None
+        self.rating_comment = None
         self.reopen_count += 1
         self._on_reopened()
         self.last_occurred_at = occurred_at

@@ -3,9 +3,11 @@
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 from uuid import UUID
 
 from domain.application import CaseNotFound
@@ -27,6 +29,9 @@ def serve(args: argparse.Namespace) -> None:
     os.environ["DATABASE_URL"] = database_url(settings)
     bootstrap(settings.model_copy(update={"database_url": os.environ["DATABASE_URL"]})).close()
     print(f"casework listening on http://{args.host}:{args.port} (docs at /docs)", flush=True)
+    # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through Python instead
+    # lets the embedded PostgreSQL be stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         "api.main:app",
         host=args.host,
@@ -88,14 +93,21 @@ class _services:
         self.services.close()
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
     settings = get_settings()
-    root = argparse.ArgumentParser(
+    root = _Parser(
         prog="casework",
         description="Event-sourced case management for community social-work centres. "
         "Uses DATABASE_URL, or an embedded PostgreSQL under ./var when it is unset.",
     )
-    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = root.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
 
     run = commands.add_parser("serve", help="run the HTTP service")
     run.add_argument("--host", default=settings.host, help="default %(default)s")
@@ -104,7 +116,9 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=serve)
 
     users = commands.add_parser("users", help="manage who may call the service")
-    user_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    user_commands = users.add_subparsers(
+        dest="users_command", required=True, metavar="ACTION", parser_class=_Parser
+    )
     add = user_commands.add_parser("add", help="create a user and print its token once")
     add.add_argument("--name", required=True)
     add.add_argument("--role", required=True, choices=[r.value for r in Role])

@@ -80,6 +80,14 @@ def event_store_env(url: str, settings: Settings) -> dict[str, str]:
 def open_pool(url: str, settings: Settings, name: str) -> ConnectionPool:
     """A small pool for the service's own tables (users, positions)."""
     params = connection_params(url)
+    try:
+        # One plain connection first: a wrong address fails at once, in one clear line.
+        psycopg.connect(**params, connect_timeout=5).close()
+    except psycopg.Error as error:
+        reason = str(error).strip().splitlines()[0]
+        raise DatabaseUnavailable(
+            f"cannot reach PostgreSQL at {params['host']}:{params['port']}: {reason}"
+        ) from error
     pool = ConnectionPool(
         kwargs={**params, "autocommit": True, "connect_timeout": 2},
         min_size=1,
@@ -91,9 +99,9 @@ def open_pool(url: str, settings: Settings, name: str) -> ConnectionPool:
     )
     try:
         pool.open(wait=True, timeout=10)
-    except (psycopg.Error, PoolTimeout) as error:
+    except PoolTimeout as error:
         pool.close()
         raise DatabaseUnavailable(
-            f"cannot reach PostgreSQL at {params['host']}: {error}"
+            f"cannot reach PostgreSQL at {params['host']}:{params['port']}: {error}"
         ) from error
     return pool

@@ -1,0 +1,91 @@
+"""The `casework` command as an administrator or an auditor uses it."""
+
+import httpx2 as httpx
+import psycopg
+import pytest
+
+from infra.users import hash_token
+from tests.e2e.conftest import Server, casework, new_token
+from tests.helpers import intake
+
+
+@pytest.mark.parametrize("command", [[], ["serve"], ["users"], ["users", "add"], ["history"]])
+def test_every_command_has_help(command: list[str], service_env: dict[str, str]) -> None:
+    result = casework(*command, "--help", env=service_env)
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: casework")
+
+
+def test_a_token_is_printed_once_and_only_its_hash_is_stored(
+    service_env: dict[str, str], database_url: str
+) -> None:
+    result = casework(
+        "users",
+        "add",
+        "--name",
+        "赵敏",
+        "--role",
+        "supervisor",
+        "--area",
+        "tiansheng",
+        env=service_env,
+    )
+    assert result.returncode == 0, result.stderr
+    token = next(
+        line.split(":", 1)[1].strip()
+        for line in result.stdout.splitlines()
+        if line.startswith("token:")
+    )
+    assert result.stdout.count(token) == 1
+    assert "only this once" in result.stderr
+    with psycopg.connect(database_url) as conn:
+        dump = str(conn.execute("SELECT * FROM casework_users").fetchall())
+    assert token not in dump
+    assert hash_token(token) in dump
+
+
+def test_history_prints_a_case_as_an_auditor_reads_it(
+    server: Server, service_env: dict[str, str]
+) -> None:
+    worker_id, token = new_token(service_env, "worker", "王芳")
+    auth = {"Authorization": f"Bearer {token}"}
+    case_id = httpx.post(f"{server.url}/cases", json=intake(), headers=auth).json()["id"]
+    httpx.post(f"{server.url}/cases/{case_id}/assign", json={"assignee": worker_id}, headers=auth)
+
+    result = casework("history", case_id, env=service_env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"case {case_id}: 2 events, oldest first"
+    assert lines[1].startswith("v1   Received")
+    assert f"by worker {worker_id}" in lines[1]
+    assert lines[3].startswith("v2   Assigned")
+    assert "楼道灯坏了" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["history", "not-a-case"], "casework: error: 'not-a-case' is not a case id (a UUID)"),
+        (
+            ["history", "0f0f0f0f-0000-4000-8000-000000000000"],
+            "casework: error: no case with id 0f0f0f0f-0000-4000-8000-000000000000",
+        ),
+        (["users", "add", "--name", "x", "--role", "boss"], "casework users add: error:"),
+    ],
+)
+def test_errors_are_one_plain_line(
+    args: list[str], message: str, service_env: dict[str, str]
+) -> None:
+    result = casework(*args, env=service_env)
+    assert result.returncode != 0
+    assert result.stderr.startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unreachable_database_is_one_plain_line(service_env: dict[str, str]) -> None:
+    env = {**service_env, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/casework"}
+    result = casework("users", "add", "--name", "x", "--role", "clerk", env=env)
+    assert result.returncode == 1
+    assert result.stderr.startswith("casework: error: cannot reach PostgreSQL at 127.0.0.1:1")
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -1,0 +1,66 @@
+"""A fresh machine with nothing but Python: the service brings its own PostgreSQL."""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+
+from tests.e2e.conftest import Server, new_token
+from tests.helpers import intake
+
+
+def postmaster_pid(pgdata: Path) -> int | None:
+    pid_file = pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return None
+    pid = int(pid_file.read_text().splitlines()[0])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    return pid
+
+
+def test_without_database_url_data_lives_under_var_and_survives_restarts(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    pgdata = tmp_path / "var" / "pg"
+
+    server = Server(env, cwd=tmp_path).start()
+    _, token = new_token({**env, "CASEWORK_DATA_DIR": str(tmp_path / "var")}, "clerk", "窗口")
+    auth = {"Authorization": f"Bearer {token}"}
+    created = httpx.post(f"{server.url}/cases", json=intake(), headers=auth)
+    assert created.status_code == 201
+    case_id = created.json()["id"]
+    assert (pgdata / "PG_VERSION").exists()
+    assert postmaster_pid(pgdata) is not None
+
+    server.stop()
+    assert postmaster_pid(pgdata) is None, "the embedded PostgreSQL outlived the service"
+
+    server.start()
+    try:
+        again = httpx.get(f"{server.url}/cases/{case_id}", headers=auth)
+        assert again.status_code == 200
+        assert again.json()["title"] == intake()["title"]
+
+        # The database goes away under the running service: a prompt 503, not a hang.
+        pid = postmaster_pid(pgdata)
+        assert pid is not None
+        os.kill(pid, signal.SIGQUIT)
+        while postmaster_pid(pgdata) is not None:
+            time.sleep(0.05)
+        for attempt in (
+            lambda: httpx.get(f"{server.url}/cases/{case_id}", headers=auth, timeout=10),
+            lambda: httpx.post(f"{server.url}/cases", json=intake(), headers=auth, timeout=10),
+            lambda: httpx.get(f"{server.url}/health", timeout=10),
+        ):
+            response = attempt()
+            assert response.status_code == 503
+            assert response.json()["code"] == "database_unavailable"
+            assert response.headers["Retry-After"]
+    finally:
+        server.stop()
