@@ -309,14 +309,17 @@ class CaseWork(Application[UUID]):
         expected_version: int | None = None,
     ) -> Outcome:
         def extend(case: Case, stamp: Stamp) -> None:
-            due_at = new_due_at
-            if due_at is None:
-                if extra_working_days is None:
-                    raise errors.ExtensionNeedsDeadline("give new_due_at or extra_working_days")
-                due_at = extended_by_working_days(
+            if new_due_at is not None:
+                case.extend(new_due_at, reason, approved_by, stamp)
+            elif extra_working_days is not None:
+                deadline = extended_by_working_days(
                     case.due_at, extra_working_days, self.calendar, self.zone
-                ).due_at
-            case.extend(due_at, reason, approved_by, stamp)
+                )
+                case.extend(
+                    deadline.due_at, reason, approved_by, stamp, provisional=deadline.provisional
+                )
+            else:
+                raise errors.ExtensionNeedsDeadline("give new_due_at or extra_working_days")
 
         return self._change(case_id, caller, occurred_at, expected_version, extend)
 

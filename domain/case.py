@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain import errors
-from domain.stamp import Stamp
+from domain.stamp import Stamp, aware
 from domain.vocabulary import (
     CATEGORIES,
     Kind,
@@ -20,6 +20,7 @@ from domain.vocabulary import (
     Rating,
     Resolution,
     Status,
+    parse,
 )
 
 
@@ -106,10 +107,9 @@ class Case(Aggregate):
         self.resident = personal["resident"]
         self.parties = personal["parties"]
         self.intake = intake
-        self.status = Status.RECEIVED.value
+        self.worked_since_opened = False
         self.assignee: str | None = None
         self.suspended_since: datetime | None = None
-        self.status_before_suspension: str | None = None
         self.visits: list[dict[str, Any]] = []
         self.closed_at: datetime | None = None
         self.resolution: str | None = None
@@ -158,8 +158,22 @@ class Case(Aggregate):
         if self.assignee is None:
             raise errors.NoAssignee("the case has no assignee: assign it first")
 
-    def _progressed_status(self) -> str:
-        return Status.IN_PROGRESS.value
+    @property
+    def status(self) -> str:
+        """Where the case stands, derived from its state so it can never disagree with it."""
+        if self.is_closed:
+            return Status.RATED.value if self.rating is not None else Status.CLOSED.value
+        if self.is_suspended:
+            return Status.SUSPENDED.value
+        return self._open_status()
+
+    def _open_status(self) -> str:
+        """The status of an open, active case; kinds with more stages extend this."""
+        if self.worked_since_opened:
+            return Status.IN_PROGRESS.value
+        if self.assignee is not None:
+            return Status.ASSIGNED.value
+        return Status.RECEIVED.value
 
     # -- assignment ---------------------------------------------------------------
 
@@ -181,8 +195,6 @@ class Case(Aggregate):
         correlation_id: str,
     ) -> None:
         self.assignee = assignee
-        if self.status == Status.RECEIVED:
-            self.status = Status.ASSIGNED.value
         self.last_occurred_at = occurred_at
 
     def reassign(self, assignee: str, reason: str, stamp: Stamp) -> None:
@@ -222,10 +234,7 @@ class Case(Aggregate):
     ) -> None:
         self._check_active(stamp)
         self._check_assigned()
-        if visited_at > stamp.occurred_at:
-            raise errors.OccurredInFuture(
-                "visited_at lies after the time the visit is recorded as occurring"
-            )
+        stamp.check_not_after(visited_at, "visited_at")
         self._visit(
             visited_at=visited_at,
             duration_minutes=duration_minutes,
@@ -250,12 +259,12 @@ class Case(Aggregate):
         self.visits.append(
             {"visited_at": visited_at, "duration_minutes": duration_minutes, "worker": worker}
         )
-        self.status = self._progressed_status()
+        self.worked_since_opened = True
         self.last_occurred_at = occurred_at
 
     def escalate(self, level: str, reason: str, stamp: Stamp) -> None:
         self._check_active(stamp)
-        if Level(level).rank <= Level(self.level).rank:
+        if parse(Level, level, "level").rank <= Level(self.level).rank:
             raise errors.EscalationNotUpward(
                 f"the case is handled at {self.level} level; it can only go up "
                 f"(grid -> community -> street), not to {level}"
@@ -294,8 +303,6 @@ class Case(Aggregate):
         correlation_id: str,
     ) -> None:
         self.suspended_since = occurred_at
-        self.status_before_suspension = self.status
-        self.status = Status.SUSPENDED.value
         self.last_occurred_at = occurred_at
 
     def resume(self, reason: str, due_at: datetime, stamp: Stamp) -> None:
@@ -315,13 +322,21 @@ class Case(Aggregate):
         correlation_id: str,
     ) -> None:
         self.suspended_since = None
-        self.status = self.status_before_suspension or Status.RECEIVED.value
-        self.status_before_suspension = None
         self.due_at = due_at
         self.last_occurred_at = occurred_at
 
-    def extend(self, due_at: datetime, reason: str, approved_by: str, stamp: Stamp) -> None:
+    def extend(
+        self,
+        due_at: datetime,
+        reason: str,
+        approved_by: str,
+        stamp: Stamp,
+        *,
+        provisional: bool = False,
+    ) -> None:
+        """``provisional``: the new deadline was counted into a year with no calendar."""
         self._check_active(stamp)
+        aware(due_at, "new_due_at")
         if stamp.occurred_at > self.due_at:
             raise errors.ExtensionAfterDeadline(
                 f"the deadline {self.due_at.isoformat()} has passed; an extension must be "
@@ -334,6 +349,7 @@ class Case(Aggregate):
             )
         self._extend(
             due_at=due_at,
+            due_at_provisional=provisional,
             previous_due_at=self.due_at,
             reason=reason,
             approved_by=approved_by,
@@ -344,6 +360,7 @@ class Case(Aggregate):
     def _extend(
         self,
         due_at: datetime,
+        due_at_provisional: bool,
         previous_due_at: datetime,
         reason: str,
         approved_by: str,
@@ -352,13 +369,14 @@ class Case(Aggregate):
         correlation_id: str,
     ) -> None:
         self.due_at = due_at
+        self.due_at_provisional = due_at_provisional
         self.last_occurred_at = occurred_at
 
     # -- the verdict --------------------------------------------------------------
 
     def close(self, resolution: str, summary: str, stamp: Stamp) -> None:
         self._check_active(stamp)
-        self._check_can_close(Resolution(resolution))
+        self._check_can_close(parse(Resolution, resolution, "resolution"))
         self._close(resolution=str(resolution), summary=summary, **stamp.event_fields())
 
     def _check_can_close(self, resolution: Resolution) -> None:
@@ -380,7 +398,6 @@ class Case(Aggregate):
         self.closures += 1
         self.rating = None
         self.rating_comment = None
-        self.status = Status.CLOSED.value
         self.last_occurred_at = occurred_at
 
     def rate(self, rating: str, comment: str | None, stamp: Stamp) -> None:
@@ -391,7 +408,9 @@ class Case(Aggregate):
             raise errors.AlreadyRated(
                 f"this closure is already rated '{self.rating}'; reopen the case to rate again"
             )
-        self._rate(rating=str(Rating(rating)), comment=comment, **stamp.event_fields())
+        self._rate(
+            rating=str(parse(Rating, rating, "rating")), comment=comment, **stamp.event_fields()
+        )
 
     @event("Rated")
     def _rate(
@@ -404,7 +423,6 @@ class Case(Aggregate):
     ) -> None:
         self.rating = rating
         self.rating_comment = comment
-        self.status = Status.RATED.value
         self.last_occurred_at = occurred_at
 
     def reopen(self, reason: str, stamp: Stamp) -> None:
@@ -432,4 +450,4 @@ class Case(Aggregate):
 
     def _on_reopened(self) -> None:
         """Apply a reopening to the state; kinds with more state extend this."""
-        self.status = Status.ASSIGNED.value if self.assignee else Status.RECEIVED.value
+        self.worked_since_opened = False

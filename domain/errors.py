@@ -137,3 +137,8 @@ class NaiveTimestamp(InvalidCommand):
 class ExtensionNeedsDeadline(InvalidCommand):
     code = "extension_needs_deadline"
     title = "An extension needs a new deadline or a number of working days"
+
+
+class InvalidValue(InvalidCommand):
+    code = "invalid_value"
+    title = "A value is not one of those allowed"

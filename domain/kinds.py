@@ -9,7 +9,14 @@ from domain import errors
 from domain.case import Case
 from domain.stamp import Stamp
 from domain.topics import register_stable_topics
-from domain.vocabulary import ClaimantType, Kind, MediationOutcome, Resolution, Status
+from domain.vocabulary import (
+    ClaimantType,
+    Kind,
+    MediationOutcome,
+    Resolution,
+    Status,
+    parse,
+)
 
 
 class ResidentRequest(Case):
@@ -44,13 +51,10 @@ class Dispute(Case):
     ) -> None:
         self._check_active(stamp)
         self._check_assigned()
-        if held_at > stamp.occurred_at:
-            raise errors.OccurredInFuture(
-                "held_at lies after the time the mediation is recorded as occurring"
-            )
+        stamp.check_not_after(held_at, "held_at")
         self._hold_mediation(
             held_at=held_at,
-            outcome=str(MediationOutcome(outcome)),
+            outcome=str(parse(MediationOutcome, outcome, "outcome")),
             notes=notes,
             mediator=self.assignee,
             personal={"participants": participants},
@@ -72,7 +76,7 @@ class Dispute(Case):
         self.mediations.append({"held_at": held_at, "outcome": outcome, "mediator": mediator})
         if outcome == MediationOutcome.AGREEMENT:
             self.agreed_since_opened = True
-        self.status = Status.IN_PROGRESS.value
+        self.worked_since_opened = True
         self.last_occurred_at = occurred_at
 
     def _check_can_close(self, resolution: Resolution) -> None:
@@ -98,12 +102,12 @@ class MicroWish(Case):
         self.claim: dict[str, Any] | None = None
         self.fulfilled_at: datetime | None = None
 
-    def _progressed_status(self) -> str:
+    def _open_status(self) -> str:
         if self.fulfilled_at is not None:
             return Status.FULFILLED.value
         if self.claim is not None:
             return Status.CLAIMED.value
-        return super()._progressed_status()
+        return super()._open_status()
 
     def claim_wish(self, claimant: str, claimant_type: str, stamp: Stamp) -> None:
         self._check_active(stamp)
@@ -111,7 +115,7 @@ class MicroWish(Case):
             raise errors.AlreadyClaimed(f"the wish is already claimed by {self.claim['claimant']}")
         self._claim_wish(
             claimant=claimant,
-            claimant_type=str(ClaimantType(claimant_type)),
+            claimant_type=str(parse(ClaimantType, claimant_type, "claimant_type")),
             **stamp.event_fields(),
         )
 
@@ -129,7 +133,6 @@ class MicroWish(Case):
             "claimant_type": claimant_type,
             "claimed_at": occurred_at,
         }
-        self.status = self._progressed_status()
         self.last_occurred_at = occurred_at
 
     def fulfil(self, fulfilled_at: datetime, notes: str, stamp: Stamp) -> None:
@@ -140,10 +143,7 @@ class MicroWish(Case):
             raise errors.AlreadyFulfilled(
                 f"the wish was already fulfilled at {self.fulfilled_at.isoformat()}"
             )
-        if fulfilled_at > stamp.occurred_at:
-            raise errors.OccurredInFuture(
-                "fulfilled_at lies after the time the fulfilment is recorded as occurring"
-            )
+        stamp.check_not_after(fulfilled_at, "fulfilled_at")
         self._fulfil(fulfilled_at=fulfilled_at, notes=notes, **stamp.event_fields())
 
     @event("Fulfilled")
@@ -156,7 +156,6 @@ class MicroWish(Case):
         correlation_id: str,
     ) -> None:
         self.fulfilled_at = fulfilled_at
-        self.status = Status.FULFILLED.value
         self.last_occurred_at = occurred_at
 
     def _check_can_close(self, resolution: Resolution) -> None:
@@ -172,8 +171,6 @@ class MicroWish(Case):
         # A wish reopened because the resident was not satisfied must be fulfilled again.
         self.fulfilled_at = None
         super()._on_reopened()
-        if self.claim is not None:
-            self.status = Status.CLAIMED.value
 
 
 CASE_CLASSES: dict[Kind, type[Case]] = {

@@ -7,6 +7,12 @@ from typing import Any
 from domain.errors import NaiveTimestamp, OccurredInFuture
 
 
+def aware(moment: datetime, field: str) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise NaiveTimestamp(f"{field} {moment.isoformat()} has no timezone")
+    return moment
+
+
 @dataclass(frozen=True)
 class Stamp:
     actor_id: str
@@ -25,14 +31,20 @@ class Stamp:
         occurred_at: datetime | None = None,
     ) -> "Stamp":
         """Stamp a command; ``now`` comes from the caller so the domain never reads a clock."""
-        when = now if occurred_at is None else occurred_at
-        if when.tzinfo is None or when.utcoffset() is None:
-            raise NaiveTimestamp(f"occurred_at {when.isoformat()} has no timezone")
+        when = aware(now if occurred_at is None else occurred_at, "occurred_at")
         if when > now:
             raise OccurredInFuture(
                 f"occurred_at {when.isoformat()} lies in the future (now is {now.isoformat()})"
             )
         return cls(actor_id, actor_role, when, correlation_id)
+
+    def check_not_after(self, moment: datetime, field: str) -> None:
+        """Work done (a visit, a session) cannot be later than when it is recorded as done."""
+        if aware(moment, field) > self.occurred_at:
+            raise OccurredInFuture(
+                f"{field} {moment.isoformat()} lies after the time the command is dated "
+                f"({self.occurred_at.isoformat()})"
+            )
 
     def event_fields(self) -> dict[str, Any]:
         return {

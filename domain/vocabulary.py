@@ -1,6 +1,20 @@
 """The words of the trade: every closed set of codes a case uses."""
 
 from enum import StrEnum
+from typing import TypeVar
+
+from domain.errors import InvalidValue
+
+Code = TypeVar("Code", bound=StrEnum)
+
+
+def parse(codes: type[Code], value: str, field: str) -> Code:
+    """The code for ``value``, or a named error listing the allowed ones."""
+    try:
+        return codes(value)
+    except ValueError:
+        allowed = ", ".join(codes)
+        raise InvalidValue(f"{field} '{value}' is not one of: {allowed}") from None
 
 
 class Kind(StrEnum):
