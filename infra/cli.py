@@ -70,7 +70,11 @@ def history(args: argparse.Namespace) -> None:
             raise CommandError(f"no case with id {case_id}") from None
         zone = services.settings.zone
     if args.json:
-        print(json.dumps([vars(e) for e in entries], default=str, ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                [vars(e) for e in entries], default=_json_value, ensure_ascii=False, indent=2
+            )
+        )
         return
     print(f"case {case_id}: {len(entries)} events, oldest first")
     for e in entries:
@@ -79,7 +83,11 @@ def history(args: argparse.Namespace) -> None:
             f"  recorded {e.recorded_at.astimezone(zone).isoformat()}"
             f"  by {e.actor['role']} {e.actor['id']}"
         )
-        print(f"     {json.dumps(e.data, default=str, ensure_ascii=False)}")
+        print(f"     {json.dumps(e.data, default=_json_value, ensure_ascii=False)}")
+
+
+def _json_value(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 class _services:
