@@ -1,0 +1,46 @@
+"""casework history: a case's events as an auditor reads them."""
+
+import argparse
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from domain.application import CaseNotFound
+from infra.cli.common import CommandError, services
+
+
+def register(subcommands: Any) -> None:
+    show = subcommands.add_parser("history", help="print a case's history as an auditor reads it")
+    show.add_argument("case_id", metavar="CASE_ID")
+    show.add_argument("--json", action="store_true", help="print JSON instead of text")
+    show.set_defaults(handler=history)
+
+
+def history(args: argparse.Namespace) -> None:
+    try:
+        case_id = UUID(args.case_id)
+    except ValueError:
+        raise CommandError(f"'{args.case_id}' is not a case id (a UUID)") from None
+    with services() as built:
+        try:
+            entries = built.cases.history(case_id)
+        except CaseNotFound:
+            raise CommandError(f"no case with id {case_id}") from None
+        zone = built.settings.zone
+    if args.json:
+        listing = [vars(e) for e in entries]
+        print(json.dumps(listing, default=_json_value, ensure_ascii=False, indent=2))
+        return
+    print(f"case {case_id}: {len(entries)} events, oldest first")
+    for e in entries:
+        print(
+            f"v{e.version:<3} {e.type:<14} occurred {e.occurred_at.astimezone(zone).isoformat()}"
+            f"  recorded {e.recorded_at.astimezone(zone).isoformat()}"
+            f"  by {e.actor['role']} {e.actor['id']}"
+        )
+        print(f"     {json.dumps(e.data, default=_json_value, ensure_ascii=False)}")
+
+
+def _json_value(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
