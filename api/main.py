@@ -7,7 +7,7 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 
 from api import problems
-from api.routes import commands, health, queries
+from api.routes import commands, health, queries, read_models
 from infra.bootstrap import Services, bootstrap
 
 DESCRIPTION = """
@@ -40,6 +40,7 @@ def create_app(services: Services | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(commands.router)
     app.include_router(queries.router)
+    app.include_router(read_models.router)
     return app
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from domain.application import HistoryEntry
 from domain.case import Case
+from domain.time_limits import TimeLeft
 
 
 class Visit(BaseModel):
@@ -27,6 +28,19 @@ class ClaimOut(BaseModel):
     claimant: str
     claimant_type: str
     claimed_at: datetime
+
+
+class TimeLeftOut(BaseModel):
+    hours: float = Field(
+        description="clock hours from now until due_at (2 decimals); negative once overdue. "
+        "While the case is suspended the clock stands still: counted from the suspension"
+    )
+    working_days: int | None = Field(
+        description="for limits in working or calendar days: the working days (China's "
+        "calendar, Asia/Shanghai) after today up to and including due_at's day, so 0 when "
+        "due by the end of today; once that day has passed, minus the working days after it "
+        "up to and including today. null for limits in hours"
+    )
 
 
 class CaseOut(BaseModel):
@@ -50,6 +64,9 @@ class CaseOut(BaseModel):
         "not loaded, so it was counted on weekends only"
     )
     overdue: bool
+    time_left: TimeLeftOut | None = Field(
+        default=None, description="the working time left on an open case; null once closed"
+    )
     first_contact: str = Field(description="首问负责人: user id of who first received it")
     assignee: str | None
     resident: dict[str, Any]
@@ -66,7 +83,13 @@ class CaseOut(BaseModel):
     fulfilled_at: datetime | None = None
 
 
-def case_out(case: Case, position: int | None, zone: ZoneInfo, now: datetime) -> CaseOut:
+def case_out(
+    case: Case,
+    position: int | None,
+    zone: ZoneInfo,
+    now: datetime,
+    time_left: TimeLeft | None = None,
+) -> CaseOut:
     def local(moment: datetime | None) -> datetime | None:
         return moment.astimezone(zone) if moment is not None else None
 
@@ -86,6 +109,7 @@ def case_out(case: Case, position: int | None, zone: ZoneInfo, now: datetime) ->
         due_at=local(case.due_at),
         due_at_provisional=case.due_at_provisional,
         overdue=not case.is_closed and not case.is_suspended and now > case.due_at,
+        time_left=TimeLeftOut(**vars(time_left)) if time_left is not None else None,
         first_contact=case.first_contact,
         assignee=case.assignee,
         resident=case.resident,

@@ -21,12 +21,15 @@ from domain.case import Case
 from domain.kinds import CASE_CLASSES, Dispute, MicroWish
 from domain.stamp import Stamp
 from domain.time_limits import (
-    DEFAULT_TIME_LIMITS,
+    Deadline,
+    TimeLeft,
     TimeLimit,
+    TimeLimits,
     WorkingCalendar,
     deadline_for,
-    extended_by_working_days,
-    shifted_for_suspension,
+    moved_deadline,
+    recounted_deadline,
+    time_left,
 )
 from domain.vocabulary import Kind
 
@@ -113,14 +116,15 @@ class CaseWork(Application[UUID]):
         zone: tzinfo,
         clock: Callable[[], datetime],
         position_of: Callable[[UUID], int | None] = lambda case_id: None,
-        time_limits: dict[tuple[Kind, str], TimeLimit] | None = None,
+        time_limits: TimeLimits,
     ):
         super().__init__(env)
         self.calendar = calendar
         self.zone = zone
         self.clock = clock
         self.position_of = position_of
-        self.time_limits = time_limits or DEFAULT_TIME_LIMITS
+        # The catalogue of limits per kind and category, loaded by the bootstrap.
+        self.time_limits = time_limits
 
     # -- intake -------------------------------------------------------------------
 
@@ -163,6 +167,7 @@ class CaseWork(Application[UUID]):
             description=description,
             grid_id=grid_id,
             first_contact=first_contact or caller.actor_id,
+            time_limit=limit,
             due_at=deadline.due_at,
             due_at_provisional=deadline.provisional,
             resident=resident,
@@ -288,12 +293,16 @@ class CaseWork(Application[UUID]):
         expected_version: int | None = None,
     ) -> Outcome:
         def resume(case: Case, stamp: Stamp) -> None:
-            due_at = case.due_at
+            deadline = Deadline(case.due_at, case.due_at_provisional)
             if case.suspended_since is not None:
-                due_at = shifted_for_suspension(
-                    case.due_at, case.suspended_since, stamp.occurred_at
+                deadline = moved_deadline(
+                    deadline,
+                    {"suspended_at": case.suspended_since, "resumed_at": stamp.occurred_at},
+                    self.time_limit_of(case),
+                    self.calendar,
+                    self.zone,
                 )
-            case.resume(reason, due_at, stamp)
+            case.resume(reason, deadline.due_at, stamp, provisional=deadline.provisional)
 
         return self._change(case_id, caller, occurred_at, expected_version, resume)
 
@@ -312,16 +321,46 @@ class CaseWork(Application[UUID]):
             if new_due_at is not None:
                 case.extend(new_due_at, reason, approved_by, stamp)
             elif extra_working_days is not None:
-                deadline = extended_by_working_days(
-                    case.due_at, extra_working_days, self.calendar, self.zone
+                deadline = moved_deadline(
+                    Deadline(case.due_at, case.due_at_provisional),
+                    {"extra_working_days": extra_working_days},
+                    self.time_limit_of(case),
+                    self.calendar,
+                    self.zone,
                 )
                 case.extend(
-                    deadline.due_at, reason, approved_by, stamp, provisional=deadline.provisional
+                    deadline.due_at,
+                    reason,
+                    approved_by,
+                    stamp,
+                    provisional=deadline.provisional,
+                    extra_working_days=extra_working_days,
                 )
             else:
                 raise errors.ExtensionNeedsDeadline("give new_due_at or extra_working_days")
 
         return self._change(case_id, caller, occurred_at, expected_version, extend)
+
+    def recount_deadline(
+        self, case_id: UUID, reason: str, caller: Caller, occurred_at: datetime | None = None
+    ) -> Outcome | None:
+        """Count the case's deadline again from its own history, on the calendar as known
+        now (after a missing year was loaded); None when it comes out the same."""
+        changed = False
+
+        def recount(case: Case, stamp: Stamp) -> None:
+            nonlocal changed
+            deadline = recounted_deadline(
+                case.received_at,
+                self.time_limit_of(case),
+                case.deadline_moves,
+                self.calendar,
+                self.zone,
+            )
+            changed = case.recount_deadline(deadline, reason, stamp)
+
+        outcome = self._change(case_id, caller, occurred_at, None, recount)
+        return outcome if changed else None
 
     def close_case(
         self,
@@ -420,6 +459,22 @@ class CaseWork(Application[UUID]):
 
         return self._change(case_id, caller, occurred_at, expected_version, fulfil)
 
+    # -- deadlines ----------------------------------------------------------------
+
+    def time_limit_of(self, case: Case) -> TimeLimit:
+        """The limit the case was received with; the catalogue's for cases received before
+        limits were recorded in the Received event."""
+        return case.time_limit or self.time_limits[(Kind(case.kind), case.category)]
+
+    def time_left(self, case: Case, now: datetime) -> TimeLeft | None:
+        """The working time left on an open case (see ``time_limits.time_left``); while it
+        is suspended the clock stands at the suspension; None once it is closed."""
+        if case.is_closed:
+            return None
+        if case.suspended_since is not None:
+            now = min(now, case.suspended_since)
+        return time_left(case.due_at, self.time_limit_of(case), now, self.calendar, self.zone)
+
     # -- reading ------------------------------------------------------------------
 
     def get_case(
@@ -493,6 +548,8 @@ class CaseWork(Application[UUID]):
                     current = self.get_case(case_id).version
                     raise StaleVersion(expected_version, current) from None
                 continue
+            if not recordings:  # the case decided that nothing changes
+                return Outcome(case, self.position_of(case_id), created=False)
             return Outcome(case, recordings[-1].notification.id)
         raise ConcurrentChanges(
             f"the case changed {CONFLICT_RETRIES} times while this command was decided; "

@@ -13,13 +13,14 @@ from eventsourcing.domain import Aggregate, event
 
 from domain import errors
 from domain.stamp import Stamp, aware
+from domain.status import case_status
+from domain.time_limits import Deadline, TimeLimit
 from domain.vocabulary import (
     CATEGORIES,
     Kind,
     Level,
     Rating,
     Resolution,
-    Status,
     parse,
 )
 
@@ -42,6 +43,7 @@ class Case(Aggregate):
         description: str,
         grid_id: str,
         first_contact: str,
+        time_limit: TimeLimit,
         due_at: datetime,
         due_at_provisional: bool,
         resident: dict[str, Any],
@@ -65,6 +67,7 @@ class Case(Aggregate):
             first_contact=first_contact,
             due_at=due_at,
             due_at_provisional=due_at_provisional,
+            time_limit=time_limit.to_json(),
             personal={"resident": resident, "parties": parties},
             intake=intake,
             **stamp.event_fields(),
@@ -91,6 +94,9 @@ class Case(Aggregate):
         actor: dict[str, str],
         occurred_at: datetime,
         correlation_id: str,
+        # The limit the deadline was counted from, so it can be counted again later.
+        # None only in events recorded before limits were recorded.
+        time_limit: dict[str, Any] | None = None,
     ) -> None:
         self.kind = self.KIND
         self.category = category
@@ -104,6 +110,9 @@ class Case(Aggregate):
         self.received_by = actor
         self.due_at = due_at
         self.due_at_provisional = due_at_provisional
+        self.time_limit = TimeLimit.from_json(time_limit) if time_limit else None
+        # Every later move of the deadline, in order: what a recount replays.
+        self.deadline_moves: list[dict[str, Any]] = []
         self.resident = personal["resident"]
         self.parties = personal["parties"]
         self.intake = intake
@@ -161,19 +170,18 @@ class Case(Aggregate):
     @property
     def status(self) -> str:
         """Where the case stands, derived from its state so it can never disagree with it."""
-        if self.is_closed:
-            return Status.RATED.value if self.rating is not None else Status.CLOSED.value
-        if self.is_suspended:
-            return Status.SUSPENDED.value
-        return self._open_status()
+        return case_status(
+            closed=self.is_closed,
+            rated=self.rating is not None,
+            suspended=self.is_suspended,
+            worked=self.worked_since_opened,
+            assigned=self.assignee is not None,
+            **self._stage_flags(),
+        ).value
 
-    def _open_status(self) -> str:
-        """The status of an open, active case; kinds with more stages extend this."""
-        if self.worked_since_opened:
-            return Status.IN_PROGRESS.value
-        if self.assignee is not None:
-            return Status.ASSIGNED.value
-        return Status.RECEIVED.value
+    def _stage_flags(self) -> dict[str, bool]:
+        """Stages only some kinds go through; a micro-wish is claimed and fulfilled."""
+        return {"claimed": False, "fulfilled": False}
 
     # -- assignment ---------------------------------------------------------------
 
@@ -305,12 +313,17 @@ class Case(Aggregate):
         self.suspended_since = occurred_at
         self.last_occurred_at = occurred_at
 
-    def resume(self, reason: str, due_at: datetime, stamp: Stamp) -> None:
-        """``due_at`` is the deadline moved by the time spent suspended."""
+    def resume(
+        self, reason: str, due_at: datetime, stamp: Stamp, *, provisional: bool = False
+    ) -> None:
+        """``due_at`` is the deadline moved by the working time spent suspended;
+        ``provisional``: it was counted through a year with no calendar."""
         self._check_open(stamp)
         if not self.is_suspended:
             raise errors.NotSuspended("the case is not suspended")
-        self._resume(reason=reason, due_at=due_at, **stamp.event_fields())
+        self._resume(
+            reason=reason, due_at=due_at, due_at_provisional=provisional, **stamp.event_fields()
+        )
 
     @event("Resumed")
     def _resume(
@@ -320,9 +333,15 @@ class Case(Aggregate):
         actor: dict[str, str],
         occurred_at: datetime,
         correlation_id: str,
+        due_at_provisional: bool | None = None,  # None in events recorded before it was
     ) -> None:
+        self.deadline_moves.append(
+            {"suspended_at": self.suspended_since, "resumed_at": occurred_at}
+        )
         self.suspended_since = None
         self.due_at = due_at
+        if due_at_provisional is not None:
+            self.due_at_provisional = due_at_provisional
         self.last_occurred_at = occurred_at
 
     def extend(
@@ -333,8 +352,10 @@ class Case(Aggregate):
         stamp: Stamp,
         *,
         provisional: bool = False,
+        extra_working_days: int | None = None,
     ) -> None:
-        """``provisional``: the new deadline was counted into a year with no calendar."""
+        """``provisional``: the new deadline was counted into a year with no calendar;
+        ``extra_working_days``: it was counted, not given, so a recount counts it again."""
         self._check_active(stamp)
         aware(due_at, "new_due_at")
         if stamp.occurred_at > self.due_at:
@@ -353,6 +374,7 @@ class Case(Aggregate):
             previous_due_at=self.due_at,
             reason=reason,
             approved_by=approved_by,
+            extra_working_days=extra_working_days,
             **stamp.event_fields(),
         )
 
@@ -367,7 +389,48 @@ class Case(Aggregate):
         actor: dict[str, str],
         occurred_at: datetime,
         correlation_id: str,
+        extra_working_days: int | None = None,
     ) -> None:
+        self.deadline_moves.append(
+            {"new_due_at": due_at}
+            if extra_working_days is None
+            else {"extra_working_days": extra_working_days}
+        )
+        self.due_at = due_at
+        self.due_at_provisional = due_at_provisional
+        self.last_occurred_at = occurred_at
+
+    def recount_deadline(self, deadline: Deadline, reason: str, stamp: Stamp) -> bool:
+        """Set the deadline counted again from the case's history (after a calendar was
+        loaded); False, and nothing recorded, when the count comes out the same."""
+        self._check_stamp(stamp)
+        if self.is_closed:
+            raise errors.CaseClosed("the case is closed: its deadline is no longer counted")
+        if (deadline.due_at, deadline.provisional) == (self.due_at, self.due_at_provisional):
+            return False
+        self._recount_deadline(
+            due_at=deadline.due_at,
+            due_at_provisional=deadline.provisional,
+            previous_due_at=self.due_at,
+            previous_due_at_provisional=self.due_at_provisional,
+            reason=reason,
+            **stamp.event_fields(),
+        )
+        return True
+
+    @event("DeadlineRecounted")
+    def _recount_deadline(
+        self,
+        due_at: datetime,
+        due_at_provisional: bool,
+        previous_due_at: datetime,
+        previous_due_at_provisional: bool,
+        reason: str,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+    ) -> None:
+        # Not a move: a recount replays the moves, it does not add one.
         self.due_at = due_at
         self.due_at_provisional = due_at_provisional
         self.last_occurred_at = occurred_at

@@ -14,7 +14,6 @@ from domain.vocabulary import (
     Kind,
     MediationOutcome,
     Resolution,
-    Status,
     parse,
 )
 
@@ -102,12 +101,8 @@ class MicroWish(Case):
         self.claim: dict[str, Any] | None = None
         self.fulfilled_at: datetime | None = None
 
-    def _open_status(self) -> str:
-        if self.fulfilled_at is not None:
-            return Status.FULFILLED.value
-        if self.claim is not None:
-            return Status.CLAIMED.value
-        return super()._open_status()
+    def _stage_flags(self) -> dict[str, bool]:
+        return {"claimed": self.claim is not None, "fulfilled": self.fulfilled_at is not None}
 
     def claim_wish(self, claimant: str, claimant_type: str, stamp: Stamp) -> None:
         self._check_active(stamp)

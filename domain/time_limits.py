@@ -9,14 +9,18 @@ service's time zone (Asia/Shanghai by default).
 Which days are working days is not known here: a ``WorkingCalendar`` answers it and
 says when it does not know a year, in which case the deadline is counted on weekends
 only and marked provisional rather than guessed silently.
+
+Time suspended waiting on the resident does not count: resumption moves the deadline by
+the working time lost. A case keeps every move of its deadline, so the deadline can be
+counted again from the case's own history once a missing year's calendar is loaded.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
-from domain.vocabulary import DisputeCategory, Kind, RequestCategory, WishCategory
+from domain.vocabulary import Kind
 
 
 class Unit(StrEnum):
@@ -30,16 +34,18 @@ class TimeLimit:
     amount: int
     unit: Unit
 
+    def to_json(self) -> dict[str, Any]:
+        """As events store it: plain JSON types."""
+        return {"amount": self.amount, "unit": self.unit.value}
 
-DEFAULT_TIME_LIMITS: dict[tuple[Kind, str], TimeLimit] = {
-    (Kind.RESIDENT_REQUEST, RequestCategory.CONSULTATION): TimeLimit(3, Unit.WORKING_DAYS),
-    (Kind.RESIDENT_REQUEST, RequestCategory.HELP): TimeLimit(3, Unit.WORKING_DAYS),
-    (Kind.RESIDENT_REQUEST, RequestCategory.COMPLAINT): TimeLimit(13, Unit.WORKING_DAYS),
-    (Kind.RESIDENT_REQUEST, RequestCategory.SUGGESTION): TimeLimit(13, Unit.WORKING_DAYS),
-    (Kind.RESIDENT_REQUEST, RequestCategory.URGENT): TimeLimit(24, Unit.HOURS),
-    **{(Kind.DISPUTE, c): TimeLimit(30, Unit.CALENDAR_DAYS) for c in DisputeCategory},
-    **{(Kind.MICRO_WISH, c): TimeLimit(30, Unit.CALENDAR_DAYS) for c in WishCategory},
-}
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "TimeLimit":
+        return cls(int(data["amount"]), Unit(data["unit"]))
+
+
+# The limit of every category of every kind. The defaults are data the administrator may
+# edit (infra/time_limits.json), so the domain only names the shape.
+TimeLimits = dict[tuple[Kind, str], TimeLimit]
 
 
 class WorkingCalendar(Protocol):
@@ -73,6 +79,13 @@ class _Counter:
             if self.is_working_day(day):
                 n -= 1
         return day
+
+    def working_days_after(self, first: date, last: date) -> int:
+        """How many working days d there are with first < d <= last."""
+        return sum(
+            self.is_working_day(first + timedelta(days=n))
+            for n in range(1, (last - first).days + 1)
+        )
 
     def working_day_on_or_after(self, day: date) -> date:
         while not self.is_working_day(day):
@@ -108,7 +121,103 @@ def extended_by_working_days(
 
 
 def shifted_for_suspension(
-    due_at: datetime, suspended_at: datetime, resumed_at: datetime
-) -> datetime:
-    """The deadline after a suspension: the clock stood still while the case waited."""
-    return due_at + max(resumed_at - suspended_at, timedelta(0))
+    deadline: Deadline,
+    limit: TimeLimit,
+    suspended_at: datetime,
+    resumed_at: datetime,
+    calendar: WorkingCalendar,
+    zone: tzinfo,
+) -> Deadline:
+    """The deadline after a suspension: the clock stood still while the case waited.
+
+    It moves by the working time lost, in the limit's own unit. Hours: by the clock time
+    suspended. Days: by the days d with suspended_on < d <= resumed_on (local dates), the
+    working ones for a working-day limit, all of them for a calendar-day limit (then rolled
+    to a working day, as the limit itself is). The day of suspension is not among them: it
+    was already running, as the day of receipt is not counted; so a same-day suspension
+    moves a day limit not at all.
+    """
+    if limit.unit == Unit.HOURS:
+        return Deadline(
+            deadline.due_at + max(resumed_at - suspended_at, timedelta(0)), deadline.provisional
+        )
+    counter = _Counter(calendar)
+    suspended_on = suspended_at.astimezone(zone).date()
+    resumed_on = resumed_at.astimezone(zone).date()
+    due_on = deadline.due_at.astimezone(zone).date()
+    if limit.unit == Unit.WORKING_DAYS:
+        lost = counter.working_days_after(suspended_on, resumed_on)
+        if lost == 0:
+            return deadline
+        last_day = counter.nth_working_day_after(due_on, lost)
+    else:
+        lost = (resumed_on - suspended_on).days
+        if lost <= 0:
+            return deadline
+        last_day = counter.working_day_on_or_after(due_on + timedelta(days=lost))
+    return Deadline(end_of_day(last_day, zone), deadline.provisional or counter.guessed)
+
+
+def moved_deadline(
+    deadline: Deadline,
+    move: dict[str, Any],
+    limit: TimeLimit,
+    calendar: WorkingCalendar,
+    zone: tzinfo,
+) -> Deadline:
+    """The deadline after one recorded move (as ``Case.deadline_moves`` keeps them).
+
+    A move is a suspension {suspended_at, resumed_at}, an extension to a given moment
+    {new_due_at} or an extension by {extra_working_days}. A deadline counted from a guessed
+    one stays provisional; a given moment is not counted, so it is never provisional.
+    """
+    if "new_due_at" in move:
+        return Deadline(move["new_due_at"], provisional=False)
+    if "extra_working_days" in move:
+        extended = extended_by_working_days(
+            deadline.due_at, move["extra_working_days"], calendar, zone
+        )
+        return Deadline(extended.due_at, deadline.provisional or extended.provisional)
+    return shifted_for_suspension(
+        deadline, limit, move["suspended_at"], move["resumed_at"], calendar, zone
+    )
+
+
+def recounted_deadline(
+    received_at: datetime,
+    limit: TimeLimit,
+    moves: list[dict[str, Any]],
+    calendar: WorkingCalendar,
+    zone: tzinfo,
+) -> Deadline:
+    """A case's deadline counted again from its own history, on the calendar known now."""
+    deadline = deadline_for(received_at, limit, calendar, zone)
+    for move in moves:
+        deadline = moved_deadline(deadline, move, limit, calendar, zone)
+    return deadline
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    hours: float
+    working_days: int | None
+
+
+def time_left(
+    due_at: datetime, limit: TimeLimit, now: datetime, calendar: WorkingCalendar, zone: tzinfo
+) -> TimeLeft:
+    """How much of the limit is left at ``now``; negative (or zero) once overdue.
+
+    ``hours``: clock hours until due_at. ``working_days`` (day limits only): the working
+    days after today up to and including due_at's day, 0 when due today; once that day has
+    passed, minus the working days after it up to and including today.
+    """
+    hours = round((due_at - now).total_seconds() / 3600, 2)
+    if limit.unit == Unit.HOURS:
+        return TimeLeft(hours, None)
+    counter = _Counter(calendar)
+    today = now.astimezone(zone).date()
+    due_on = due_at.astimezone(zone).date()
+    if due_on >= today:
+        return TimeLeft(hours, counter.working_days_after(today, due_on))
+    return TimeLeft(hours, -counter.working_days_after(due_on, today))

@@ -1,15 +1,22 @@
 """The one place that wires the service together: settings, database, store, users."""
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
+import psycopg
 from psycopg_pool import ConnectionPool
 
 from domain.application import CaseWork
-from infra.calendar import ChineseWorkingCalendar
+from infra.areas import Areas
+from infra.calendar import CalendarYears, ChineseWorkingCalendar
 from infra.database import database_url, event_store_env, open_pool
+from infra.projections import connector, prepare
 from infra.settings import Settings, get_settings
+from infra.time_limit_catalogue import load_time_limits
 from infra.users import Users
 
 
@@ -29,12 +36,27 @@ class EventPositions:
         return row[0] if row else None
 
 
+@contextmanager
+def schema_lock(connect: Callable[[], psycopg.Connection[Any]]) -> Iterator[None]:
+    with connect() as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+
+SCHEMA_LOCK = 0x6361_7365  # "case": one lock key for all schema creation
+
+
 @dataclass
 class Services:
     settings: Settings
     cases: CaseWork
     users: Users
+    areas: Areas
     pool: ConnectionPool
+    connect: Callable[[], psycopg.Connection[Any]]
 
     def close(self) -> None:
         self.cases.close()
@@ -43,15 +65,30 @@ class Services:
 
 def bootstrap(settings: Settings | None = None) -> Services:
     settings = settings or get_settings()
+    # First, so that a broken catalogue stops the start before any connection is made.
+    time_limits = load_time_limits(settings.time_limits_file)
     url = database_url(settings)
     pool = open_pool(url, settings, name="casework")
-    users = Users(pool)
-    users.create_schema()
-    cases = CaseWork(
-        event_store_env(url, settings),
-        calendar=ChineseWorkingCalendar(),
-        zone=settings.zone,
-        clock=lambda: datetime.now(UTC),
-        position_of=EventPositions(pool, f"{CaseWork.name}_events"),
+    connect = connector(url)
+    # Processes starting together (server, projector, CLI) must not create tables at once.
+    with schema_lock(connect):
+        users = Users(pool)
+        users.create_schema()
+        areas = Areas(pool)
+        areas.create_schema()
+        calendar_years = CalendarYears(pool)
+        calendar_years.create_schema()
+        cases = CaseWork(
+            event_store_env(url, settings),
+            calendar=ChineseWorkingCalendar(
+                calendar_years.calendars, refresh_seconds=settings.calendar_refresh_seconds
+            ),
+            time_limits=time_limits,
+            zone=settings.zone,
+            clock=lambda: datetime.now(UTC),
+            position_of=EventPositions(pool, f"{CaseWork.name}_events"),
+        )
+        prepare(connect)
+    return Services(
+        settings=settings, cases=cases, users=users, areas=areas, pool=pool, connect=connect
     )
-    return Services(settings=settings, cases=cases, users=users, pool=pool)

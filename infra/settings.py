@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from infra.time_limit_catalogue import SHIPPED_FILE
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CASEWORK_", env_file=".env", extra="ignore")
@@ -20,12 +22,29 @@ class Settings(BaseSettings):
         default=Path("var"), description="where the embedded PostgreSQL keeps its data"
     )
     timezone: str = Field(default="Asia/Shanghai", description="the zone days are counted in")
+    time_limits_file: Path = Field(
+        default=SHIPPED_FILE, description="the time-limit catalogue (JSON) per kind and category"
+    )
+    calendar_refresh_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="how often a running service reads again the yearly calendars loaded",
+    )
     pool_size: int = Field(default=5, ge=1, description="event store connections per process")
     pool_max_overflow: int = Field(default=5, ge=0)
     db_timeout_seconds: float = Field(
         default=1.5,
         gt=0,
         description="how long a request waits for a database connection before a 503",
+    )
+    read_wait_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="how long a query with min_position waits for the read models",
+    )
+    run_projections: bool = Field(
+        default=True, description="casework serve keeps the read models up to date itself"
     )
     host: str = "127.0.0.1"
     port: int = 8000

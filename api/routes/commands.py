@@ -12,6 +12,7 @@ from api.dependencies import (
     CallerDep,
     ExpectedVersion,
     ServicesDep,
+    ensure_grid,
     ensure_user,
 )
 from api.problems import PROBLEM_RESPONSES
@@ -39,7 +40,9 @@ router = APIRouter(prefix="/cases", tags=["commands"], responses=PROBLEM_RESPONS
 
 def answer(outcome: Outcome, response: Response, services: Services) -> CaseOut:
     response.headers["ETag"] = f'"{outcome.case.version}"'
-    return case_out(outcome.case, outcome.position, services.settings.zone, datetime.now(UTC))
+    now = datetime.now(UTC)
+    time_left = services.cases.time_left(outcome.case, now)
+    return case_out(outcome.case, outcome.position, services.settings.zone, now, time_left)
 
 
 @router.post(
@@ -62,6 +65,7 @@ def receive(
         ),
     ] = None,
 ) -> CaseOut:
+    ensure_grid(services, body.grid_id, ["body", body.kind, "grid_id"])
     if body.first_contact is not None:
         ensure_user(services, body.first_contact, ["body", "first_contact"], RECEIVERS)
     fields: dict[str, Any] = body.model_dump(mode="json", exclude_unset=True)

@@ -37,7 +37,9 @@ def get_case(
         )
     position = services.cases.position_of(case_id) if version is None and as_of is None else None
     response.headers["ETag"] = f'"{case.version}"'
-    return case_out(case, position, services.settings.zone, as_of or datetime.now(UTC))
+    now = as_of or datetime.now(UTC)
+    time_left = services.cases.time_left(case, now)
+    return case_out(case, position, services.settings.zone, now, time_left)
 
 
 @router.get("/{case_id}/history", summary="Every event of the case, oldest first")

@@ -5,12 +5,13 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from infra.cli import history, serve, users
+from infra.cli import areas, calendar, history, projections, serve, users
 from infra.cli.common import CommandError
 from infra.database import DatabaseUnavailable
+from infra.time_limit_catalogue import CatalogueError
 
 # Each module adds its subcommands with `register(subcommands)`.
-COMMAND_GROUPS = [serve, users, history]
+COMMAND_GROUPS = [serve, users, history, areas, projections, calendar]
 
 
 class Parser(argparse.ArgumentParser):
@@ -41,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler(args)
     except KeyboardInterrupt:
         return 130
-    except (CommandError, DatabaseUnavailable) as error:
+    except (CommandError, DatabaseUnavailable, CatalogueError) as error:
         print(f"casework: error: {error}", file=sys.stderr)
         return 1
     except Exception as error:  # noqa: BLE001 - one plain line for whoever runs it

@@ -8,6 +8,7 @@ from typing import Any
 
 from infra.bootstrap import bootstrap
 from infra.database import database_url
+from infra.projections import BackgroundProjectors
 from infra.settings import get_settings
 
 
@@ -26,15 +27,25 @@ def serve(args: argparse.Namespace) -> None:
     settings = get_settings()
     # Start the database once, here, so every worker process shares it.
     os.environ["DATABASE_URL"] = database_url(settings)
-    bootstrap(settings.model_copy(update={"database_url": os.environ["DATABASE_URL"]})).close()
+    built = bootstrap(settings.model_copy(update={"database_url": os.environ["DATABASE_URL"]}))
+    projectors = (
+        BackgroundProjectors(built.cases, built.connect).start()
+        if settings.run_projections
+        else None
+    )
     print(f"casework listening on http://{args.host}:{args.port} (docs at /docs)", flush=True)
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through Python instead
     # lets the embedded PostgreSQL be stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    uvicorn.run(
-        "api.main:app",
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-    )
+    try:
+        uvicorn.run(
+            "api.main:app",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+        )
+    finally:
+        if projectors is not None:
+            projectors.stop()
+        built.close()

@@ -85,7 +85,10 @@ class Server:
 
 @pytest.fixture(scope="session")
 def service_env(database_url: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url}
+    env = {**os.environ, "DATABASE_URL": database_url}
+    loaded = casework("areas", "load", "--sample", env=env)
+    assert loaded.returncode == 0, loaded.stderr
+    return env
 
 
 @pytest.fixture(scope="session")
@@ -103,3 +106,20 @@ def new_token(env: dict[str, str], role: str, name: str = "e2e") -> tuple[str, s
     assert result.returncode == 0, result.stderr
     fields = dict(line.split(":", 1) for line in result.stdout.splitlines())
     return fields["id"].strip(), fields["token"].strip()
+
+
+@pytest.fixture
+def fresh_database(database_url: str) -> Iterator[str]:
+    """A database of its own on the same server, for tests that compare whole tables."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    name = f"casework_e2e_{os.getpid()}_{int(time.time() * 1000) % 10**9}"
+    admin = make_conninfo(database_url, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    params = conninfo_to_dict(database_url)
+    params["dbname"] = name
+    yield make_conninfo("", **{k: v for k, v in params.items() if v is not None})
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-from tests.e2e.conftest import Server, new_token
+from tests.e2e.conftest import Server, casework, new_token
 from tests.helpers import intake
 
 
@@ -30,7 +30,9 @@ def test_without_database_url_data_lives_under_var_and_survives_restarts(
     pgdata = tmp_path / "var" / "pg"
 
     server = Server(env, cwd=tmp_path).start()
-    _, token = new_token({**env, "CASEWORK_DATA_DIR": str(tmp_path / "var")}, "clerk", "窗口")
+    env_here = {**env, "CASEWORK_DATA_DIR": str(tmp_path / "var")}
+    assert casework("areas", "load", "--sample", env=env_here).returncode == 0
+    _, token = new_token(env_here, "clerk", "窗口")
     auth = {"Authorization": f"Bearer {token}"}
     created = httpx.post(f"{server.url}/cases", json=intake(), headers=auth)
     assert created.status_code == 201

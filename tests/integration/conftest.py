@@ -10,7 +10,9 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from domain.vocabulary import Role
+from infra.areas import SAMPLE_FILE, read_area_file
 from infra.bootstrap import Services, bootstrap
+from infra.projections import BackgroundProjectors
 from infra.settings import Settings
 
 
@@ -18,14 +20,17 @@ from infra.settings import Settings
 def services(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     settings = Settings(database_url=database_url, data_dir=Path(tmp_path_factory.mktemp("var")))
     built = bootstrap(settings)
+    built.areas.load(read_area_file(SAMPLE_FILE))
     yield built
     built.close()
 
 
 @pytest.fixture(scope="session")
 def client(services: Services) -> Iterator[TestClient]:
+    projectors = BackgroundProjectors(services.cases, services.connect).start()
     with TestClient(create_app(services)) as test_client:
         yield test_client
+    projectors.stop()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,10 @@ from domain.errors import DomainError
 from domain.stamp import Stamp
 from domain.vocabulary import Kind
 from infra.calendar import ChineseWorkingCalendar
+from infra.time_limit_catalogue import load_time_limits
+
+# The catalogue that ships with the service: the published default limits.
+TIME_LIMITS = load_time_limits()
 
 ZONE = ZoneInfo("Asia/Shanghai")
 MONDAY_MORNING = datetime(2025, 11, 3, 9, 0, tzinfo=ZONE)  # an ordinary working Monday
@@ -74,6 +78,7 @@ def app(clock: Clock) -> CaseWork:
         calendar=ChineseWorkingCalendar(),
         zone=ZONE,
         clock=clock,
+        time_limits=TIME_LIMITS,
     )
 
 

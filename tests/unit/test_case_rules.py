@@ -20,6 +20,7 @@ from domain.application import (
 from domain.case import Case
 from domain.kinds import Dispute, MicroWish, ResidentRequest
 from domain.stamp import Stamp
+from domain.time_limits import TimeLimit, Unit
 from domain.vocabulary import Kind
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -388,17 +389,22 @@ def test_a_suspended_case_waits(cases, refused, kind: Kind, command: str) -> Non
         WORK[command](cases, case_id)
 
 
-def test_resuming_moves_the_deadline_by_the_time_suspended(cases, clock) -> None:
-    case_id = cases.assigned()
-    due_before = cases.app.get_case(case_id).due_at
+def test_resuming_moves_the_deadline_by_the_working_days_suspended(cases, clock) -> None:
+    case_id = cases.assigned()  # a consultation received Mon 2025-11-03 09:00, due Thu Nov 6
     WORK["suspend"](cases, case_id)
-    clock.advance(days=2, hours=3)
+    clock.advance(days=2, hours=3)  # resumed Wed Nov 5 12:00: Nov 4 and 5 were lost
 
     WORK["resume"](cases, case_id)
 
     case = cases.app.get_case(case_id)
-    assert case.due_at == due_before + timedelta(days=2, hours=3)
+    assert case.due_at == end_of(2025, 11, 10)  # Fri 7, Mon 10
     assert (case.status, case.is_suspended) == ("assigned", False)
+    resumed = cases.app.history(case_id)[-1]
+    assert (resumed.type, resumed.data["due_at"], resumed.data["due_at_provisional"]) == (
+        "Resumed",
+        end_of(2025, 11, 10),
+        False,
+    )
 
 
 def test_a_case_resumed_after_the_suspension_and_visited_is_worked_again(cases, clock) -> None:
@@ -656,6 +662,7 @@ def receive_directly(case_class: type[Case], stamp, **overrides: Any) -> Case:
         "description": "老人行动不便",
         "grid_id": "grid-03",
         "first_contact": "clerk-chen",
+        "time_limit": TimeLimit(3, Unit.WORKING_DAYS),
         "due_at": datetime(2025, 11, 6, 23, 59, 59, tzinfo=ZONE),
         "due_at_provisional": False,
         "resident": {"name": "赵桂兰", "phone": "13512345678"},

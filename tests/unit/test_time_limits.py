@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.time_limits import (
-    DEFAULT_TIME_LIMITS,
     Deadline,
     TimeLimit,
     Unit,
@@ -16,17 +15,18 @@ from domain.time_limits import (
 )
 from domain.vocabulary import Kind
 from infra.calendar import ChineseWorkingCalendar
+from tests.unit.conftest import TIME_LIMITS
 
 ZONE = ZoneInfo("Asia/Shanghai")
 CALENDAR = ChineseWorkingCalendar()
 
-CONSULTATION = DEFAULT_TIME_LIMITS[(Kind.RESIDENT_REQUEST, "consultation")]
-HELP = DEFAULT_TIME_LIMITS[(Kind.RESIDENT_REQUEST, "help")]
-COMPLAINT = DEFAULT_TIME_LIMITS[(Kind.RESIDENT_REQUEST, "complaint")]
-SUGGESTION = DEFAULT_TIME_LIMITS[(Kind.RESIDENT_REQUEST, "suggestion")]
-URGENT = DEFAULT_TIME_LIMITS[(Kind.RESIDENT_REQUEST, "urgent")]
-NEIGHBOUR_DISPUTE = DEFAULT_TIME_LIMITS[(Kind.DISPUTE, "neighbour")]
-GOODS_WISH = DEFAULT_TIME_LIMITS[(Kind.MICRO_WISH, "goods")]
+CONSULTATION = TIME_LIMITS[(Kind.RESIDENT_REQUEST, "consultation")]
+HELP = TIME_LIMITS[(Kind.RESIDENT_REQUEST, "help")]
+COMPLAINT = TIME_LIMITS[(Kind.RESIDENT_REQUEST, "complaint")]
+SUGGESTION = TIME_LIMITS[(Kind.RESIDENT_REQUEST, "suggestion")]
+URGENT = TIME_LIMITS[(Kind.RESIDENT_REQUEST, "urgent")]
+NEIGHBOUR_DISPUTE = TIME_LIMITS[(Kind.DISPUTE, "neighbour")]
+GOODS_WISH = TIME_LIMITS[(Kind.MICRO_WISH, "goods")]
 
 
 def local(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
@@ -49,9 +49,9 @@ def test_the_default_limits_are_the_published_ones() -> None:
     assert COMPLAINT == SUGGESTION == TimeLimit(13, Unit.WORKING_DAYS)
     assert URGENT == TimeLimit(24, Unit.HOURS)
     for category in ("neighbour", "family", "property", "other"):
-        assert DEFAULT_TIME_LIMITS[(Kind.DISPUTE, category)] == TimeLimit(30, Unit.CALENDAR_DAYS)
+        assert TIME_LIMITS[(Kind.DISPUTE, category)] == TimeLimit(30, Unit.CALENDAR_DAYS)
     for category in ("goods", "service", "other"):
-        assert DEFAULT_TIME_LIMITS[(Kind.MICRO_WISH, category)] == TimeLimit(30, Unit.CALENDAR_DAYS)
+        assert TIME_LIMITS[(Kind.MICRO_WISH, category)] == TimeLimit(30, Unit.CALENDAR_DAYS)
 
 
 # -- working days ------------------------------------------------------------------
@@ -282,18 +282,223 @@ def test_extension_reaching_into_2027_is_provisional() -> None:
     assert deadline == Deadline(end_of(2027, 1, 4), provisional=True)
 
 
-def test_suspension_moves_the_deadline_by_the_time_spent_waiting() -> None:
-    suspended_at = local(2025, 11, 4, 9, 0)
-    resumed_at = local(2025, 11, 6, 15, 30)  # 2 days 6.5 hours later
+# -- suspension: the deadline moves by the working time lost, in the limit's unit -------------
 
-    shifted = shifted_for_suspension(end_of(2025, 11, 6), suspended_at, resumed_at)
 
-    assert shifted == datetime(2025, 11, 9, 6, 29, 59, tzinfo=ZONE)
+def resumed(
+    due_at: datetime,
+    limit: TimeLimit,
+    suspended_at: datetime,
+    resumed_at: datetime,
+    calendar: object = CALENDAR,
+    provisional: bool = False,
+) -> Deadline:
+    return shifted_for_suspension(
+        Deadline(due_at, provisional),
+        limit,
+        suspended_at,
+        resumed_at,
+        calendar,  # type: ignore[arg-type]
+        ZONE,
+    )
+
+
+def test_an_hours_limit_moves_by_the_clock_time_suspended() -> None:
+    # Due Tue 2025-11-04 14:25; suspended 2 days 6.5 hours, over nights and all.
+    shifted = resumed(
+        local(2025, 11, 4, 14, 25), URGENT, local(2025, 11, 4, 9, 0), local(2025, 11, 6, 15, 30)
+    )
+
+    assert shifted == Deadline(local(2025, 11, 6, 20, 55), provisional=False)
+
+
+def test_an_hours_limit_moves_by_the_clock_over_a_holiday_too() -> None:
+    # Suspended on the eve of National Day 2025 for 24 hours.
+    shifted = resumed(
+        local(2025, 10, 1, 20, 0), URGENT, local(2025, 9, 30, 21, 0), local(2025, 10, 1, 21, 0)
+    )
+
+    assert shifted.due_at == local(2025, 10, 2, 20, 0)
 
 
 def test_a_resumption_dated_before_the_suspension_never_moves_the_deadline_earlier() -> None:
-    shifted = shifted_for_suspension(
-        end_of(2025, 11, 6), local(2025, 11, 5, 12, 0), local(2025, 11, 5, 11, 0)
+    for limit in (URGENT, HELP, NEIGHBOUR_DISPUTE):
+        shifted = resumed(
+            end_of(2025, 11, 6), limit, local(2025, 11, 5, 12, 0), local(2025, 11, 5, 11, 0)
+        )
+        assert shifted == Deadline(end_of(2025, 11, 6), provisional=False)
+
+
+def test_a_working_day_limit_moves_by_the_working_days_suspended() -> None:
+    # Suspended Tue 2025-11-04, resumed Thu Nov 6: Wed 5 and Thu 6 were lost.
+    # Due Thu Nov 6 -> two working days later: Fri 7, Mon 10.
+    shifted = resumed(
+        end_of(2025, 11, 6), HELP, local(2025, 11, 4, 9, 0), local(2025, 11, 6, 15, 30)
     )
 
-    assert shifted == end_of(2025, 11, 6)
+    assert shifted == Deadline(end_of(2025, 11, 10), provisional=False)
+
+
+@pytest.mark.parametrize(
+    "limit", [HELP, COMPLAINT, NEIGHBOUR_DISPUTE, GOODS_WISH], ids=lambda limit: limit.unit
+)
+def test_a_same_day_suspension_moves_a_day_limit_not_at_all(limit: TimeLimit) -> None:
+    shifted = resumed(
+        end_of(2025, 11, 6), limit, local(2025, 11, 4, 9, 0), local(2025, 11, 4, 17, 30)
+    )
+
+    assert shifted == Deadline(end_of(2025, 11, 6), provisional=False)
+
+
+def test_a_suspension_over_a_weekend_loses_only_the_monday() -> None:
+    # Suspended Fri 2025-11-07, resumed Mon Nov 10: Sat and Sun were not working days.
+    # Due Tue Nov 11 -> Wed Nov 12.
+    shifted = resumed(
+        end_of(2025, 11, 11), HELP, local(2025, 11, 7, 16, 0), local(2025, 11, 10, 9, 0)
+    )
+
+    assert shifted.due_at == end_of(2025, 11, 12)
+
+
+def test_a_suspension_over_national_day_2025_loses_one_working_day() -> None:
+    # Suspended Tue Sep 30, resumed Thu Oct 9: of Oct 1-9 only Oct 9 is a working day.
+    # Due on the make-up Saturday Oct 11 -> the next working day, Mon Oct 13.
+    shifted = resumed(
+        end_of(2025, 10, 11), CONSULTATION, local(2025, 9, 30, 10, 0), local(2025, 10, 9, 9, 0)
+    )
+
+    assert shifted.due_at == end_of(2025, 10, 13)
+
+
+def test_a_suspension_over_a_make_up_sunday_loses_it() -> None:
+    # Suspended Sat 2025-09-27, resumed the make-up working Sunday Sep 28: one working day.
+    # Due Mon Sep 29 -> Tue Sep 30.
+    shifted = resumed(
+        end_of(2025, 9, 29), HELP, local(2025, 9, 27, 10, 0), local(2025, 9, 28, 10, 0)
+    )
+
+    assert shifted.due_at == end_of(2025, 9, 30)
+
+
+def test_a_suspension_shift_into_spring_festival_2026_skips_the_break() -> None:
+    # Due on the make-up Saturday 2026-02-14; suspended Wed Feb 11, resumed Fri Feb 13:
+    # Feb 12 and 13 lost. After Feb 14: the break (15-23), then Tue 24, Wed 25.
+    shifted = resumed(
+        end_of(2026, 2, 14), HELP, local(2026, 2, 11, 9, 0), local(2026, 2, 13, 9, 0)
+    )
+
+    assert shifted.due_at == end_of(2026, 2, 25)
+
+
+def test_a_calendar_day_limit_moves_by_the_calendar_days_suspended() -> None:
+    # A dispute due Wed 2025-12-03; suspended Mon Nov 10, resumed Wed Nov 12: 2 days -> Fri Dec 5.
+    shifted = resumed(
+        end_of(2025, 12, 3), NEIGHBOUR_DISPUTE, local(2025, 11, 10, 10), local(2025, 11, 12, 9)
+    )
+
+    assert shifted == Deadline(end_of(2025, 12, 5), provisional=False)
+
+
+@THIRTY_DAY_LIMITS
+def test_a_calendar_day_shift_landing_on_a_weekend_rolls_to_monday(limit: TimeLimit) -> None:
+    # Due Wed 2025-12-03, 3 days suspended -> Sat Dec 6 -> Mon Dec 8.
+    shifted = resumed(end_of(2025, 12, 3), limit, local(2025, 11, 10), local(2025, 11, 13))
+
+    assert shifted.due_at == end_of(2025, 12, 8)
+
+
+def test_a_calendar_day_shift_landing_in_spring_festival_2026_rolls_past_it() -> None:
+    # Due Thu 2026-02-12, suspended a week (Jan 5 -> Jan 12) -> Thu Feb 19, in the break
+    # (Feb 15-23) -> Tue Feb 24.
+    shifted = resumed(end_of(2026, 2, 12), GOODS_WISH, local(2026, 1, 5), local(2026, 1, 12))
+
+    assert shifted.due_at == end_of(2026, 2, 24)
+
+
+def test_a_shift_reaching_into_2027_is_provisional() -> None:
+    # Due Wed 2026-12-30; Dec 22 and 23 lost -> Thu Dec 31, then Fri 2027-01-01 (guessed).
+    shifted = resumed(
+        end_of(2026, 12, 30), COMPLAINT, local(2026, 12, 21, 9), local(2026, 12, 23, 9)
+    )
+
+    assert shifted == Deadline(end_of(2027, 1, 1), provisional=True)
+
+
+def test_a_calendar_day_shift_reaching_into_2027_is_provisional() -> None:
+    # Due Mon 2026-12-28, suspended 5 days -> Sat 2027-01-02, guessed a weekend -> Mon Jan 4.
+    shifted = resumed(
+        end_of(2026, 12, 28), NEIGHBOUR_DISPUTE, local(2026, 12, 1), local(2026, 12, 6)
+    )
+
+    assert shifted == Deadline(end_of(2027, 1, 4), provisional=True)
+
+
+def test_a_provisional_deadline_stays_provisional_when_shifted_inside_a_known_year() -> None:
+    shifted = resumed(
+        end_of(2026, 11, 2),
+        HELP,
+        local(2026, 10, 12),
+        local(2026, 10, 13),
+        provisional=True,
+    )
+
+    assert shifted == Deadline(end_of(2026, 11, 3), provisional=True)
+
+
+# -- more holiday and make-up edges of 2025 and 2026 ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("received_on", "due_on"),
+    [
+        # New Year 2025 (Wed Jan 1 off): Thu 2, Fri 3, Mon 6.
+        (date(2024, 12, 31), date(2025, 1, 6)),
+        # Spring Festival 2025 (Jan 28 - Feb 4 off; make-up Sun Jan 26 and Sat Feb 8):
+        # Sun 26, Mon 27, then Wed Feb 5.
+        (date(2025, 1, 24), date(2025, 2, 5)),
+        # Fri Feb 7, make-up Sat Feb 8, Mon Feb 10.
+        (date(2025, 2, 6), date(2025, 2, 10)),
+        # Qingming 2025 (Fri Apr 4 off): Mon 7, Tue 8, Wed 9.
+        (date(2025, 4, 3), date(2025, 4, 9)),
+        # Labour Day 2025 (May 1-5 off; make-up Sun Apr 27): Sun 27, Mon 28, Tue 29.
+        (date(2025, 4, 25), date(2025, 4, 29)),
+        # Received Wed Apr 30, on the eve: Tue May 6, Wed 7, Thu 8.
+        (date(2025, 4, 30), date(2025, 5, 8)),
+        # Dragon Boat 2025 (Sat May 31 - Mon Jun 2 off): Tue 3, Wed 4, Thu 5.
+        (date(2025, 5, 30), date(2025, 6, 5)),
+        # New Year 2026 (Jan 1-3 off; make-up Sun Jan 4): Sun 4, Mon 5, Tue 6.
+        (date(2025, 12, 31), date(2026, 1, 6)),
+        # Spring Festival 2026 (Feb 15-23 off; make-up Sat Feb 14): Fri 13, Sat 14, Tue 24.
+        (date(2026, 2, 12), date(2026, 2, 24)),
+        # Labour Day 2026 (May 1-5 off; make-up Sat May 9): Wed 6, Thu 7, Fri 8.
+        (date(2026, 4, 30), date(2026, 5, 8)),
+        # Fri 8, make-up Sat 9, Mon 11.
+        (date(2026, 5, 7), date(2026, 5, 11)),
+        # Dragon Boat 2026 (Fri Jun 19 off): Mon 22, Tue 23, Wed 24.
+        (date(2026, 6, 18), date(2026, 6, 24)),
+        # Mid-Autumn 2026 (Sep 25-27 off; make-up Sun Sep 20): Sun 20, Mon 21, Tue 22.
+        (date(2026, 9, 18), date(2026, 9, 22)),
+        # National Day 2026 (Oct 1-7 off; make-up Sat Oct 10): Thu 8, Fri 9, Sat 10.
+        (date(2026, 9, 30), date(2026, 10, 10)),
+        # The year's last days: Tue 29, Wed 30, Thu Dec 31, all known, so not provisional.
+        (date(2026, 12, 28), date(2026, 12, 31)),
+    ],
+    ids=lambda d: d.isoformat(),
+)
+def test_three_working_days_around_the_holidays_of_2025_and_2026(
+    received_on: date, due_on: date
+) -> None:
+    received_at = datetime.combine(received_on, datetime.min.time(), ZONE).replace(hour=10)
+
+    assert due(received_at, HELP) == Deadline(end_of(due_on.year, due_on.month, due_on.day), False)
+
+
+def test_thirty_calendar_days_ending_on_the_dragon_boat_weekend_2025() -> None:
+    # Thu 2025-05-01 + 30 = Sat May 31, then Jun 1 and Mon Jun 2 are off too -> Tue Jun 3.
+    assert due(local(2025, 5, 1), NEIGHBOUR_DISPUTE).due_at == end_of(2025, 6, 3)
+
+
+def test_thirteen_working_days_across_spring_festival_2025() -> None:
+    # Mon 2025-01-20: Jan 21-24 (4), make-up Sun 26 (5), Mon 27 (6), Feb 5-7 (9),
+    # make-up Sat Feb 8 (10), Feb 10-12 (13).
+    assert due(local(2025, 1, 20), COMPLAINT).due_at == end_of(2025, 2, 12)

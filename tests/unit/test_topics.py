@@ -13,6 +13,7 @@ from domain.case import Case
 from domain.kinds import CASE_CLASSES, Dispute, MicroWish, ResidentRequest
 from domain.vocabulary import Kind
 from infra.calendar import ChineseWorkingCalendar
+from tests.unit.conftest import TIME_LIMITS
 
 STABLE_TOPIC = re.compile(r"^casework:(case|resident_request|dispute|micro_wish)\.([A-Za-z]+)$")
 AGGREGATE_TOPICS = {
@@ -104,6 +105,7 @@ def test_events_stored_under_an_old_topic_still_load(cases, clock) -> None:
         calendar=ChineseWorkingCalendar(),
         zone=current.received_at.tzinfo,
         clock=clock,
+        time_limits=TIME_LIMITS,
     )
     archive.recorder.insert_events(old_style)
 

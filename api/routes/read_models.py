@@ -1,0 +1,162 @@
+"""Queries answered from the read models: case lists, the dashboard, projection health."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query
+from pydantic import AwareDatetime, BaseModel, Field
+
+from api.dependencies import ServicesDep, UserDep
+from api.problems import PROBLEM_RESPONSES, ApiProblem, bad_field
+from domain.vocabulary import Kind, Status
+from infra.projections import READ_MODELS, projection_status
+from projections.case_list.queries import SORTS, CaseFilter, dashboard_summary, list_cases
+from projections.runner import wait_for_position
+
+router = APIRouter(tags=["read models"], responses=PROBLEM_RESPONSES)
+
+
+def read_your_writes(
+    services: ServicesDep,
+    min_position: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            description="answer only once the read models have applied the event at "
+            "this position (the `position` of a command's answer)",
+        ),
+    ] = None,
+    x_min_position: Annotated[
+        int | None, Header(ge=0, description="the same as min_position, as a header")
+    ] = None,
+) -> None:
+    position = min_position if min_position is not None else x_min_position
+    if position is None:
+        return
+    timeout = services.settings.read_wait_seconds
+    with services.pool.connection() as conn:
+        if not wait_for_position(conn, list(READ_MODELS), position, timeout):
+            raise ApiProblem(
+                503,
+                "read_model_behind",
+                "Read model behind",
+                f"the read models did not reach position {position} within {timeout} s; "
+                "retry shortly",
+                headers={"Retry-After": "1"},
+            )
+
+
+ReadYourWrites = Depends(read_your_writes)
+
+
+class CaseSummary(BaseModel):
+    id: UUID
+    kind: str
+    category: str
+    channel: str
+    title: str
+    status: str
+    grid_id: str
+    level: str
+    assignee: str | None
+    first_contact: str
+    received_at: datetime
+    due_at: datetime
+    due_at_provisional: bool
+    overdue: bool
+    suspended_since: datetime | None
+    closed_at: datetime | None
+    resolution: str | None
+    rating: str | None
+    reopen_count: int
+    visit_count: int
+    version: int
+    position: int
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    total: int = Field(description="how many cases match the filters, over all pages")
+    next_cursor: str | None = Field(description="pass as `after` for the next page")
+
+
+@router.get("/cases", dependencies=[ReadYourWrites], summary="List cases (from the read model)")
+def get_cases(
+    services: ServicesDep,
+    _user: UserDep,
+    kind: Kind | None = None,
+    category: str | None = Query(default=None, max_length=40),
+    status: Annotated[list[Status] | None, Query()] = None,
+    street_id: str | None = Query(default=None, max_length=64),
+    community_id: str | None = Query(default=None, max_length=64),
+    grid_id: str | None = Query(default=None, max_length=64),
+    assignee: str | None = Query(default=None, max_length=64),
+    first_contact: str | None = Query(default=None, max_length=64),
+    overdue: bool | None = None,
+    due_before: AwareDatetime | None = None,
+    provisional: bool | None = Query(default=None, description="deadline is provisional"),
+    sort: Literal[tuple(SORTS)] = "-received_at",  # type: ignore[valid-type]
+    limit: int = Query(default=50, ge=1, le=500),
+    after: str | None = Query(default=None, max_length=200, description="a next_cursor"),
+) -> CasePage:
+    filters = CaseFilter(
+        kind=kind,
+        category=category,
+        status=[s.value for s in status or []],
+        street_id=street_id,
+        community_id=community_id,
+        grid_id=grid_id,
+        assignee=assignee,
+        first_contact=first_contact,
+        overdue=overdue,
+        due_before=due_before,
+        provisional=provisional,
+    )
+    with services.pool.connection() as conn:
+        try:
+            page = list_cases(
+                conn, filters, now=datetime.now(UTC), sort=sort, limit=limit, after=after
+            )
+        except ValueError as error:
+            raise bad_field(["query", "after"], str(error)) from None
+    zone = services.settings.zone
+    return CasePage(
+        items=[CaseSummary(**_local(row, zone)) for row in page.items],
+        total=page.total,
+        next_cursor=page.next_cursor,
+    )
+
+
+def _local(row: dict[str, Any], zone: Any) -> dict[str, Any]:
+    return {k: v.astimezone(zone) if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+@router.get(
+    "/dashboard/summary",
+    dependencies=[ReadYourWrites],
+    summary="Counts for the supervisor's dashboard",
+)
+def get_dashboard(services: ServicesDep, _user: UserDep) -> dict[str, Any]:
+    with services.pool.connection() as conn:
+        return dashboard_summary(conn, now=datetime.now(UTC), zone=services.settings.zone)
+
+
+class ProjectionOut(BaseModel):
+    name: str
+    generation: int
+    active: bool = Field(description="whether queries read this generation")
+    position: int = Field(description="the last event applied")
+    head: int = Field(description="the last event in the log")
+    lag_events: int
+    lag_seconds: float = Field(description="how long the oldest unapplied event has waited")
+    failures: int
+    error: str | None = Field(description="why the last attempt failed, naming the event")
+    error_position: int | None
+    updated_at: datetime
+
+
+@router.get("/projections", summary="Each read model's position, the log's head and the lag")
+def get_projections(services: ServicesDep, _user: UserDep) -> list[ProjectionOut]:
+    with services.pool.connection() as conn:
+        return [ProjectionOut(**vars(s)) for s in projection_status(conn, services.cases)]

@@ -1,0 +1,136 @@
+"""Reference data: streets (街道), their communities (社区) and the communities' grids (网格).
+
+Loaded by an administrator from a JSON file (`casework areas load FILE`); the format is the
+one of ``sample_areas.json`` beside this module. Cases refer to a grid; the community and
+street follow from it.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from psycopg_pool import ConnectionPool
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+SAMPLE_FILE = Path(__file__).with_name("sample_areas.json")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS casework_areas (
+    id text PRIMARY KEY,
+    level text NOT NULL CHECK (level IN ('street', 'community', 'grid')),
+    name text NOT NULL,
+    parent_id text REFERENCES casework_areas (id)
+);
+CREATE INDEX IF NOT EXISTS casework_areas_parent ON casework_areas (parent_id);
+"""
+
+AreaId = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = AreaId
+    name: str = Field(min_length=1, max_length=100)
+
+
+class Street(_Entry):
+    pass
+
+
+class Community(_Entry):
+    street_id: str
+
+
+class Grid(_Entry):
+    community_id: str
+
+
+class AreaFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    streets: list[Street]
+    communities: list[Community]
+    grids: list[Grid]
+
+    @model_validator(mode="after")
+    def parents_exist(self) -> "AreaFile":
+        ids = [a.id for a in [*self.streets, *self.communities, *self.grids]]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"ids used more than once: {', '.join(repeated)}")
+        streets = {s.id for s in self.streets}
+        communities = {c.id for c in self.communities}
+        for community in self.communities:
+            if community.street_id not in streets:
+                raise ValueError(
+                    f"community {community.id} names unknown street {community.street_id}"
+                )
+        for grid in self.grids:
+            if grid.community_id not in communities:
+                raise ValueError(f"grid {grid.id} names unknown community {grid.community_id}")
+        return self
+
+
+class AreaFileError(Exception):
+    """The file cannot be loaded; the message says where and why."""
+
+
+def read_area_file(path: Path) -> AreaFile:
+    try:
+        return AreaFile.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except OSError as error:
+        raise AreaFileError(f"cannot read {path}: {error.strerror}") from error
+    except json.JSONDecodeError as error:
+        raise AreaFileError(f"{path} is not JSON: {error}") from error
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "file"
+        raise AreaFileError(f"{path}: {where}: {first['msg']}") from error
+
+
+@dataclass(frozen=True)
+class GridPlace:
+    grid_id: str
+    community_id: str
+    street_id: str
+
+
+class Areas:
+    def __init__(self, pool: ConnectionPool):
+        self.pool = pool
+
+    def create_schema(self) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(SCHEMA)
+
+    def load(self, areas: AreaFile) -> int:
+        """Add or rename areas; areas not in the file stay, since cases may refer to them."""
+        rows = [
+            *[(s.id, "street", s.name, None) for s in areas.streets],
+            *[(c.id, "community", c.name, c.street_id) for c in areas.communities],
+            *[(g.id, "grid", g.name, g.community_id) for g in areas.grids],
+        ]
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO casework_areas (id, level, name, parent_id) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
+                " parent_id = excluded.parent_id, level = excluded.level",
+                rows,
+            )
+        return len(rows)
+
+    def place_of_grid(self, grid_id: str) -> GridPlace | None:
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT g.id, c.id, c.parent_id FROM casework_areas g"
+                " JOIN casework_areas c ON c.id = g.parent_id"
+                " WHERE g.id = %s AND g.level = 'grid'",
+                (grid_id,),
+            ).fetchone()
+        return GridPlace(*row) if row else None
+
+    def level_of(self, area_id: str) -> str | None:
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT level FROM casework_areas WHERE id = %s", (area_id,)
+            ).fetchone()
+        return row[0] if row else None

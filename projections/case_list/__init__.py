@@ -1,0 +1,1 @@
+"""The case list read model: one row per case, for lists and the supervisors' dashboard."""

@@ -1,0 +1,236 @@
+"""One row per case, as it stands now: what lists and dashboards read."""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from domain.status import case_status
+from projections.runner import ReadModel
+
+COLUMNS = (
+    "id",
+    "kind",
+    "category",
+    "channel",
+    "title",
+    "grid_id",
+    "level",
+    "status",
+    "assignee",
+    "first_contact",
+    "received_at",
+    "due_at",
+    "due_at_provisional",
+    "suspended_since",
+    "closed_at",
+    "resolution",
+    "rating",
+    "reopen_count",
+    "worked",
+    "claimed",
+    "fulfilled",
+    "visit_count",
+    "visit_minutes",
+    "version",
+    "position",
+    "updated_at",
+)
+
+DDL = """
+CREATE TABLE {table} (
+    id uuid PRIMARY KEY,
+    kind text NOT NULL,
+    category text NOT NULL,
+    channel text NOT NULL,
+    title text NOT NULL,
+    grid_id text NOT NULL,
+    level text NOT NULL,
+    status text NOT NULL,
+    assignee text,
+    first_contact text NOT NULL,
+    received_at timestamptz NOT NULL,
+    due_at timestamptz NOT NULL,
+    due_at_provisional boolean NOT NULL,
+    suspended_since timestamptz,
+    closed_at timestamptz,
+    resolution text,
+    rating text,
+    reopen_count integer NOT NULL,
+    worked boolean NOT NULL,
+    claimed boolean NOT NULL,
+    fulfilled boolean NOT NULL,
+    visit_count integer NOT NULL,
+    visit_minutes integer NOT NULL,
+    version integer NOT NULL,
+    position bigint NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+CREATE INDEX ON {table} (received_at DESC, id DESC);
+CREATE INDEX ON {table} (due_at, id) WHERE closed_at IS NULL;
+CREATE INDEX ON {table} (grid_id, status);
+CREATE INDEX ON {table} (assignee, status);
+CREATE INDEX ON {table} (status, kind);
+CREATE INDEX ON {table} (first_contact);
+CREATE INDEX ON {table} (due_at_provisional) WHERE due_at_provisional;
+"""
+
+Row = dict[str, Any]
+
+
+def _received(event: Any) -> Row:
+    return {
+        "id": event.originator_id,
+        "kind": event.originator_topic.rsplit(":", 1)[-1],
+        "category": event.category,
+        "channel": event.channel,
+        "title": event.title,
+        "grid_id": event.grid_id,
+        "level": "grid",
+        "assignee": None,
+        "first_contact": event.first_contact,
+        "received_at": event.occurred_at,
+        "due_at": event.due_at,
+        "due_at_provisional": event.due_at_provisional,
+        "suspended_since": None,
+        "closed_at": None,
+        "resolution": None,
+        "rating": None,
+        "reopen_count": 0,
+        "worked": False,
+        "claimed": False,
+        "fulfilled": False,
+        "visit_count": 0,
+        "visit_minutes": 0,
+    }
+
+
+def _assigned(row: Row, event: Any) -> None:
+    row["assignee"] = event.assignee
+
+
+def _visited(row: Row, event: Any) -> None:
+    row["worked"] = True
+    row["visit_count"] += 1
+    row["visit_minutes"] += event.duration_minutes
+
+
+def _escalated(row: Row, event: Any) -> None:
+    row["level"] = event.level
+
+
+def _suspended(row: Row, event: Any) -> None:
+    row["suspended_since"] = event.occurred_at
+
+
+def _resumed(row: Row, event: Any) -> None:
+    row["suspended_since"] = None
+    _deadline_moved(row, event)
+
+
+def _deadline_moved(row: Row, event: Any) -> None:
+    row["due_at"] = event.due_at
+    row["due_at_provisional"] = getattr(event, "due_at_provisional", row["due_at_provisional"])
+
+
+def _closed(row: Row, event: Any) -> None:
+    row["closed_at"] = event.occurred_at
+    row["resolution"] = event.resolution
+    row["rating"] = None
+
+
+def _rated(row: Row, event: Any) -> None:
+    row["rating"] = event.rating
+
+
+def _reopened(row: Row, event: Any) -> None:
+    row.update(closed_at=None, resolution=None, rating=None, worked=False, fulfilled=False)
+    row["reopen_count"] += 1
+
+
+def _mediation_held(row: Row, event: Any) -> None:
+    row["worked"] = True
+
+
+def _claimed(row: Row, event: Any) -> None:
+    row["claimed"] = True
+
+
+def _fulfilled(row: Row, event: Any) -> None:
+    row["fulfilled"] = True
+
+
+# Every event a case can have, and what it changes in its row.
+APPLY: dict[str, Callable[[Row, Any], None]] = {
+    "Assigned": _assigned,
+    "Reassigned": _assigned,
+    "Visited": _visited,
+    "Escalated": _escalated,
+    "Suspended": _suspended,
+    "Resumed": _resumed,
+    "Extended": _deadline_moved,
+    "DeadlineRecounted": _deadline_moved,
+    "Closed": _closed,
+    "Rated": _rated,
+    "Reopened": _reopened,
+    "MediationHeld": _mediation_held,
+    "Claimed": _claimed,
+    "Fulfilled": _fulfilled,
+}
+
+
+class CaseList(ReadModel):
+    name = "case_list"
+    schema_version = 1
+    tables = ("rm_cases",)
+
+    def create(self, cursor: psycopg.Cursor[Any], generation: int) -> None:
+        cursor.execute(DDL.format(table=self.table("rm_cases", generation)))
+
+    def apply(
+        self, cursor: psycopg.Cursor[Any], generation: int, events: Sequence[tuple[int, Any]]
+    ) -> None:
+        table = sql.Identifier(self.table("rm_cases", generation))
+        ids = list({event.originator_id for _, event in events})
+        cursor.execute(
+            sql.SQL("SELECT {columns} FROM {table} WHERE id = ANY(%s)").format(
+                columns=sql.SQL(", ").join(map(sql.Identifier, COLUMNS)), table=table
+            ),
+            (ids,),
+        )
+        rows: dict[Any, Row] = {
+            row[0]: dict(zip(COLUMNS, row, strict=True)) for row in cursor.fetchall()
+        }
+        for position, event in events:
+            name = type(event).__name__
+            if name == "Received":
+                row = _received(event)
+                rows[event.originator_id] = row
+            else:
+                row = rows[event.originator_id]
+                APPLY[name](row, event)
+            row["status"] = case_status(
+                closed=row["closed_at"] is not None,
+                rated=row["rating"] is not None,
+                suspended=row["suspended_since"] is not None,
+                fulfilled=row["fulfilled"],
+                claimed=row["claimed"],
+                worked=row["worked"],
+                assigned=row["assignee"] is not None,
+            ).value
+            row["version"] = event.originator_version
+            row["position"] = position
+            row["updated_at"] = event.timestamp
+        upsert = sql.SQL(
+            "INSERT INTO {table} ({columns}) VALUES ({values})"
+            " ON CONFLICT (id) DO UPDATE SET {updates}"
+        ).format(
+            table=table,
+            columns=sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
+            values=sql.SQL(", ").join(sql.Placeholder() * len(COLUMNS)),
+            updates=sql.SQL(", ").join(
+                sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in COLUMNS[1:]
+            ),
+        )
+        cursor.executemany(upsert, [tuple(row[c] for c in COLUMNS) for row in rows.values()])

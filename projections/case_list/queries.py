@@ -1,0 +1,197 @@
+"""Questions the case list answers, straight from its table (never by replaying cases)."""
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+SORTS = {
+    # name: (column, descending)
+    "-received_at": ("received_at", True),
+    "received_at": ("received_at", False),
+    "due_at": ("due_at", False),
+    "-due_at": ("due_at", True),
+    "-updated_at": ("updated_at", True),
+}
+
+OPEN = sql.SQL("closed_at IS NULL")
+OVERDUE = sql.SQL("(closed_at IS NULL AND suspended_since IS NULL AND due_at < %(now)s)")
+
+
+@dataclass
+class CaseFilter:
+    kind: str | None = None
+    category: str | None = None
+    status: list[str] = field(default_factory=list)
+    street_id: str | None = None
+    community_id: str | None = None
+    grid_id: str | None = None
+    assignee: str | None = None
+    first_contact: str | None = None
+    overdue: bool | None = None
+    due_before: datetime | None = None
+    provisional: bool | None = None
+
+    def where(self, now: datetime) -> tuple[sql.Composable, dict[str, Any]]:
+        clauses: list[sql.Composable] = []
+        params: dict[str, Any] = {"now": now}
+        for column in ("kind", "category", "grid_id", "assignee", "first_contact"):
+            value = getattr(self, column)
+            if value is not None:
+                clauses.append(
+                    sql.SQL("{} = %({})s").format(sql.Identifier(column), sql.SQL(column))
+                )
+                params[column] = value
+        if self.status:
+            clauses.append(sql.SQL("status = ANY(%(status)s)"))
+            params["status"] = self.status
+        if self.community_id is not None:
+            clauses.append(
+                sql.SQL(
+                    "grid_id IN (SELECT id FROM casework_areas WHERE parent_id = %(community_id)s)"
+                )
+            )
+            params["community_id"] = self.community_id
+        if self.street_id is not None:
+            clauses.append(
+                sql.SQL(
+                    "grid_id IN (SELECT g.id FROM casework_areas g JOIN casework_areas c"
+                    " ON c.id = g.parent_id WHERE c.parent_id = %(street_id)s)"
+                )
+            )
+            params["street_id"] = self.street_id
+        if self.overdue is not None:
+            clauses.append(OVERDUE if self.overdue else sql.SQL("NOT ") + OVERDUE)
+        if self.due_before is not None:
+            clauses.append(sql.SQL("due_at < %(due_before)s AND ") + OPEN)
+            params["due_before"] = self.due_before
+        if self.provisional is not None:
+            clauses.append(sql.SQL("due_at_provisional = %(provisional)s"))
+            params["provisional"] = self.provisional
+        where = sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("TRUE")
+        return where, params
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    total: int
+    next_cursor: str | None
+
+
+def encode_cursor(value: Any, case_id: UUID) -> str:
+    raw = json.dumps([value.isoformat(), str(case_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    """Raises ValueError for a cursor this service did not hand out."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, case_id = json.loads(raw)
+        return datetime.fromisoformat(value), UUID(case_id)
+    except (TypeError, ValueError, json.JSONDecodeError) as error:
+        raise ValueError("not a cursor from this service") from error
+
+
+def list_cases(
+    conn: psycopg.Connection[Any],
+    filters: CaseFilter,
+    *,
+    now: datetime,
+    sort: str = "-received_at",
+    limit: int = 50,
+    after: str | None = None,
+) -> Page:
+    column, descending = SORTS[sort]
+    where, params = filters.where(now)
+    page_where = where
+    if after is not None:
+        value, case_id = decode_cursor(after)
+        params.update(after_value=value, after_id=case_id)
+        comparison = sql.SQL("<") if descending else sql.SQL(">")
+        keyset = sql.SQL(" AND ({col}, id) {cmp} (%(after_value)s, %(after_id)s)")
+        page_where = where + keyset.format(col=sql.Identifier(column), cmp=comparison)
+    direction = sql.SQL("DESC") if descending else sql.SQL("ASC")
+    query = sql.SQL(
+        "SELECT *, {overdue} AS overdue FROM rm_cases WHERE {where}"
+        " ORDER BY {col} {dir}, id {dir} LIMIT %(limit)s"
+    ).format(overdue=OVERDUE, where=page_where, col=sql.Identifier(column), dir=direction)
+    params["limit"] = limit + 1
+    with conn.cursor(row_factory=dict_row) as cursor:
+        rows = cursor.execute(query, params).fetchall()
+        total_row = cursor.execute(
+            sql.SQL("SELECT count(*) AS n FROM rm_cases WHERE {where}").format(where=where),
+            params,
+        ).fetchone()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(last[column], last["id"])
+    return Page(items=rows, total=int(total_row["n"]) if total_row else 0, next_cursor=next_cursor)
+
+
+def dashboard_summary(
+    conn: psycopg.Connection[Any], *, now: datetime, zone: ZoneInfo
+) -> dict[str, Any]:
+    today: date = now.astimezone(zone).date()
+    day_start = datetime.combine(today, datetime.min.time(), tzinfo=zone)
+    params = {
+        "now": now,
+        "soon": now + timedelta(hours=24),
+        "day_start": day_start,
+        "day_end": day_start + timedelta(days=1),
+    }
+    with conn.cursor(row_factory=dict_row) as cursor:
+        totals = cursor.execute(
+            sql.SQL(
+                "SELECT count(*) FILTER (WHERE closed_at IS NULL) AS open,"
+                " count(*) FILTER (WHERE {overdue}) AS overdue_now,"
+                " count(*) FILTER (WHERE closed_at IS NULL AND suspended_since IS NULL"
+                "   AND due_at >= %(now)s AND due_at < %(soon)s) AS due_within_24h,"
+                " count(*) FILTER (WHERE received_at >= %(day_start)s"
+                "   AND received_at < %(day_end)s) AS received_today,"
+                " count(*) FILTER (WHERE closed_at >= %(day_start)s"
+                "   AND closed_at < %(day_end)s) AS closed_today,"
+                " count(*) FILTER (WHERE closed_at IS NULL AND kind = 'micro_wish'"
+                "   AND NOT claimed) AS unclaimed_micro_wishes"
+                " FROM rm_cases"
+            ).format(overdue=OVERDUE),
+            params,
+        ).fetchone()
+        by_status = cursor.execute(
+            "SELECT status, count(*) AS n FROM rm_cases WHERE closed_at IS NULL"
+            " GROUP BY status ORDER BY status"
+        ).fetchall()
+        by_grid = cursor.execute(
+            sql.SQL(
+                "SELECT r.grid_id, a.name, count(*) AS open,"
+                " count(*) FILTER (WHERE {overdue}) AS overdue"
+                " FROM rm_cases r LEFT JOIN casework_areas a ON a.id = r.grid_id"
+                " WHERE r.closed_at IS NULL GROUP BY r.grid_id, a.name ORDER BY r.grid_id"
+            ).format(overdue=OVERDUE),
+            params,
+        ).fetchall()
+        workload = cursor.execute(
+            sql.SQL(
+                "SELECT assignee AS worker, count(*) AS open,"
+                " count(*) FILTER (WHERE {overdue}) AS overdue"
+                " FROM rm_cases WHERE closed_at IS NULL AND assignee IS NOT NULL"
+                " GROUP BY assignee ORDER BY count(*) DESC, assignee"
+            ).format(overdue=OVERDUE),
+            params,
+        ).fetchall()
+    return {
+        **totals,
+        "open_by_status": {row["status"]: row["n"] for row in by_status},
+        "open_by_grid": by_grid,
+        "workload": workload,
+    }

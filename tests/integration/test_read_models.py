@@ -1,0 +1,165 @@
+"""Lists and the dashboard, answered from read models the event log keeps up to date."""
+
+from typing import Any
+from uuid import uuid4
+
+from fastapi.testclient import TestClient
+
+from tests.helpers import intake, visit_body
+from tests.integration.conftest import Api, People
+
+
+def fresh_grid_case(api: Api, **overrides: Any) -> dict[str, Any]:
+    # A unique title lets each test find only its own cases in the shared database.
+    return api.new_case(intake(**overrides))
+
+
+def listed(api: Api, position: int, **params: Any) -> dict[str, Any]:
+    response = api.get("/cases", min_position=position, **params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_new_case_is_listed_once_the_read_model_has_its_event(
+    as_clerk: Api, people: People
+) -> None:
+    title = f"列表测试 {uuid4()}"
+    case = fresh_grid_case(as_clerk, title=title)
+    page = listed(as_clerk, case["position"], first_contact=people.clerk.id, limit=500)
+    mine = [item for item in page["items"] if item["id"] == case["id"]]
+    assert len(mine) == 1
+    assert mine[0]["title"] == title
+    assert mine[0]["status"] == "received"
+    assert mine[0]["due_at"] == case["due_at"]
+    assert mine[0]["overdue"] is False
+
+
+def test_the_list_follows_each_step_of_a_case(
+    as_clerk: Api, as_worker: Api, people: People
+) -> None:
+    case_id = fresh_grid_case(as_clerk, grid_id="tiansheng-03")["id"]
+    steps = [
+        (as_clerk, "assign", {"assignee": people.worker.id}, "assigned"),
+        (as_worker, "visits", visit_body(), "in_progress"),
+        (as_worker, "suspend", {"reason": "等材料"}, "suspended"),
+        (as_worker, "resume", {"reason": "材料到了"}, "in_progress"),
+        (as_worker, "close", {"resolution": "resolved", "summary": "ok"}, "closed"),
+        (as_worker, "rate", {"rating": "satisfied"}, "rated"),
+    ]
+    for api, action, body, status in steps:
+        answer = api.command(case_id, action, body).json()
+        row = next(
+            item
+            for item in listed(api, answer["position"], grid_id="tiansheng-03", limit=500)[
+                "items"
+            ]
+            if item["id"] == case_id
+        )
+        assert row["status"] == status
+        assert row["version"] == answer["version"]
+
+
+def test_filters_and_keyset_paging(as_clerk: Api, as_worker: Api, people: People) -> None:
+    title = f"翻页 {uuid4()}"
+    created = [fresh_grid_case(as_clerk, title=title, grid_id="tiansheng-02") for _ in range(5)]
+    for case in created[:2]:
+        last = as_clerk.command(case["id"], "assign", {"assignee": people.other_worker.id})
+    position = last.json()["position"]
+
+    assigned = listed(as_clerk, position, assignee=people.other_worker.id, status="assigned",
+                      limit=500)
+    assert {c["id"] for c in created[:2]} <= {item["id"] for item in assigned["items"]}
+    assert all(item["status"] == "assigned" for item in assigned["items"])
+
+    seen: list[str] = []
+    after = None
+    while True:
+        params: dict[str, Any] = {"grid_id": "tiansheng-02", "limit": 2}
+        if after:
+            params["after"] = after
+        page = listed(as_clerk, position, **params)
+        assert len(page["items"]) <= 2
+        seen.extend(item["id"] for item in page["items"])
+        after = page["next_cursor"]
+        if after is None:
+            break
+    assert len(seen) == len(set(seen)) == page["total"]
+    assert {c["id"] for c in created} <= set(seen)
+
+    by_community = listed(as_clerk, position, community_id="tiansheng", limit=1)
+    by_street = listed(as_clerk, position, street_id="wenmiao", limit=1)
+    assert by_community["total"] == by_street["total"] >= 5
+    assert listed(as_clerk, position, community_id="nowhere")["total"] == 0
+
+
+def test_overdue_and_due_before(as_clerk: Api, people: People) -> None:
+    late = fresh_grid_case(
+        as_clerk, category="urgent", received_at="2026-01-05T09:00:00+08:00",
+        grid_id="tiansheng-04",
+    )
+    page = listed(as_clerk, late["position"], overdue="true", grid_id="tiansheng-04",
+                  limit=500)
+    assert late["id"] in {item["id"] for item in page["items"]}
+    assert all(item["overdue"] for item in page["items"])
+    due_soon = listed(as_clerk, late["position"], due_before="2026-01-07T00:00:00+08:00",
+                      limit=500)
+    assert late["id"] in {item["id"] for item in due_soon["items"]}
+
+
+def test_a_bad_cursor_or_filter_is_422(as_clerk: Api) -> None:
+    response = as_clerk.get("/cases", after="bm90LWEtY3Vyc29y")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["query", "after"]
+    assert as_clerk.get("/cases", status="lost").status_code == 422
+    assert as_clerk.get("/cases", sort="colour").status_code == 422
+
+
+def test_an_unknown_grid_at_intake_is_422(as_clerk: Api) -> None:
+    response = as_clerk.post("/cases", intake(grid_id="mars-01"))
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["code"] == "unknown_grid"
+    assert problem["errors"][0]["loc"] == ["body", "resident_request", "grid_id"]
+
+
+def test_the_dashboard_counts_open_overdue_and_unclaimed_work(
+    as_clerk: Api, people: People
+) -> None:
+    wish = fresh_grid_case(as_clerk, kind="micro_wish")
+    late = fresh_grid_case(as_clerk, category="urgent", received_at="2026-01-05T09:00:00+08:00")
+    position = late["position"]
+    before = as_clerk.get("/dashboard/summary", min_position=position).json()
+    assigned = as_clerk.command(late["id"], "assign", {"assignee": people.worker.id}).json()
+    after = as_clerk.get("/dashboard/summary", min_position=assigned["position"]).json()
+    assert before["unclaimed_micro_wishes"] >= 1
+    assert before["overdue_now"] >= 1
+    assert before["received_today"] >= 1
+    assert after["open_by_status"]["assigned"] == before["open_by_status"].get("assigned", 0) + 1
+    worker_load = {row["worker"]: row for row in after["workload"]}
+    assert worker_load[people.worker.id]["overdue"] >= 1
+    assert any(row["grid_id"] == "tiansheng-01" and row["name"] == "天胜社区第一网格"
+               for row in after["open_by_grid"])
+    assert wish["id"]
+
+
+def test_projections_report_their_position_and_lag(client: TestClient, as_clerk: Api) -> None:
+    case = fresh_grid_case(as_clerk)
+    listed(as_clerk, case["position"])
+    statuses = as_clerk.get("/projections").json()
+    case_list = next(s for s in statuses if s["name"] == "case_list" and s["active"])
+    assert case_list["position"] >= case["position"]
+    assert case_list["head"] >= case_list["position"]
+    assert case_list["lag_events"] == case_list["head"] - case_list["position"]
+    assert case_list["error"] is None
+
+
+def test_waiting_for_a_position_the_log_has_not_reached_is_a_bounded_503(
+    as_clerk: Api, services: Any
+) -> None:
+    services.settings.read_wait_seconds = 0.2
+    try:
+        response = as_clerk.get("/cases", min_position=10**12)
+    finally:
+        services.settings.read_wait_seconds = 5.0
+    assert response.status_code == 503
+    assert response.json()["code"] == "read_model_behind"
