@@ -152,7 +152,8 @@ def drop_generation(conn: psycopg.Connection[Any], model: ReadModel, generation:
 
 
 def lock_key(name: str) -> int:
-    return zlib.crc32(f"casework-projection:{name}".encode())
+    """An advisory lock key in PostgreSQL's int4 range (its two-key lock functions want int4)."""
+    return zlib.crc32(f"casework-projection:{name}".encode()) - 2**31
 
 
 class Projector:

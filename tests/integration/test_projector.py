@@ -1,0 +1,143 @@
+"""The projector: exactly once, one writer at a time, failures reported and retried."""
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+from uuid import uuid4
+
+import psycopg
+import pytest
+
+from infra.bootstrap import Services
+from projections.runner import Projector, ReadModel, ensure_active_generation
+from tests.helpers import intake, visit_body
+from tests.integration.conftest import Api, People
+
+
+class VisitNotes(ReadModel):
+    """A small read model of visit notes, which refuses notes it is told to choke on."""
+
+    schema_version = 1
+
+    def __init__(self, name: str):
+        self.name = name
+        self.tables = (f"rm_{name}",)
+        self.choke_on: str | None = None
+
+    def create(self, cursor: psycopg.Cursor[Any], generation: int) -> None:
+        cursor.execute(
+            f"CREATE TABLE {self.table(self.tables[0], generation)}"
+            " (position bigint PRIMARY KEY, notes text NOT NULL)"
+        )
+
+    def apply(
+        self, cursor: psycopg.Cursor[Any], generation: int, events: Sequence[tuple[int, Any]]
+    ) -> None:
+        rows = []
+        for position, event in events:
+            if type(event).__name__ != "Visited":
+                continue
+            if event.notes == self.choke_on:
+                raise ValueError(f"cannot file notes {event.notes!r}")
+            rows.append((position, event.notes))
+        cursor.executemany(
+            f"INSERT INTO {self.table(self.tables[0], generation)} VALUES (%s, %s)", rows
+        )
+
+
+@pytest.fixture
+def model(services: Services) -> Iterator[VisitNotes]:
+    notes = VisitNotes(f"notes_{uuid4().hex[:8]}")
+    with services.connect() as conn:
+        conn.autocommit = True
+        ensure_active_generation(conn, notes)
+    yield notes
+
+
+def run_in_background(projector: Projector) -> threading.Thread:
+    thread = threading.Thread(target=projector.run, daemon=True)
+    thread.start()
+    return thread
+
+
+def registry(services: Services, name: str) -> dict[str, Any]:
+    with services.connect() as conn:
+        row = conn.execute(
+            "SELECT position, failures, error, error_position FROM casework_projections"
+            " WHERE name = %s AND active",
+            (name,),
+        ).fetchone()
+    assert row is not None
+    return dict(zip(("position", "failures", "error", "error_position"), row, strict=True))
+
+
+def wait_for(condition: Any, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def visited(as_clerk: Api, as_worker: Api, people: People, notes: str) -> int:
+    case_id = as_clerk.new_case(intake())["id"]
+    as_clerk.command(case_id, "assign", {"assignee": people.worker.id})
+    return as_worker.command(case_id, "visits", visit_body(notes=notes)).json()["position"]
+
+
+def test_a_failing_event_stops_the_projection_is_named_and_retried_until_it_passes(
+    services: Services, model: VisitNotes, as_clerk: Api, as_worker: Api, people: People
+) -> None:
+    bad_notes = f"坏数据 {uuid4()}"  # unique: the database is shared with other tests
+    model.choke_on = bad_notes
+    good = visited(as_clerk, as_worker, people, "正常")
+    bad = visited(as_clerk, as_worker, people, bad_notes)
+    after = visited(as_clerk, as_worker, people, "之后")
+    projector = Projector(model, services.cases, services.connect, max_backoff_seconds=0.2)
+    thread = run_in_background(projector)
+    try:
+        wait_for(lambda: registry(services, model.name)["error"] is not None)
+        state = registry(services, model.name)
+        assert state["error_position"] == bad
+        assert f"event {bad} (Visited of case" in state["error"]
+        assert "cannot file notes" in state["error"]
+        assert good <= state["position"] < bad  # nothing after the failing event, nothing skipped
+        assert as_clerk.get("/health").status_code == 200  # the API carries on
+
+        wait_for(lambda: registry(services, model.name)["failures"] >= 2)  # retried
+        model.choke_on = None  # the cause is fixed
+        wait_for(lambda: registry(services, model.name)["position"] >= after)
+        assert registry(services, model.name)["error"] is None
+        with services.connect() as conn:
+            notes = conn.execute(f"SELECT notes FROM rm_{model.name} ORDER BY position").fetchall()
+        assert [n for (n,) in notes][-3:] == ["正常", bad_notes, "之后"]
+    finally:
+        projector.stop()
+        thread.join(timeout=10)
+
+
+def test_only_one_projector_writes_a_read_model_the_other_stands_by(
+    services: Services, model: VisitNotes, as_clerk: Api, as_worker: Api, people: People
+) -> None:
+    first = Projector(model, services.cases, services.connect)
+    second = Projector(model, services.cases, services.connect)
+    threads = [run_in_background(first), run_in_background(second)]
+    try:
+        once, relay = f"一次 {uuid4()}", f"接班 {uuid4()}"
+        position = visited(as_clerk, as_worker, people, once)
+        wait_for(lambda: registry(services, model.name)["position"] >= position)
+        first.stop()
+        threads[0].join(timeout=10)
+        later = visited(as_clerk, as_worker, people, relay)
+        wait_for(lambda: registry(services, model.name)["position"] >= later)  # second took over
+        with services.connect() as conn:
+            rows = conn.execute(
+                f"SELECT notes, count(*) FROM rm_{model.name} GROUP BY notes"
+            ).fetchall()
+        assert dict(rows)[once] == 1
+        assert dict(rows)[relay] == 1
+    finally:
+        first.stop()
+        second.stop()
+        for thread in threads:
+            thread.join(timeout=10)
