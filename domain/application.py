@@ -467,13 +467,19 @@ class CaseWork(Application[UUID]):
         return case.time_limit or self.time_limits[(Kind(case.kind), case.category)]
 
     def time_left(self, case: Case, now: datetime) -> TimeLeft | None:
-        """The working time left on an open case (see ``time_limits.time_left``); while it
-        is suspended the clock stands at the suspension; None once it is closed."""
+        """The working time left on an open case (see ``time_limits.time_left``); None once
+        it is closed."""
         if case.is_closed:
             return None
-        if case.suspended_since is not None:
-            now = min(now, case.suspended_since)
-        return time_left(case.due_at, self.time_limit_of(case), now, self.calendar, self.zone)
+        return self.time_left_on(case.due_at, self.time_limit_of(case), case.suspended_since, now)
+
+    def time_left_on(
+        self, due_at: datetime, limit: TimeLimit, suspended_since: datetime | None, now: datetime
+    ) -> TimeLeft:
+        """While a case is suspended its clock stands at the suspension."""
+        if suspended_since is not None:
+            now = min(now, suspended_since)
+        return time_left(due_at, limit, now, self.calendar, self.zone)
 
     # -- reading ------------------------------------------------------------------
 

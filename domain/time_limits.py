@@ -147,8 +147,8 @@ def shifted_for_suspension(
     due_on = deadline.due_at.astimezone(zone).date()
     if limit.unit == Unit.WORKING_DAYS:
         lost = counter.working_days_after(suspended_on, resumed_on)
-        if lost == 0:
-            return deadline
+        if lost == 0:  # still provisional if the days it waited were guessed
+            return Deadline(deadline.due_at, deadline.provisional or counter.guessed)
         last_day = counter.nth_working_day_after(due_on, lost)
     else:
         lost = (resumed_on - suspended_on).days

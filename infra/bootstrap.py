@@ -88,7 +88,7 @@ def bootstrap(settings: Settings | None = None) -> Services:
             clock=lambda: datetime.now(UTC),
             position_of=EventPositions(pool, f"{CaseWork.name}_events"),
         )
-        prepare(connect)
+        prepare(cases, connect)
     return Services(
         settings=settings, cases=cases, users=users, areas=areas, pool=pool, connect=connect
     )

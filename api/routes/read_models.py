@@ -9,7 +9,10 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from api.dependencies import ServicesDep, UserDep
 from api.problems import PROBLEM_RESPONSES, ApiProblem, bad_field
+from api.responses import TimeLeftOut
+from domain.time_limits import TimeLimit, Unit
 from domain.vocabulary import Kind, Status
+from infra.bootstrap import Services
 from infra.projections import READ_MODELS, projection_status
 from projections.case_list.queries import SORTS, CaseFilter, dashboard_summary, list_cases
 from projections.runner import wait_for_position
@@ -65,6 +68,7 @@ class CaseSummary(BaseModel):
     due_at: datetime
     due_at_provisional: bool
     overdue: bool
+    time_left: TimeLeftOut | None = Field(description="as in GET /cases/{id}; null once closed")
     suspended_since: datetime | None
     closed_at: datetime | None
     resolution: str | None
@@ -120,16 +124,29 @@ def get_cases(
             )
         except ValueError as error:
             raise bad_field(["query", "after"], str(error)) from None
-    zone = services.settings.zone
+    now = datetime.now(UTC)
     return CasePage(
-        items=[CaseSummary(**_local(row, zone)) for row in page.items],
+        items=[_summary(row, services, now) for row in page.items],
         total=page.total,
         next_cursor=page.next_cursor,
     )
 
 
-def _local(row: dict[str, Any], zone: Any) -> dict[str, Any]:
-    return {k: v.astimezone(zone) if isinstance(v, datetime) else v for k, v in row.items()}
+def _summary(row: dict[str, Any], services: Services, now: datetime) -> CaseSummary:
+    zone = services.settings.zone
+    local = {k: v.astimezone(zone) if isinstance(v, datetime) else v for k, v in row.items()}
+    left = None
+    if row["closed_at"] is None:
+        cases = services.cases
+        limit = (
+            TimeLimit(row["time_limit_amount"], Unit(row["time_limit_unit"]))
+            if row["time_limit_unit"]
+            else cases.time_limits[(Kind(row["kind"]), row["category"])]
+        )
+        left = TimeLeftOut(
+            **vars(cases.time_left_on(row["due_at"], limit, row["suspended_since"], now))
+        )
+    return CaseSummary(**local, time_left=left)
 
 
 @router.get(

@@ -53,6 +53,8 @@ CREATE TABLE {table} (
     received_at timestamptz NOT NULL,
     due_at timestamptz NOT NULL,
     due_at_provisional boolean NOT NULL,
+    time_limit_amount integer,
+    time_limit_unit text,
     suspended_since timestamptz,
     closed_at timestamptz,
     resolution text,
@@ -93,6 +95,9 @@ def _received(event: Any) -> Row:
         "received_at": event.occurred_at,
         "due_at": event.due_at,
         "due_at_provisional": event.due_at_provisional,
+        # Recorded since deadlines are recounted; older cases take the catalogue's.
+        "time_limit_amount": (event.time_limit or {}).get("amount"),
+        "time_limit_unit": (event.time_limit or {}).get("unit"),
         "suspended_since": None,
         "closed_at": None,
         "resolution": None,
@@ -131,7 +136,9 @@ def _resumed(row: Row, event: Any) -> None:
 
 def _deadline_moved(row: Row, event: Any) -> None:
     row["due_at"] = event.due_at
-    row["due_at_provisional"] = getattr(event, "due_at_provisional", row["due_at_provisional"])
+    provisional = getattr(event, "due_at_provisional", None)
+    if provisional is not None:  # events from before the flag was recorded keep the old one
+        row["due_at_provisional"] = provisional
 
 
 def _closed(row: Row, event: Any) -> None:
@@ -182,7 +189,7 @@ APPLY: dict[str, Callable[[Row, Any], None]] = {
 
 class CaseList(ReadModel):
     name = "case_list"
-    schema_version = 1
+    schema_version = 2
     tables = ("rm_cases",)
 
     def create(self, cursor: psycopg.Cursor[Any], generation: int) -> None:

@@ -141,3 +141,30 @@ def test_only_one_projector_writes_a_read_model_the_other_stands_by(
         second.stop()
         for thread in threads:
             thread.join(timeout=10)
+
+
+def test_a_read_model_of_an_older_schema_is_rebuilt_at_start(
+    services: Services, as_clerk: Api
+) -> None:
+    from infra.projections import prepare
+    from projections.case_list.model import CaseList
+
+    case = as_clerk.new_case(intake())
+    as_clerk.get("/cases", min_position=case["position"])
+    with services.connect() as conn:
+        before = conn.execute(
+            "SELECT generation FROM casework_projections WHERE name = 'case_list' AND active"
+        ).fetchone()
+        conn.execute(
+            "UPDATE casework_projections SET schema_version = 0 WHERE name = 'case_list' AND active"
+        )
+    prepare(services.cases, services.connect)
+    with services.connect() as conn:
+        generation, version = conn.execute(
+            "SELECT generation, schema_version FROM casework_projections"
+            " WHERE name = 'case_list' AND active"
+        ).fetchone()
+        listed = conn.execute("SELECT count(*) FROM rm_cases WHERE id = %s", (case["id"],))
+        assert listed.fetchone() == (1,)
+    assert before is not None and generation > before[0]
+    assert version == CaseList.schema_version

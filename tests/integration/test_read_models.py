@@ -32,6 +32,8 @@ def test_a_new_case_is_listed_once_the_read_model_has_its_event(
     assert mine[0]["status"] == "received"
     assert mine[0]["due_at"] == case["due_at"]
     assert mine[0]["overdue"] is False
+    assert mine[0]["time_left"]["working_days"] == case["time_left"]["working_days"]
+    assert mine[0]["time_left"]["hours"] > 0
 
 
 def test_the_list_follows_each_step_of_a_case(
@@ -50,9 +52,7 @@ def test_the_list_follows_each_step_of_a_case(
         answer = api.command(case_id, action, body).json()
         row = next(
             item
-            for item in listed(api, answer["position"], grid_id="tiansheng-03", limit=500)[
-                "items"
-            ]
+            for item in listed(api, answer["position"], grid_id="tiansheng-03", limit=500)["items"]
             if item["id"] == case_id
         )
         assert row["status"] == status
@@ -66,8 +66,9 @@ def test_filters_and_keyset_paging(as_clerk: Api, as_worker: Api, people: People
         last = as_clerk.command(case["id"], "assign", {"assignee": people.other_worker.id})
     position = last.json()["position"]
 
-    assigned = listed(as_clerk, position, assignee=people.other_worker.id, status="assigned",
-                      limit=500)
+    assigned = listed(
+        as_clerk, position, assignee=people.other_worker.id, status="assigned", limit=500
+    )
     assert {c["id"] for c in created[:2]} <= {item["id"] for item in assigned["items"]}
     assert all(item["status"] == "assigned" for item in assigned["items"])
 
@@ -94,15 +95,15 @@ def test_filters_and_keyset_paging(as_clerk: Api, as_worker: Api, people: People
 
 def test_overdue_and_due_before(as_clerk: Api, people: People) -> None:
     late = fresh_grid_case(
-        as_clerk, category="urgent", received_at="2026-01-05T09:00:00+08:00",
+        as_clerk,
+        category="urgent",
+        received_at="2026-01-05T09:00:00+08:00",
         grid_id="tiansheng-04",
     )
-    page = listed(as_clerk, late["position"], overdue="true", grid_id="tiansheng-04",
-                  limit=500)
+    page = listed(as_clerk, late["position"], overdue="true", grid_id="tiansheng-04", limit=500)
     assert late["id"] in {item["id"] for item in page["items"]}
     assert all(item["overdue"] for item in page["items"])
-    due_soon = listed(as_clerk, late["position"], due_before="2026-01-07T00:00:00+08:00",
-                      limit=500)
+    due_soon = listed(as_clerk, late["position"], due_before="2026-01-07T00:00:00+08:00", limit=500)
     assert late["id"] in {item["id"] for item in due_soon["items"]}
 
 
@@ -137,8 +138,10 @@ def test_the_dashboard_counts_open_overdue_and_unclaimed_work(
     assert after["open_by_status"]["assigned"] == before["open_by_status"].get("assigned", 0) + 1
     worker_load = {row["worker"]: row for row in after["workload"]}
     assert worker_load[people.worker.id]["overdue"] >= 1
-    assert any(row["grid_id"] == "tiansheng-01" and row["name"] == "天胜社区第一网格"
-               for row in after["open_by_grid"])
+    assert any(
+        row["grid_id"] == "tiansheng-01" and row["name"] == "天胜社区第一网格"
+        for row in after["open_by_grid"]
+    )
     assert wish["id"]
 
 

@@ -383,9 +383,7 @@ def test_a_suspension_over_a_make_up_sunday_loses_it() -> None:
 def test_a_suspension_shift_into_spring_festival_2026_skips_the_break() -> None:
     # Due on the make-up Saturday 2026-02-14; suspended Wed Feb 11, resumed Fri Feb 13:
     # Feb 12 and 13 lost. After Feb 14: the break (15-23), then Tue 24, Wed 25.
-    shifted = resumed(
-        end_of(2026, 2, 14), HELP, local(2026, 2, 11, 9, 0), local(2026, 2, 13, 9, 0)
-    )
+    shifted = resumed(end_of(2026, 2, 14), HELP, local(2026, 2, 11, 9, 0), local(2026, 2, 13, 9, 0))
 
     assert shifted.due_at == end_of(2026, 2, 25)
 
