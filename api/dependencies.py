@@ -108,6 +108,7 @@ def ensure_grid(services: Services, grid_id: str, loc: list[str | int]) -> None:
     """Cases belong to a grid of the reference data; its community and street follow."""
     if services.areas.place_of_grid(grid_id) is None:
         raise bad_field(
-            loc, f"no grid '{grid_id}' in the reference data (see `casework areas load`)",
+            loc,
+            f"no grid '{grid_id}' in the reference data (see `casework areas load`)",
             "unknown_grid",
         )

@@ -7,7 +7,7 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 
 from api import problems
-from api.routes import commands, health, queries, read_models
+from api.routes import audit, commands, health, queries, read_log, read_models, reports, residents
 from infra.bootstrap import Services, bootstrap
 
 DESCRIPTION = """
@@ -41,6 +41,10 @@ def create_app(services: Services | None = None) -> FastAPI:
     app.include_router(commands.router)
     app.include_router(queries.router)
     app.include_router(read_models.router)
+    app.include_router(read_log.router)
+    app.include_router(reports.router)
+    app.include_router(audit.router)
+    app.include_router(residents.router)
     return app
 
 

@@ -1,6 +1,7 @@
 """What clients get back: the case as it stands, and its history."""
 
 from datetime import datetime
+from itertools import zip_longest
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ from pydantic import BaseModel, Field
 from domain.application import HistoryEntry
 from domain.case import Case
 from domain.time_limits import TimeLeft
+from infra.personal.masking import event_data_for, resident_part
 
 
 class Visit(BaseModel):
@@ -69,8 +71,12 @@ class CaseOut(BaseModel):
     )
     first_contact: str = Field(description="首问负责人: user id of who first received it")
     assignee: str | None
-    resident: dict[str, Any]
-    parties: list[dict[str, Any]]
+    resident: dict[str, Any] = Field(
+        description="resident_id, then name, phone, address, id_number: in clear for "
+        "clerk, worker and supervisor, masked for other roles (138****5678); "
+        '{"resident_id": ..., "erased": true} once the resident\'s data was erased'
+    )
+    parties: list[dict[str, Any]] = Field(description="each as the resident part")
     suspended_since: datetime | None
     visits: list[Visit]
     closed_at: datetime | None
@@ -89,7 +95,11 @@ def case_out(
     zone: ZoneInfo,
     now: datetime,
     time_left: TimeLeft | None = None,
+    role: str | None = None,
 ) -> CaseOut:
+    """``role``: the reader's, which decides whether personal data is masked (unknown:
+    masked)."""
+
     def local(moment: datetime | None) -> datetime | None:
         return moment.astimezone(zone) if moment is not None else None
 
@@ -112,8 +122,12 @@ def case_out(
         time_left=TimeLeftOut(**vars(time_left)) if time_left is not None else None,
         first_contact=case.first_contact,
         assignee=case.assignee,
-        resident=case.resident,
-        parties=case.parties,
+        resident=resident_part(case.resident, case.resident_id, role),
+        parties=[
+            resident_part(party, rid, role)
+            for party, rid in zip_longest(case.parties, case.party_resident_ids)
+            if party is not None
+        ],
         suspended_since=local(case.suspended_since),
         visits=[Visit(**{**v, "visited_at": local(v["visited_at"])}) for v in case.visits],
         closed_at=local(case.closed_at),
@@ -147,7 +161,10 @@ class History(BaseModel):
     events: list[HistoryEvent]
 
 
-def history_out(case_id: UUID, entries: list[HistoryEntry], zone: ZoneInfo) -> History:
+def history_out(
+    case_id: UUID, entries: list[HistoryEntry], zone: ZoneInfo, role: str | None = None
+) -> History:
+    """``role``: the reader's, which decides whether personal data is masked."""
     return History(
         case_id=case_id,
         events=[
@@ -158,7 +175,7 @@ def history_out(case_id: UUID, entries: list[HistoryEntry], zone: ZoneInfo) -> H
                 recorded_at=e.recorded_at.astimezone(zone),
                 actor=e.actor,
                 correlation_id=e.correlation_id,
-                data=e.data,
+                data=event_data_for(e.data, role),
             )
             for e in entries
         ],

@@ -99,6 +99,12 @@ _EVENT_METADATA = {
 }
 
 
+def _is_the_resident(party: dict[str, Any], resident: dict[str, Any]) -> bool:
+    """A party named as the resident, with no phone of their own, is the resident
+    (the usual applicant of a dispute); a party with a phone is whoever has that phone."""
+    return not party.get("phone") and party.get("name") == resident.get("name")
+
+
 def request_fingerprint(body: dict[str, Any]) -> str:
     """A stable hash of a request body, to tell a retry from a different request."""
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
@@ -117,6 +123,7 @@ class CaseWork(Application[UUID]):
         clock: Callable[[], datetime],
         position_of: Callable[[UUID], int | None] = lambda case_id: None,
         time_limits: TimeLimits,
+        identify_resident: Callable[[dict[str, Any]], str] | None = None,
     ):
         super().__init__(env)
         self.calendar = calendar
@@ -125,6 +132,9 @@ class CaseWork(Application[UUID]):
         self.position_of = position_of
         # The catalogue of limits per kind and category, loaded by the bootstrap.
         self.time_limits = time_limits
+        # Who a person is (their resident_id), e.g. from a keyed hash of their phone,
+        # handed in by the bootstrap; without it every person is a new resident.
+        self.identify_resident = identify_resident or (lambda person: str(uuid4()))
 
     # -- intake -------------------------------------------------------------------
 
@@ -159,6 +169,12 @@ class CaseWork(Application[UUID]):
             if earlier is not None:
                 return earlier
         deadline = deadline_for(stamp.occurred_at, limit, self.calendar, self.zone)
+        case_class._check_parties(parties)  # before anyone is given an id for nothing
+        resident_id = self.identify_resident(resident)
+        party_resident_ids = [
+            resident_id if _is_the_resident(party, resident) else self.identify_resident(party)
+            for party in parties
+        ]
         case = case_class.receive(
             case_id=case_id,
             category=category,
@@ -174,6 +190,8 @@ class CaseWork(Application[UUID]):
             parties=parties,
             intake={"idempotency_key": idempotency_key, "request_hash": request_hash},
             stamp=stamp,
+            resident_id=resident_id,
+            party_resident_ids=party_resident_ids,
         )
         try:
             recordings = self.save(case)

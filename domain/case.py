@@ -50,6 +50,8 @@ class Case(Aggregate):
         parties: list[dict[str, Any]],
         intake: dict[str, Any],
         stamp: Stamp,
+        resident_id: str | None = None,
+        party_resident_ids: list[str] | None = None,
     ) -> "Case":
         if category not in CATEGORIES[cls.KIND].__members__.values():
             allowed = ", ".join(CATEGORIES[cls.KIND])
@@ -69,6 +71,10 @@ class Case(Aggregate):
             due_at_provisional=due_at_provisional,
             time_limit=time_limit.to_json(),
             personal={"resident": resident, "parties": parties},
+            # Who the people are, outside the personal part (an id is not personal data
+            # by itself): the store seals each person's data under their own key.
+            resident_id=resident_id,
+            party_resident_ids=party_resident_ids or [],
             intake=intake,
             **stamp.event_fields(),
         )
@@ -97,6 +103,9 @@ class Case(Aggregate):
         # The limit the deadline was counted from, so it can be counted again later.
         # None only in events recorded before limits were recorded.
         time_limit: dict[str, Any] | None = None,
+        # None and [] only in events recorded before residents had ids.
+        resident_id: str | None = None,
+        party_resident_ids: list[str] | None = None,
     ) -> None:
         self.kind = self.KIND
         self.category = category
@@ -115,6 +124,8 @@ class Case(Aggregate):
         self.deadline_moves: list[dict[str, Any]] = []
         self.resident = personal["resident"]
         self.parties = personal["parties"]
+        self.resident_id = resident_id
+        self.party_resident_ids = list(party_resident_ids or [])
         self.intake = intake
         self.worked_since_opened = False
         self.assignee: str | None = None
@@ -134,6 +145,11 @@ class Case(Aggregate):
         """Kinds that keep more state set it up here; runs on every replay."""
 
     # -- rules shared by commands -------------------------------------------------
+
+    def resident_ids(self) -> list[str]:
+        """Every resident of the case, the one who came first and then the parties."""
+        ids = [self.resident_id, *self.party_resident_ids]
+        return list(dict.fromkeys(str(rid) for rid in ids if rid is not None))
 
     @property
     def is_closed(self) -> bool:

@@ -57,6 +57,7 @@ class Dispute(Case):
             notes=notes,
             mediator=self.assignee,
             personal={"participants": participants},
+            resident_ids=self.resident_ids(),
             **stamp.event_fields(),
         )
 
@@ -71,6 +72,8 @@ class Dispute(Case):
         actor: dict[str, str],
         occurred_at: datetime,
         correlation_id: str,
+        # Whose the participants' names may be (None in events recorded before ids).
+        resident_ids: list[str] | None = None,
     ) -> None:
         self.mediations.append({"held_at": held_at, "outcome": outcome, "mediator": mediator})
         if outcome == MediationOutcome.AGREEMENT:

@@ -134,3 +134,14 @@ class Areas:
                 "SELECT level FROM casework_areas WHERE id = %s", (area_id,)
             ).fetchone()
         return row[0] if row else None
+
+    def grids_within(self, area_id: str) -> list[str]:
+        """The grids of an area: itself if a grid, a community's, or a street's."""
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT g.id FROM casework_areas g"
+                " LEFT JOIN casework_areas c ON c.id = g.parent_id"
+                " WHERE g.level = 'grid' AND %s IN (g.id, c.id, c.parent_id)",
+                (area_id,),
+            ).fetchall()
+        return [row[0] for row in rows]

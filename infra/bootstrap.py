@@ -14,7 +14,10 @@ from domain.application import CaseWork
 from infra.areas import Areas
 from infra.calendar import CalendarYears, ChineseWorkingCalendar
 from infra.database import database_url, event_store_env, open_pool
+from infra.personal.mapper import PersonalDataMapper
+from infra.personal.residents import Residents
 from infra.projections import connector, prepare
+from infra.read_log import ReadLog
 from infra.settings import Settings, get_settings
 from infra.time_limit_catalogue import load_time_limits
 from infra.users import Users
@@ -57,6 +60,8 @@ class Services:
     areas: Areas
     pool: ConnectionPool
     connect: Callable[[], psycopg.Connection[Any]]
+    residents: Residents
+    reads: ReadLog
 
     def close(self) -> None:
         self.cases.close()
@@ -76,8 +81,17 @@ def bootstrap(settings: Settings | None = None) -> Services:
         users.create_schema()
         areas = Areas(pool)
         areas.create_schema()
+        reads = ReadLog(pool)
+        reads.create_schema()
         calendar_years = CalendarYears(pool)
         calendar_years.create_schema()
+        residents = Residents(
+            pool,
+            lookup_key=_secret(settings.lookup_key),
+            master_key=_secret(settings.master_key),
+            cache_seconds=settings.key_cache_seconds,
+        )
+        residents.create_schema()
         cases = CaseWork(
             event_store_env(url, settings),
             calendar=ChineseWorkingCalendar(
@@ -87,8 +101,23 @@ def bootstrap(settings: Settings | None = None) -> Services:
             zone=settings.zone,
             clock=lambda: datetime.now(UTC),
             position_of=EventPositions(pool, f"{CaseWork.name}_events"),
+            identify_resident=residents.identify,
         )
+        if not isinstance(cases.mapper, PersonalDataMapper):
+            raise RuntimeError("the event store must seal personal data (see MAPPER_TOPIC)")
+        cases.mapper.attach(residents.keys)
         prepare(cases, connect)
     return Services(
-        settings=settings, cases=cases, users=users, areas=areas, pool=pool, connect=connect
+        settings=settings,
+        cases=cases,
+        users=users,
+        areas=areas,
+        pool=pool,
+        connect=connect,
+        residents=residents,
+        reads=reads,
     )
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None

@@ -62,7 +62,8 @@ def event_store_env(url: str, settings: Settings) -> dict[str, str]:
     """The eventsourcing library's settings for its PostgreSQL recorder."""
     params = connection_params(url)
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        # The library's PostgreSQL recorder with every case's events hash-chained.
+        "PERSISTENCE_MODULE": "infra.event_store",
         "POSTGRES_HOST": params["host"],
         "POSTGRES_PORT": params["port"],
         "POSTGRES_DBNAME": params["dbname"],
@@ -73,6 +74,8 @@ def event_store_env(url: str, settings: Settings) -> dict[str, str]:
         # The library takes whole seconds here.
         "POSTGRES_CONNECT_TIMEOUT": str(max(1, round(settings.db_timeout_seconds))),
         "POSTGRES_PRE_PING": "y",
+        # Residents' personal data sealed per resident (keys attached by the bootstrap).
+        "MAPPER_TOPIC": "infra.personal.mapper:PersonalDataMapper",
         "CREATE_TABLE": "y",
     }
 

@@ -10,8 +10,11 @@ from typing import Any
 import psycopg
 
 from domain.application import CaseWork
+from infra.calendar import ChineseWorkingCalendar
 from infra.database import connection_params
+from infra.settings import get_settings
 from projections.case_list.model import CaseList
+from projections.compliance.model import ComplianceFacts
 from projections.runner import (
     Progress,
     Projector,
@@ -25,7 +28,10 @@ from projections.runner import (
 
 log = logging.getLogger(__name__)
 
-READ_MODELS: dict[str, ReadModel] = {model.name: model for model in (CaseList(),)}
+READ_MODELS: dict[str, ReadModel] = {
+    model.name: model
+    for model in (CaseList(), ComplianceFacts(ChineseWorkingCalendar(), get_settings().zone))
+}
 
 
 def connector(url: str) -> Callable[[], psycopg.Connection[Any]]:
@@ -33,12 +39,27 @@ def connector(url: str) -> Callable[[], psycopg.Connection[Any]]:
     return lambda: psycopg.connect(**params, connect_timeout=5)
 
 
-def prepare(connect: Callable[[], psycopg.Connection[Any]]) -> None:
-    """Make sure every read model has tables and views for queries to read."""
+def prepare(app: CaseWork, connect: Callable[[], psycopg.Connection[Any]]) -> None:
+    """Make sure every read model has tables and views for queries to read.
+
+    A read model whose tables are of an older schema than this code's is rebuilt first,
+    so that queries never read columns that are not there.
+    """
     with connect() as conn:
         conn.autocommit = True
+        stale = []
         for model in READ_MODELS.values():
-            ensure_active_generation(conn, model)
+            generation = ensure_active_generation(conn, model)
+            row = conn.execute(
+                "SELECT schema_version FROM casework_projections"
+                " WHERE name = %s AND generation = %s",
+                (model.name, generation),
+            ).fetchone()
+            if row is not None and row[0] != model.schema_version:
+                stale.append(model.name)
+    for name in stale:
+        log.warning("read model %s has an older schema: rebuilding it", name)
+        rebuild(name, app, connect, lambda progress: None)
 
 
 class BackgroundProjectors:

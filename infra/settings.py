@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.time_limit_catalogue import SHIPPED_FILE
@@ -42,6 +42,23 @@ class Settings(BaseSettings):
         gt=0,
         le=60,
         description="how long a query with min_position waits for the read models",
+    )
+    lookup_key: SecretStr | None = Field(
+        default=None,
+        description="base64, at least 32 bytes: the HMAC key residents' phones are matched by; "
+        "unset: one generated once and kept in the database (development only)",
+    )
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="base64, 32 bytes: wraps each resident's data key; unset: data keys are "
+        "stored unwrapped (development only)",
+    )
+    key_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="how long a process keeps a resident's data key in memory; other "
+        "processes stop using an erased key within this time",
     )
     run_projections: bool = Field(
         default=True, description="casework serve keeps the read models up to date itself"

@@ -85,3 +85,21 @@ class Users:
             return cursor.execute(
                 "SELECT id, name, role, area FROM casework_users WHERE id = %s", (user_id,)
             ).fetchone()
+
+    def revoke(self, user_id: UUID) -> bool:
+        """Stop the user's token working at once; False when there is no such user."""
+        with self.pool.connection() as conn:
+            cursor = conn.execute(
+                "UPDATE casework_users SET revoked_at = coalesce(revoked_at, now()) WHERE id = %s",
+                (user_id,),
+            )
+            return cursor.rowcount == 1
+
+    def all(self) -> list[tuple[User, datetime | None, datetime | None]]:
+        """Every user with when their token expires and when it was revoked."""
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT id, name, role, area, expires_at, revoked_at FROM casework_users"
+                " ORDER BY created_at"
+            ).fetchall()
+        return [(User(*row[:4]), row[4], row[5]) for row in rows]

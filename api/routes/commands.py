@@ -6,6 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Request, Response, status
 
+from api.access import AccessDep, Authorized
 from api.dependencies import (
     HANDLERS,
     RECEIVERS,
@@ -32,17 +33,21 @@ from api.requests import (
     WithReason,
 )
 from api.responses import CaseOut, case_out
-from domain.application import Outcome, request_fingerprint
+from domain.application import Caller, Outcome, request_fingerprint
 from infra.bootstrap import Services
 
-router = APIRouter(prefix="/cases", tags=["commands"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/cases", tags=["commands"], responses=PROBLEM_RESPONSES, dependencies=[Authorized]
+)
 
 
-def answer(outcome: Outcome, response: Response, services: Services) -> CaseOut:
+def answer(outcome: Outcome, response: Response, services: Services, caller: Caller) -> CaseOut:
     response.headers["ETag"] = f'"{outcome.case.version}"'
     now = datetime.now(UTC)
     time_left = services.cases.time_left(outcome.case, now)
-    return case_out(outcome.case, outcome.position, services.settings.zone, now, time_left)
+    return case_out(
+        outcome.case, outcome.position, services.settings.zone, now, time_left, caller.role
+    )
 
 
 @router.post(
@@ -57,6 +62,7 @@ def receive(
     body: Annotated[Intake, Body(openapi_examples={"help": {"value": INTAKE_EXAMPLE}})],
     services: ServicesDep,
     caller: CallerDep,
+    access: AccessDep,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -66,6 +72,7 @@ def receive(
     ] = None,
 ) -> CaseOut:
     ensure_grid(services, body.grid_id, ["body", body.kind, "grid_id"])
+    access.check_grid(body.grid_id)
     if body.first_contact is not None:
         ensure_user(services, body.first_contact, ["body", "first_contact"], RECEIVERS)
     fields: dict[str, Any] = body.model_dump(mode="json", exclude_unset=True)
@@ -87,7 +94,7 @@ def receive(
     if not outcome.created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = str(request.url_for("get_case", case_id=outcome.case.id))
-    return answer(outcome, response, services)
+    return answer(outcome, response, services, caller)
 
 
 @router.post("/{case_id}/assign", summary="Assign to a social worker (派单)")
@@ -104,6 +111,7 @@ def assign(
         services.cases.assign(case_id, body.assignee, body.note, caller, body.occurred_at, version),
         response,
         services,
+        caller,
     )
 
 
@@ -123,6 +131,7 @@ def reassign(
         ),
         response,
         services,
+        caller,
     )
 
 
@@ -148,6 +157,7 @@ def visit(
         ),
         response,
         services,
+        caller,
     )
 
 
@@ -166,6 +176,7 @@ def escalate(
         ),
         response,
         services,
+        caller,
     )
 
 
@@ -182,6 +193,7 @@ def suspend(
         services.cases.suspend(case_id, body.reason, caller, body.occurred_at, version),
         response,
         services,
+        caller,
     )
 
 
@@ -198,6 +210,7 @@ def resume(
         services.cases.resume(case_id, body.reason, caller, body.occurred_at, version),
         response,
         services,
+        caller,
     )
 
 
@@ -224,6 +237,7 @@ def extend(
         ),
         response,
         services,
+        caller,
     )
 
 
@@ -242,6 +256,7 @@ def close(
         ),
         response,
         services,
+        caller,
     )
 
 
@@ -258,6 +273,7 @@ def rate(
         services.cases.rate(case_id, body.rating, body.comment, caller, body.occurred_at, version),
         response,
         services,
+        caller,
     )
 
 
@@ -274,6 +290,7 @@ def reopen(
         services.cases.reopen(case_id, body.reason, caller, body.occurred_at, version),
         response,
         services,
+        caller,
     )
 
 
@@ -299,6 +316,7 @@ def mediate(
         ),
         response,
         services,
+        caller,
     )
 
 
@@ -317,6 +335,7 @@ def claim(
         ),
         response,
         services,
+        caller,
     )
 
 
@@ -335,4 +354,5 @@ def fulfil(
         ),
         response,
         services,
+        caller,
     )

@@ -6,12 +6,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
+from api.access import Authorized
 from api.dependencies import ServicesDep, UserDep
 from api.problems import PROBLEM_RESPONSES
 from api.responses import CaseOut, History, case_out, history_out
 from domain.application import CaseNotFound
 
-router = APIRouter(prefix="/cases", tags=["queries"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/cases", tags=["queries"], responses=PROBLEM_RESPONSES, dependencies=[Authorized]
+)
 
 
 @router.get("/{case_id}", summary="The case now, or as it stood at a version or a moment")
@@ -39,9 +42,12 @@ def get_case(
     response.headers["ETag"] = f'"{case.version}"'
     now = as_of or datetime.now(UTC)
     time_left = services.cases.time_left(case, now)
-    return case_out(case, position, services.settings.zone, now, time_left)
+    services.reads.record(_user.id, _user.role, "case", case_id, case.resident_id)
+    return case_out(case, position, services.settings.zone, now, time_left, _user.role)
 
 
 @router.get("/{case_id}/history", summary="Every event of the case, oldest first")
 def get_history(case_id: UUID, services: ServicesDep, _user: UserDep) -> History:
-    return history_out(case_id, services.cases.history(case_id), services.settings.zone)
+    entries = services.cases.history(case_id)
+    services.reads.record(_user.id, _user.role, "history", case_id)
+    return history_out(case_id, entries, services.settings.zone, _user.role)

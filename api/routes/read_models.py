@@ -7,6 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
+from api.access import AccessDep, Authorized
 from api.dependencies import ServicesDep, UserDep
 from api.problems import PROBLEM_RESPONSES, ApiProblem, bad_field
 from api.responses import TimeLeftOut
@@ -17,7 +18,7 @@ from infra.projections import READ_MODELS, projection_status
 from projections.case_list.queries import SORTS, CaseFilter, dashboard_summary, list_cases
 from projections.runner import wait_for_position
 
-router = APIRouter(tags=["read models"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["read models"], responses=PROBLEM_RESPONSES, dependencies=[Authorized])
 
 
 def read_your_writes(
@@ -77,6 +78,9 @@ class CaseSummary(BaseModel):
     visit_count: int
     version: int
     position: int
+    resident_id: UUID | None = Field(
+        default=None, description="who came with the matter (null for older cases)"
+    )
 
 
 class CasePage(BaseModel):
@@ -88,7 +92,7 @@ class CasePage(BaseModel):
 @router.get("/cases", dependencies=[ReadYourWrites], summary="List cases (from the read model)")
 def get_cases(
     services: ServicesDep,
-    _user: UserDep,
+    access: AccessDep,
     kind: Kind | None = None,
     category: str | None = Query(default=None, max_length=40),
     status: Annotated[list[Status] | None, Query()] = None,
@@ -100,6 +104,9 @@ def get_cases(
     overdue: bool | None = None,
     due_before: AwareDatetime | None = None,
     provisional: bool | None = Query(default=None, description="deadline is provisional"),
+    resident_id: Annotated[
+        UUID | None, Query(description="only this resident's cases (see POST /residents/lookup)")
+    ] = None,
     sort: Literal[tuple(SORTS)] = "-received_at",  # type: ignore[valid-type]
     limit: int = Query(default=50, ge=1, le=500),
     after: str | None = Query(default=None, max_length=200, description="a next_cursor"),
@@ -116,6 +123,8 @@ def get_cases(
         overdue=overdue,
         due_before=due_before,
         provisional=provisional,
+        resident_id=str(resident_id) if resident_id is not None else None,
+        **access.reach_filter(),
     )
     with services.pool.connection() as conn:
         try:
@@ -154,9 +163,14 @@ def _summary(row: dict[str, Any], services: Services, now: datetime) -> CaseSumm
     dependencies=[ReadYourWrites],
     summary="Counts for the supervisor's dashboard",
 )
-def get_dashboard(services: ServicesDep, _user: UserDep) -> dict[str, Any]:
+def get_dashboard(services: ServicesDep, access: AccessDep) -> dict[str, Any]:
     with services.pool.connection() as conn:
-        return dashboard_summary(conn, now=datetime.now(UTC), zone=services.settings.zone)
+        return dashboard_summary(
+            conn,
+            now=datetime.now(UTC),
+            zone=services.settings.zone,
+            reach=CaseFilter(**access.reach_filter()),
+        )
 
 
 class ProjectionOut(BaseModel):

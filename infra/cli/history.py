@@ -2,18 +2,25 @@
 
 import argparse
 import json
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from domain.application import CaseNotFound
 from infra.cli.common import CommandError, services
+from infra.personal.masking import event_data_for
 
 
 def register(subcommands: Any) -> None:
     show = subcommands.add_parser("history", help="print a case's history as an auditor reads it")
     show.add_argument("case_id", metavar="CASE_ID")
     show.add_argument("--json", action="store_true", help="print JSON instead of text")
+    show.add_argument(
+        "--clear",
+        action="store_true",
+        help="show residents' personal data in clear (masked by default, as for an auditor)",
+    )
     show.set_defaults(handler=history)
 
 
@@ -28,6 +35,8 @@ def history(args: argparse.Namespace) -> None:
         except CaseNotFound:
             raise CommandError(f"no case with id {case_id}") from None
         zone = built.settings.zone
+    if not args.clear:  # the operator reads as an auditor does unless they ask
+        entries = [replace(e, data=event_data_for(e.data, role=None)) for e in entries]
     if args.json:
         listing = [vars(e) for e in entries]
         print(json.dumps(listing, default=_json_value, ensure_ascii=False, indent=2))

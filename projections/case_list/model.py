@@ -36,6 +36,7 @@ COLUMNS = (
     "version",
     "position",
     "updated_at",
+    "resident_id",
 )
 
 DDL = """
@@ -67,7 +68,8 @@ CREATE TABLE {table} (
     visit_minutes integer NOT NULL,
     version integer NOT NULL,
     position bigint NOT NULL,
-    updated_at timestamptz NOT NULL
+    updated_at timestamptz NOT NULL,
+    resident_id uuid
 );
 CREATE INDEX ON {table} (received_at DESC, id DESC);
 CREATE INDEX ON {table} (due_at, id) WHERE closed_at IS NULL;
@@ -75,6 +77,7 @@ CREATE INDEX ON {table} (grid_id, status);
 CREATE INDEX ON {table} (assignee, status);
 CREATE INDEX ON {table} (status, kind);
 CREATE INDEX ON {table} (first_contact);
+CREATE INDEX ON {table} (resident_id, received_at DESC) WHERE resident_id IS NOT NULL;
 CREATE INDEX ON {table} (due_at_provisional) WHERE due_at_provisional;
 """
 
@@ -108,6 +111,8 @@ def _received(event: Any) -> Row:
         "fulfilled": False,
         "visit_count": 0,
         "visit_minutes": 0,
+        # Who came (not personal data by itself): finds a resident's earlier cases.
+        "resident_id": getattr(event, "resident_id", None),
     }
 
 
@@ -189,7 +194,7 @@ APPLY: dict[str, Callable[[Row, Any], None]] = {
 
 class CaseList(ReadModel):
     name = "case_list"
-    schema_version = 2
+    schema_version = 3
     tables = ("rm_cases",)
 
     def create(self, cursor: psycopg.Cursor[Any], generation: int) -> None:

@@ -38,11 +38,15 @@ class CaseFilter:
     overdue: bool | None = None
     due_before: datetime | None = None
     provisional: bool | None = None
+    resident_id: str | None = None
+    # The caller's reach: only these grids (None: all), and cases assigned to this worker.
+    within_grids: list[str] | None = None
+    assigned_to: str | None = None
 
     def where(self, now: datetime) -> tuple[sql.Composable, dict[str, Any]]:
         clauses: list[sql.Composable] = []
         params: dict[str, Any] = {"now": now}
-        for column in ("kind", "category", "grid_id", "assignee", "first_contact"):
+        for column in ("kind", "category", "grid_id", "assignee", "first_contact", "resident_id"):
             value = getattr(self, column)
             if value is not None:
                 clauses.append(
@@ -75,6 +79,12 @@ class CaseFilter:
         if self.provisional is not None:
             clauses.append(sql.SQL("due_at_provisional = %(provisional)s"))
             params["provisional"] = self.provisional
+        if self.within_grids is not None:
+            clauses.append(
+                sql.SQL("(grid_id = ANY(%(within_grids)s) OR assignee = %(assigned_to)s)")
+            )
+            params["within_grids"] = self.within_grids
+            params["assigned_to"] = self.assigned_to
         where = sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("TRUE")
         return where, params
 
@@ -140,16 +150,17 @@ def list_cases(
 
 
 def dashboard_summary(
-    conn: psycopg.Connection[Any], *, now: datetime, zone: ZoneInfo
+    conn: psycopg.Connection[Any], *, now: datetime, zone: ZoneInfo, reach: CaseFilter
 ) -> dict[str, Any]:
+    """Counts over the cases ``reach`` lets the caller see."""
     today: date = now.astimezone(zone).date()
     day_start = datetime.combine(today, datetime.min.time(), tzinfo=zone)
-    params = {
-        "now": now,
-        "soon": now + timedelta(hours=24),
-        "day_start": day_start,
-        "day_end": day_start + timedelta(days=1),
-    }
+    seen, params = reach.where(now)
+    params.update(
+        soon=now + timedelta(hours=24),
+        day_start=day_start,
+        day_end=day_start + timedelta(days=1),
+    )
     with conn.cursor(row_factory=dict_row) as cursor:
         totals = cursor.execute(
             sql.SQL(
@@ -163,30 +174,34 @@ def dashboard_summary(
                 "   AND closed_at < %(day_end)s) AS closed_today,"
                 " count(*) FILTER (WHERE closed_at IS NULL AND kind = 'micro_wish'"
                 "   AND NOT claimed) AS unclaimed_micro_wishes"
-                " FROM rm_cases"
-            ).format(overdue=OVERDUE),
+                " FROM rm_cases WHERE {seen}"
+            ).format(overdue=OVERDUE, seen=seen),
             params,
         ).fetchone()
         by_status = cursor.execute(
-            "SELECT status, count(*) AS n FROM rm_cases WHERE closed_at IS NULL"
-            " GROUP BY status ORDER BY status"
+            sql.SQL(
+                "SELECT status, count(*) AS n FROM rm_cases WHERE closed_at IS NULL AND {seen}"
+                " GROUP BY status ORDER BY status"
+            ).format(seen=seen),
+            params,
         ).fetchall()
         by_grid = cursor.execute(
             sql.SQL(
                 "SELECT r.grid_id, a.name, count(*) AS open,"
                 " count(*) FILTER (WHERE {overdue}) AS overdue"
                 " FROM rm_cases r LEFT JOIN casework_areas a ON a.id = r.grid_id"
-                " WHERE r.closed_at IS NULL GROUP BY r.grid_id, a.name ORDER BY r.grid_id"
-            ).format(overdue=OVERDUE),
+                " WHERE r.closed_at IS NULL AND {seen}"
+                " GROUP BY r.grid_id, a.name ORDER BY r.grid_id"
+            ).format(overdue=OVERDUE, seen=seen),
             params,
         ).fetchall()
         workload = cursor.execute(
             sql.SQL(
                 "SELECT assignee AS worker, count(*) AS open,"
                 " count(*) FILTER (WHERE {overdue}) AS overdue"
-                " FROM rm_cases WHERE closed_at IS NULL AND assignee IS NOT NULL"
+                " FROM rm_cases WHERE closed_at IS NULL AND assignee IS NOT NULL AND {seen}"
                 " GROUP BY assignee ORDER BY count(*) DESC, assignee"
-            ).format(overdue=OVERDUE),
+            ).format(overdue=OVERDUE, seen=seen),
             params,
         ).fetchall()
     return {

@@ -47,7 +47,7 @@ def test_a_token_is_printed_once_and_only_its_hash_is_stored(
 def test_history_prints_a_case_as_an_auditor_reads_it(
     server: Server, service_env: dict[str, str]
 ) -> None:
-    worker_id, token = new_token(service_env, "worker", "王芳")
+    worker_id, token = new_token(service_env, "supervisor", "王芳")
     auth = {"Authorization": f"Bearer {token}"}
     case_id = httpx.post(f"{server.url}/cases", json=intake(), headers=auth).json()["id"]
     httpx.post(f"{server.url}/cases/{case_id}/assign", json={"assignee": worker_id}, headers=auth)
@@ -57,7 +57,7 @@ def test_history_prints_a_case_as_an_auditor_reads_it(
     lines = result.stdout.splitlines()
     assert lines[0] == f"case {case_id}: 2 events, oldest first"
     assert lines[1].startswith("v1   Received")
-    assert f"by worker {worker_id}" in lines[1]
+    assert f"by supervisor {worker_id}" in lines[1]
     assert lines[3].startswith("v2   Assigned")
     assert "楼道灯坏了" in result.stdout
 

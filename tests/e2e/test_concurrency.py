@@ -39,8 +39,9 @@ def test_twenty_simultaneous_intakes_with_one_key_make_one_case(
     assert statuses == {201: 1, 200: 19}
     assert len({r.json()["id"] for r in responses}) == 1
     case_id = responses[0].json()["id"]
+    _, auditor = new_token(service_env, "auditor", "审计员")
     history = httpx.get(
-        f"{server.url}/cases/{case_id}/history", headers={"Authorization": f"Bearer {token}"}
+        f"{server.url}/cases/{case_id}/history", headers={"Authorization": f"Bearer {auditor}"}
     ).json()
     assert [e["type"] for e in history["events"]] == ["Received"]
 
@@ -48,7 +49,7 @@ def test_twenty_simultaneous_intakes_with_one_key_make_one_case(
 def test_fifty_concurrent_commands_on_one_case_land_once_each_or_are_refused(
     server: Server, service_env: dict[str, str]
 ) -> None:
-    worker_id, token = new_token(service_env, "worker", "并发网格员")
+    worker_id, token = new_token(service_env, "supervisor", "并发网格员")
     case = send(server, token, "/cases", intake()).json()
     send(server, token, f"/cases/{case['id']}/assign", {"assignee": worker_id})
 

@@ -15,7 +15,7 @@ def test_every_acknowledged_command_survives_a_kill_and_none_lands_twice(
     service_env: dict[str, str], tmp_path: Path
 ) -> None:
     server = Server(service_env, tmp_path, workers=2).start()
-    worker_id, token = new_token(service_env, "worker", "断电测试")
+    worker_id, token = new_token(service_env, "supervisor", "断电测试")
     auth = {"Authorization": f"Bearer {token}"}
     case_id = httpx.post(f"{server.url}/cases", json=intake(), headers=auth).json()["id"]
     httpx.post(f"{server.url}/cases/{case_id}/assign", json={"assignee": worker_id}, headers=auth)

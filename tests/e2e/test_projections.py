@@ -54,7 +54,7 @@ def test_a_projector_killed_mid_stream_resumes_and_ends_equal_to_a_rebuild(
     assert casework("areas", "load", "--sample", env=env).returncode == 0
     server = Server(env, tmp_path, workers=2).start()
     projector = start_projector(env, tmp_path)
-    worker_id, token = new_token(env, "worker", "投影测试")
+    worker_id, token = new_token(env, "supervisor", "投影测试")
     auth = {"Authorization": f"Bearer {token}"}
     stop = threading.Event()
 
@@ -115,6 +115,7 @@ def test_a_rebuild_of_100000_events_shows_progress_while_the_api_answers(
     built.areas.load(read_area_file(SAMPLE_FILE))
     now = datetime.now(UTC)
     stamp = Stamp.create(actor_id="seed", actor_role="clerk", correlation_id="seed", now=now)
+    someone = built.residents.identify({"name": "某"})  # one resident behind every case
     # 100,000 events: 25,000 cases of four events each, saved 500 cases a transaction.
     for _ in range(50):
         cases = []
@@ -134,6 +135,7 @@ def test_a_rebuild_of_100000_events_shows_progress_while_the_api_answers(
                 parties=[],
                 intake={},
                 stamp=stamp,
+                resident_id=someone,
             )
             case.assign("seed-worker", None, stamp)
             case.visit(now, 20, "上门", None, stamp)

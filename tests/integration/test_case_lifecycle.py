@@ -30,7 +30,7 @@ def test_a_resident_request_goes_from_intake_to_rating(
     visited = step(as_worker, case_id, "visits", visit_body(), "in_progress")
     assert visited["visits"][0]["worker"] == people.worker.id
     step(as_worker, case_id, "close", {"resolution": "resolved", "summary": "已修好"}, "closed")
-    rated = step(as_worker, case_id, "rate", {"rating": "satisfied"}, "rated")
+    rated = step(as_clerk, case_id, "rate", {"rating": "satisfied"}, "rated")
     assert rated["version"] == 5
     assert rated["rating"] == "satisfied"
     assert rated["first_contact"] == people.clerk.id
@@ -52,7 +52,7 @@ def test_a_dispute_is_mediated_before_it_closes_resolved(
     mediated = step(as_worker, case_id, "mediations", mediation, "in_progress")
     assert mediated["mediations"][0]["outcome"] == "agreement"
     step(as_worker, case_id, "close", {"resolution": "resolved", "summary": "调解成功"}, "closed")
-    step(as_worker, case_id, "rate", {"rating": "basically_satisfied"}, "rated")
+    step(as_clerk, case_id, "rate", {"rating": "basically_satisfied"}, "rated")
 
 
 def test_a_micro_wish_is_claimed_fulfilled_closed_and_rated(
@@ -77,7 +77,7 @@ def test_a_micro_wish_is_claimed_fulfilled_closed_and_rated(
         "fulfilled",
     )
     step(as_worker, case_id, "close", {"resolution": "resolved", "summary": "心愿达成"}, "closed")
-    step(as_worker, case_id, "rate", {"rating": "satisfied"}, "rated")
+    step(as_clerk, case_id, "rate", {"rating": "satisfied"}, "rated")
 
 
 def test_reassignment_escalation_suspension_extension_and_reopening(
@@ -121,12 +121,12 @@ def test_reassignment_escalation_suspension_extension_and_reopening(
 
     step(as_worker, case_id, "visits", visit_body(), "in_progress")
     step(as_worker, case_id, "close", {"resolution": "resolved", "summary": "已处理"}, "closed")
-    step(as_worker, case_id, "rate", {"rating": "dissatisfied", "comment": "问题还在"}, "rated")
+    step(as_clerk, case_id, "rate", {"rating": "dissatisfied", "comment": "问题还在"}, "rated")
     reopened = step(as_supervisor, case_id, "reopen", {"reason": "居民不满意"}, "assigned")
     assert reopened["reopen_count"] == 1
     assert reopened["rating"] is None
     step(as_worker, case_id, "close", {"resolution": "resolved", "summary": "彻底解决"}, "closed")
-    final = step(as_worker, case_id, "rate", {"rating": "satisfied"}, "rated")
+    final = step(as_clerk, case_id, "rate", {"rating": "satisfied"}, "rated")
 
     history = as_worker.get(f"/cases/{case_id}/history").json()
     assert [e["type"] for e in history["events"]] == [
@@ -206,13 +206,15 @@ def test_a_version_the_case_never_had_is_not_found(as_clerk: Api) -> None:
     assert "no version 7" in response.json()["detail"]
 
 
-def test_the_actor_comes_from_the_token_not_from_the_body(as_clerk: Api, people: People) -> None:
+def test_the_actor_comes_from_the_token_not_from_the_body(
+    as_clerk: Api, as_supervisor: Api, people: People
+) -> None:
     response = as_clerk.post(
         "/cases", {**intake(), "actor": {"id": people.supervisor.id, "role": "supervisor"}}
     )
     assert response.status_code == 422
     case_id = as_clerk.new_case(intake())["id"]
-    history = as_clerk.get(f"/cases/{case_id}/history").json()
+    history = as_supervisor.get(f"/cases/{case_id}/history").json()
     assert history["events"][0]["actor"] == {"id": people.clerk.id, "role": "clerk"}
 
 

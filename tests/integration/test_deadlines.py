@@ -110,7 +110,9 @@ def receive_complaint_on_2026_12_28(service: Services, people: People) -> dict[s
 # -- counting ------------------------------------------------------------------------------
 
 
-def test_a_consultation_of_2025_09_30_is_due_on_the_make_up_saturday(as_clerk: Api) -> None:
+def test_a_consultation_of_2025_09_30_is_due_on_the_make_up_saturday(
+    as_clerk: Api, as_supervisor: Api
+) -> None:
     case = as_clerk.new_case(
         intake(category="consultation", received_at="2025-09-30T10:00:00+08:00")
     )
@@ -118,7 +120,7 @@ def test_a_consultation_of_2025_09_30_is_due_on_the_make_up_saturday(as_clerk: A
     assert case["due_at"] == "2025-10-11T23:59:59+08:00"
     assert case["due_at_provisional"] is False
     assert as_clerk.get(f"/cases/{case['id']}").json()["due_at"] == "2025-10-11T23:59:59+08:00"
-    history = as_clerk.get(f"/cases/{case['id']}/history").json()["events"]
+    history = as_supervisor.get(f"/cases/{case['id']}/history").json()["events"]
     assert history[0]["data"]["time_limit"] == {"amount": 3, "unit": "working_days"}
 
 

@@ -105,12 +105,12 @@ def test_a_future_intake_is_refused(as_clerk: Api) -> None:
     ],
 )
 def test_a_bad_command_is_422_naming_the_field_and_changes_nothing(
-    as_clerk: Api, action: str, body: dict[str, Any], bad_field: str, code: str
+    as_supervisor: Api, action: str, body: dict[str, Any], bad_field: str, code: str
 ) -> None:
-    case_id = as_clerk.new_case(intake())["id"]
-    problem = assert_problem(as_clerk.command(case_id, action, body), 422, code)
+    case_id = as_supervisor.new_case(intake())["id"]
+    problem = assert_problem(as_supervisor.command(case_id, action, body), 422, code)
     assert bad_field in field_locations(problem)
-    assert as_clerk.get(f"/cases/{case_id}").json()["version"] == 1
+    assert as_supervisor.get(f"/cases/{case_id}").json()["version"] == 1
 
 
 def test_only_a_worker_can_be_assigned(as_clerk: Api, people: People) -> None:
@@ -121,11 +121,13 @@ def test_only_a_worker_can_be_assigned(as_clerk: Api, people: People) -> None:
     assert field_locations(problem) == ["body.assignee"]
 
 
-def test_an_unknown_case_is_404(as_clerk: Api) -> None:
+def test_an_unknown_case_is_404(as_clerk: Api, as_supervisor: Api) -> None:
     unknown = "0f0f0f0f-0000-4000-8000-000000000000"
     assert_problem(as_clerk.get(f"/cases/{unknown}"), 404, "case_not_found")
-    assert_problem(as_clerk.get(f"/cases/{unknown}/history"), 404, "case_not_found")
-    assert_problem(as_clerk.command(unknown, "suspend", {"reason": "x"}), 404, "case_not_found")
+    assert_problem(as_supervisor.get(f"/cases/{unknown}/history"), 404, "case_not_found")
+    assert_problem(
+        as_supervisor.command(unknown, "suspend", {"reason": "x"}), 404, "case_not_found"
+    )
 
 
 def test_a_case_id_that_is_not_a_uuid_is_422(as_clerk: Api) -> None:
@@ -170,16 +172,16 @@ def test_a_case_id_that_is_not_a_uuid_is_422(as_clerk: Api) -> None:
     ],
 )
 def test_a_broken_rule_is_409_with_its_code_and_changes_nothing(
-    as_clerk: Api, people: People, prepare: list, action: str, body: dict, code: str
+    as_supervisor: Api, people: People, prepare: list, action: str, body: dict, code: str
 ) -> None:
-    case_id = as_clerk.new_case(intake())["id"]
+    case_id = as_supervisor.new_case(intake())["id"]
     for earlier_action, earlier_body in prepare:
-        assert as_clerk.command(case_id, earlier_action, earlier_body).status_code == 200
-    before = as_clerk.get(f"/cases/{case_id}").json()
+        assert as_supervisor.command(case_id, earlier_action, earlier_body).status_code == 200
+    before = as_supervisor.get(f"/cases/{case_id}").json()
     if body.get("approved_by") == "SUPERVISOR":
         body = {**body, "approved_by": people.supervisor.id}
-    assert_problem(as_clerk.command(case_id, action, body), 409, code)
-    assert as_clerk.get(f"/cases/{case_id}").json() == before
+    assert_problem(as_supervisor.command(case_id, action, body), 409, code)
+    assert as_supervisor.get(f"/cases/{case_id}").json() == before
 
 
 def test_a_closed_case_takes_only_rating_and_reopening(
@@ -194,16 +196,14 @@ def test_a_closed_case_takes_only_rating_and_reopening(
         409,
         "case_closed",
     )
-    assert as_worker.command(case_id, "rate", {"rating": "refused"}).status_code == 200
-    assert_problem(
-        as_worker.command(case_id, "rate", {"rating": "satisfied"}), 409, "already_rated"
-    )
+    assert as_clerk.command(case_id, "rate", {"rating": "refused"}).status_code == 200
+    assert_problem(as_clerk.command(case_id, "rate", {"rating": "satisfied"}), 409, "already_rated")
 
 
-def test_dated_before_the_last_event_is_409(as_clerk: Api, people: People) -> None:
-    case_id = as_clerk.new_case(intake())["id"]
+def test_dated_before_the_last_event_is_409(as_supervisor: Api, people: People) -> None:
+    case_id = as_supervisor.new_case(intake())["id"]
     assert_problem(
-        as_clerk.command(
+        as_supervisor.command(
             case_id, "assign", {"assignee": people.worker.id, "occurred_at": moments_ago(60)}
         ),
         409,
@@ -211,23 +211,25 @@ def test_dated_before_the_last_event_is_409(as_clerk: Api, people: People) -> No
     )
 
 
-def test_a_stale_if_match_is_412_and_changes_nothing(as_clerk: Api, people: People) -> None:
-    case = as_clerk.new_case(intake())
+def test_a_stale_if_match_is_412_and_changes_nothing(as_supervisor: Api, people: People) -> None:
+    case = as_supervisor.new_case(intake())
     case_id = case["id"]
-    ok = as_clerk.command(case_id, "assign", {"assignee": people.worker.id}, **{"If-Match": '"1"'})
+    ok = as_supervisor.command(
+        case_id, "assign", {"assignee": people.worker.id}, **{"If-Match": '"1"'}
+    )
     assert ok.status_code == 200
     assert ok.headers["ETag"] == '"2"'
-    stale = as_clerk.command(case_id, "suspend", {"reason": "x"}, **{"If-Match": '"1"'})
+    stale = as_supervisor.command(case_id, "suspend", {"reason": "x"}, **{"If-Match": '"1"'})
     problem = assert_problem(stale, 412, "stale_version")
     assert "version 2" in problem["detail"]
     assert stale.headers["ETag"] == '"2"'
-    assert as_clerk.get(f"/cases/{case_id}").json()["version"] == 2
+    assert as_supervisor.get(f"/cases/{case_id}").json()["version"] == 2
 
 
-def test_a_malformed_if_match_is_422(as_clerk: Api) -> None:
-    case_id = as_clerk.new_case(intake())["id"]
+def test_a_malformed_if_match_is_422(as_supervisor: Api) -> None:
+    case_id = as_supervisor.new_case(intake())["id"]
     problem = assert_problem(
-        as_clerk.command(case_id, "suspend", {"reason": "x"}, **{"If-Match": "yesterday"}),
+        as_supervisor.command(case_id, "suspend", {"reason": "x"}, **{"If-Match": "yesterday"}),
         422,
         "validation_error",
     )

@@ -5,7 +5,7 @@ from tests.integration.conftest import Api
 
 
 def test_a_repeat_with_the_same_key_returns_the_first_case_and_records_nothing(
-    as_clerk: Api,
+    as_clerk: Api, as_supervisor: Api
 ) -> None:
     body = intake(title="重复提交测试")
     first = as_clerk.post("/cases", body, **{"Idempotency-Key": "hotline-call-0001"})
@@ -14,7 +14,7 @@ def test_a_repeat_with_the_same_key_returns_the_first_case_and_records_nothing(
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
     assert again.headers["Location"] == first.headers["Location"]
-    history = as_clerk.get(f"/cases/{first.json()['id']}/history").json()
+    history = as_supervisor.get(f"/cases/{first.json()['id']}/history").json()
     assert len(history["events"]) == 1
 
 

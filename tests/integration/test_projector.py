@@ -72,7 +72,7 @@ def registry(services: Services, name: str) -> dict[str, Any]:
     return dict(zip(("position", "failures", "error", "error_position"), row, strict=True))
 
 
-def wait_for(condition: Any, timeout: float = 20) -> None:
+def wait_for(condition: Any, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"

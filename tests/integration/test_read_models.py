@@ -46,7 +46,7 @@ def test_the_list_follows_each_step_of_a_case(
         (as_worker, "suspend", {"reason": "等材料"}, "suspended"),
         (as_worker, "resume", {"reason": "材料到了"}, "in_progress"),
         (as_worker, "close", {"resolution": "resolved", "summary": "ok"}, "closed"),
-        (as_worker, "rate", {"rating": "satisfied"}, "rated"),
+        (as_clerk, "rate", {"rating": "satisfied"}, "rated"),
     ]
     for api, action, body, status in steps:
         answer = api.command(case_id, action, body).json()
@@ -145,10 +145,12 @@ def test_the_dashboard_counts_open_overdue_and_unclaimed_work(
     assert wish["id"]
 
 
-def test_projections_report_their_position_and_lag(client: TestClient, as_clerk: Api) -> None:
+def test_projections_report_their_position_and_lag(
+    client: TestClient, as_clerk: Api, as_supervisor: Api
+) -> None:
     case = fresh_grid_case(as_clerk)
     listed(as_clerk, case["position"])
-    statuses = as_clerk.get("/projections").json()
+    statuses = as_supervisor.get("/projections").json()
     case_list = next(s for s in statuses if s["name"] == "case_list" and s["active"])
     assert case_list["position"] >= case["position"]
     assert case_list["head"] >= case_list["position"]

@@ -1,0 +1,197 @@
+"""Who may do what, and where: the permission table and the areas users act in.
+
+Each user has a role and an area (a street, a community or a grid; none for the whole
+city). A case lies in a user's area when its grid is that grid, or belongs to that
+community or street. Social workers also reach the cases assigned to them wherever
+they are. A case outside the caller's reach answers 404, so its existence is not
+disclosed; a role that may not do a thing at all answers 403.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Depends, Request
+
+from api.dependencies import ServicesDep, UserDep
+from api.problems import ApiProblem
+from domain.application import CaseNotFound
+from domain.case import Case
+from domain.vocabulary import Role
+from infra.users import User
+
+
+class Action(StrEnum):
+    RECEIVE = "receive"
+    ASSIGN = "assign"
+    REASSIGN = "reassign"
+    VISIT = "visit"
+    ESCALATE = "escalate"
+    SUSPEND = "suspend"
+    RESUME = "resume"
+    EXTEND = "extend"
+    CLOSE = "close"
+    RATE = "rate"
+    REOPEN = "reopen"
+    MEDIATE = "mediate"
+    CLAIM = "claim"
+    FULFIL = "fulfil"
+    READ_CASE = "read_case"
+    READ_HISTORY = "read_history"
+    LIST_CASES = "list_cases"
+    DASHBOARD = "dashboard"
+    REPORTS = "reports"
+    PROJECTIONS = "projections"
+    VERIFY = "verify"
+    READ_LOG = "read_log"
+    LOOKUP_RESIDENT = "lookup_resident"
+    ERASE_RESIDENT = "erase_resident"
+    READ_ERASURES = "read_erasures"
+
+
+C, W, S, A, ADMIN, CLIENT = (
+    Role.CLERK,
+    Role.WORKER,
+    Role.SUPERVISOR,
+    Role.AUDITOR,
+    Role.ADMIN,
+    Role.CLIENT,
+)
+FIELD_WORK = frozenset({W, S})
+
+# The README's permission table, as code; tests/integration/test_permissions.py walks it.
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.RECEIVE: frozenset({C, W, S, CLIENT}),
+    Action.ASSIGN: frozenset({C, S}),
+    Action.REASSIGN: frozenset({S}),
+    Action.VISIT: FIELD_WORK,
+    Action.ESCALATE: FIELD_WORK,
+    Action.SUSPEND: FIELD_WORK,
+    Action.RESUME: FIELD_WORK,
+    Action.EXTEND: frozenset({S}),
+    Action.CLOSE: FIELD_WORK,
+    Action.RATE: frozenset({C, S}),
+    Action.REOPEN: frozenset({S}),
+    Action.MEDIATE: FIELD_WORK,
+    Action.CLAIM: FIELD_WORK,
+    Action.FULFIL: FIELD_WORK,
+    Action.READ_CASE: frozenset({C, W, S, A, ADMIN}),
+    Action.READ_HISTORY: frozenset({W, S, A, ADMIN}),
+    Action.LIST_CASES: frozenset({C, W, S, A, ADMIN}),
+    Action.DASHBOARD: frozenset({C, W, S, A, ADMIN}),
+    Action.REPORTS: frozenset({S, A, ADMIN}),
+    Action.PROJECTIONS: frozenset({S, A, ADMIN}),
+    Action.VERIFY: frozenset({A, ADMIN}),
+    Action.READ_LOG: frozenset({A, ADMIN}),
+    Action.LOOKUP_RESIDENT: frozenset({C, W, S, ADMIN}),
+    Action.ERASE_RESIDENT: frozenset({ADMIN}),
+    Action.READ_ERASURES: frozenset({A, ADMIN}),
+}
+
+
+@dataclass(frozen=True)
+class Access:
+    """The authenticated caller and the part of the city they reach."""
+
+    user: User
+    grids: frozenset[str] | None  # None: the whole city
+
+    @property
+    def own_cases_too(self) -> bool:
+        return self.user.role == Role.WORKER
+
+    def reaches_grid(self, grid_id: str) -> bool:
+        return self.grids is None or grid_id in self.grids
+
+    def reaches(self, case: Case) -> bool:
+        if self.reaches_grid(case.grid_id):
+            return True
+        return self.own_cases_too and case.assignee == str(self.user.id)
+
+    def reach_filter(self) -> dict[str, Any]:
+        """CaseFilter fields that keep lists and counts to the cases the caller reaches."""
+        if self.grids is None:
+            return {}
+        own = str(self.user.id) if self.own_cases_too else None
+        return {"within_grids": sorted(self.grids), "assigned_to": own}
+
+    def check_case(self, case: Case) -> None:
+        """A case out of reach is answered as if it did not exist."""
+        if not self.reaches(case):
+            raise CaseNotFound(case.id)
+
+    def check_grid(self, grid_id: str) -> None:
+        if not self.reaches_grid(grid_id):
+            raise ApiProblem(
+                403,
+                "outside_area",
+                "Outside your area",
+                f"grid {grid_id} is outside your area {self.user.area}",
+            )
+
+
+# Every route's action: anything not listed is refused (deny by default).
+ROUTES: dict[tuple[str, str], Action] = {
+    ("POST", "/cases"): Action.RECEIVE,
+    ("POST", "/cases/{case_id}/assign"): Action.ASSIGN,
+    ("POST", "/cases/{case_id}/reassign"): Action.REASSIGN,
+    ("POST", "/cases/{case_id}/visits"): Action.VISIT,
+    ("POST", "/cases/{case_id}/escalate"): Action.ESCALATE,
+    ("POST", "/cases/{case_id}/suspend"): Action.SUSPEND,
+    ("POST", "/cases/{case_id}/resume"): Action.RESUME,
+    ("POST", "/cases/{case_id}/extend"): Action.EXTEND,
+    ("POST", "/cases/{case_id}/close"): Action.CLOSE,
+    ("POST", "/cases/{case_id}/rate"): Action.RATE,
+    ("POST", "/cases/{case_id}/reopen"): Action.REOPEN,
+    ("POST", "/cases/{case_id}/mediations"): Action.MEDIATE,
+    ("POST", "/cases/{case_id}/claim"): Action.CLAIM,
+    ("POST", "/cases/{case_id}/fulfil"): Action.FULFIL,
+    ("GET", "/cases/{case_id}"): Action.READ_CASE,
+    ("GET", "/cases/{case_id}/history"): Action.READ_HISTORY,
+    ("GET", "/cases/{case_id}/verify"): Action.VERIFY,
+    ("GET", "/cases"): Action.LIST_CASES,
+    ("GET", "/dashboard/summary"): Action.DASHBOARD,
+    ("GET", "/reports/compliance"): Action.REPORTS,
+    ("GET", "/projections"): Action.PROJECTIONS,
+    ("GET", "/audit/reads"): Action.READ_LOG,
+    ("POST", "/residents/lookup"): Action.LOOKUP_RESIDENT,
+    ("DELETE", "/residents/{resident_id}/personal-data"): Action.ERASE_RESIDENT,
+    ("GET", "/residents/erasures"): Action.READ_ERASURES,
+}
+
+
+def authorize(request: Request, user: UserDep, services: ServicesDep) -> Access:
+    """The one gate of every route but /health and the docs: role, then area.
+
+    Routers declare it as a dependency; endpoints that filter by area take ``AccessDep``.
+    """
+    route = request.scope.get("route")
+    action = ROUTES.get((request.method, getattr(route, "path", "")))
+    if action is None:
+        raise ApiProblem(403, "forbidden", "Not allowed", "no role may call this route")
+    if user.role not in PERMISSIONS[action]:
+        raise ApiProblem(
+            403,
+            "forbidden",
+            "Not allowed for your role",
+            f"a {user.role} may not {action.value.replace('_', ' ')}",
+        )
+    grids = None if user.area is None else frozenset(services.areas.grids_within(user.area))
+    access = Access(user=user, grids=grids)
+    case_id = _case_id(request)
+    if case_id is not None:
+        access.check_case(services.cases.get_case(case_id))
+    return access
+
+
+def _case_id(request: Request) -> UUID | None:
+    raw = request.path_params.get("case_id")
+    try:
+        return UUID(raw) if raw is not None else None
+    except ValueError:
+        return None  # the route's own validation answers 422
+
+
+Authorized = Depends(authorize)
+AccessDep = Annotated[Access, Authorized]

@@ -1,0 +1,104 @@
+"""The compliance report as files supervisors take into their monthly reports: CSV and XLSX."""
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+CSV_TYPE = "text/csv"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# Every column of a report row, with its Chinese heading, in order.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("group", "代码"),
+    ("name", "名称"),
+    ("received", "受理数"),
+    ("closed", "办结数"),
+    ("closed_on_time", "按时办结数"),
+    ("overdue_open", "逾期未办结数"),
+    ("on_time_rate", "按时办结率"),
+    ("closure_rate", "办结率"),
+    ("satisfaction_rate", "满意率"),
+    ("reopen_rate", "重办率"),
+    ("handling_hours_p50", "办理时长中位数（工作小时）"),
+    ("handling_hours_p90", "办理时长90分位（工作小时）"),
+    ("visit_count", "走访次数"),
+    ("visit_minutes", "走访时长（分钟）"),
+    ("ratings_valid", "有效评价数"),
+    ("ratings_satisfied", "满意及基本满意数"),
+    ("reopened", "重办数"),
+)
+RATES = {"on_time_rate", "closure_rate", "satisfaction_rate", "reopen_rate"}
+
+GROUPING_NAMES = {
+    "street": "街道",
+    "community": "社区",
+    "grid": "网格",
+    "category": "类别",
+    "worker": "社工",
+}
+
+TOTAL_LABEL = "合计"
+
+
+def file_name(report: dict[str, Any], extension: str) -> tuple[str, str]:
+    """An ASCII name and a Chinese one for Content-Disposition."""
+    period = f"{report['from']}_{report['to']}"
+    return (
+        f"compliance_{period}_{report['group_by']}.{extension}",
+        f"合规报表_{period}_{GROUPING_NAMES[report['group_by']]}.{extension}",
+    )
+
+
+def content_disposition(report: dict[str, Any], extension: str) -> str:
+    ascii_name, chinese_name = file_name(report, extension)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(chinese_name)}"
+
+
+def _lines(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*report["rows"], {**report["totals"], "group": TOTAL_LABEL, "name": ""}]
+
+
+def to_csv(report: dict[str, Any]) -> bytes:
+    """UTF-8 with a byte-order mark (so Excel reads the Chinese), one line per row, then
+    the totals; rates as fractions, empty where there is none."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([heading for _, heading in COLUMNS])
+    for line in _lines(report):
+        writer.writerow(["" if line[key] is None else line[key] for key, _ in COLUMNS])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(reports: Sequence[dict[str, Any]]) -> bytes:
+    """One sheet per report (grouping), in the order given; rates as fractions shown as
+    percentages."""
+    book = Workbook()
+    book.remove(book.active)
+    bold = Font(bold=True)
+    for report in reports:
+        sheet = book.create_sheet(GROUPING_NAMES[report["group_by"]])
+        sheet.append([heading for _, heading in COLUMNS])
+        for cell in sheet[1]:
+            cell.font = bold
+        for line in _lines(report):
+            sheet.append([line[key] for key, _ in COLUMNS])
+        for cell in sheet[sheet.max_row]:
+            cell.font = bold
+        for index, (key, heading) in enumerate(COLUMNS, start=1):
+            letter = get_column_letter(index)
+            sheet.column_dimensions[letter].width = max(10, len(heading) * 2 + 2)
+            if key in RATES:
+                for (cell,) in sheet[f"{letter}2:{letter}{sheet.max_row}"]:
+                    cell.number_format = "0.00%"
+        sheet.freeze_panes = "C2"
+    first = reports[0]
+    book.properties.title = f"合规报表 {first['from']} 至 {first['to']}"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,40 @@
+"""For auditors: who read which case's history or personal data, and when."""
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime, BaseModel
+
+from api.access import Authorized
+from api.dependencies import ServicesDep
+from api.problems import PROBLEM_RESPONSES
+
+router = APIRouter(tags=["audit"], responses=PROBLEM_RESPONSES, dependencies=[Authorized])
+
+
+class ReadOut(BaseModel):
+    id: int
+    read_at: datetime
+    user_id: UUID
+    role: str
+    what: str
+    case_id: UUID | None
+    resident_id: str | None
+
+
+@router.get("/audit/reads", summary="Reads of case histories and personal data, newest first")
+def get_reads(
+    services: ServicesDep,
+    case_id: UUID | None = None,
+    user_id: UUID | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[ReadOut]:
+    reads = services.reads.find(
+        case_id=case_id, user_id=user_id, since=since, until=until, limit=limit
+    )
+    zone = services.settings.zone
+    return [ReadOut(**{**vars(r), "read_at": r.read_at.astimezone(zone)}) for r in reads]

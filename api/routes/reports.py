@@ -1,0 +1,162 @@
+"""The supervisors' compliance report (合规报表), as JSON, CSV or an Excel workbook."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response
+from pydantic import BaseModel, Field
+
+from api.access import Authorized
+from api.dependencies import ServicesDep, UserDep
+from api.problems import PROBLEM_RESPONSES, bad_field
+from api.report_files import CSV_TYPE, XLSX_TYPE, content_disposition, to_csv, to_xlsx
+from api.routes.read_models import ReadYourWrites
+from projections.compliance.report import (
+    DEFINITIONS,
+    GROUPINGS,
+    MAX_PERIOD_DAYS,
+    Period,
+    compliance_report,
+)
+
+router = APIRouter(tags=["reports"], responses=PROBLEM_RESPONSES, dependencies=[Authorized])
+
+
+class GroupBy(StrEnum):
+    STREET = "street"
+    COMMUNITY = "community"
+    GRID = "grid"
+    CATEGORY = "category"
+    WORKER = "worker"
+
+
+assert tuple(GroupBy) == GROUPINGS
+
+
+class Format(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+class ReportRow(BaseModel):
+    group: str | None = Field(
+        description="area id, kind.category, worker id or `unassigned`; null in totals"
+    )
+    name: str | None = Field(description="the area's, category's or worker's name")
+    received: int
+    closed: int
+    closed_on_time: int
+    overdue_open: int
+    on_time_rate: float | None
+    closure_rate: float | None
+    satisfaction_rate: float | None
+    reopen_rate: float | None
+    handling_hours_p50: float | None
+    handling_hours_p90: float | None
+    visit_count: int
+    visit_minutes: int
+    ratings_valid: int
+    ratings_satisfied: int
+    reopened: int
+
+
+class ComplianceReport(BaseModel):
+    from_: date = Field(alias="from", serialization_alias="from")
+    to: date
+    group_by: str
+    period_start: datetime = Field(description="F: `from` at 00:00 in the service's zone")
+    period_end: datetime = Field(description="T: the day after `to` at 00:00, not included")
+    rows: list[ReportRow]
+    totals: ReportRow
+
+
+DESCRIPTION = (
+    "Per street, community, grid, category or worker, for a period: JSON by default; "
+    "`format=csv` or `Accept: text/csv` for CSV (UTF-8 with a byte-order mark, Chinese "
+    "column headings, a last line 合计 with the totals); `format=xlsx` or `Accept: "
+    f"{XLSX_TYPE}` for an Excel workbook with one sheet per grouping (街道, 社区, 网格, 类别, "
+    "社工), the requested one first. A period is at most "
+    f"{MAX_PERIOD_DAYS} days.\n\n" + DEFINITIONS
+)
+
+
+def _wanted_format(format_: Format | None, accept: str | None) -> Format:
+    if format_ is not None:
+        return format_
+    for part in (accept or "").split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        if any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params):
+            continue
+        if media == CSV_TYPE:
+            return Format.CSV
+        if media == XLSX_TYPE:
+            return Format.XLSX
+    return Format.JSON
+
+
+@router.get(
+    "/reports/compliance",
+    dependencies=[ReadYourWrites],
+    summary="The compliance report (合规报表) for a period",
+    description=DESCRIPTION,
+    response_model=ComplianceReport,
+    response_model_by_alias=True,
+    responses={
+        200: {
+            "content": {
+                CSV_TYPE: {"schema": {"type": "string"}},
+                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            },
+            "description": "the report; files come with a Content-Disposition file name",
+        }
+    },
+)
+def get_compliance_report(
+    services: ServicesDep,
+    _user: UserDep,
+    from_: Annotated[
+        date, Query(alias="from", description="first day of the period, e.g. 2026-10-01")
+    ],
+    to: Annotated[date, Query(description="last day of the period (included), e.g. 2026-10-31")],
+    group_by: Annotated[GroupBy, Query(description="how rows are grouped")] = GroupBy.COMMUNITY,
+    format_: Annotated[
+        Format | None, Query(alias="format", description="json, csv or xlsx; default: Accept")
+    ] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Any:
+    if to < from_:
+        raise bad_field(["query", "to"], f"{to} is before from {from_}", "period_reversed")
+    days = (to - from_).days + 1
+    if days > MAX_PERIOD_DAYS:
+        raise bad_field(
+            ["query", "to"],
+            f"the period has {days} days; at most {MAX_PERIOD_DAYS} are allowed",
+            "period_too_long",
+        )
+    wanted = _wanted_format(format_, accept)
+    period = Period(from_, to, services.settings.zone)
+    order = [group_by.value, *(g for g in GROUPINGS if g != group_by.value)]
+    with services.pool.connection() as conn:
+        if wanted == Format.XLSX:
+            reports = [compliance_report(conn, period, grouping) for grouping in order]
+        else:
+            reports = [compliance_report(conn, period, group_by.value)]
+    report = reports[0]
+    if wanted == Format.CSV:
+        return Response(
+            to_csv(report),
+            media_type=f"{CSV_TYPE}; charset=utf-8",
+            headers={"Content-Disposition": content_disposition(report, "csv")},
+        )
+    if wanted == Format.XLSX:
+        return Response(
+            to_xlsx(reports),
+            media_type=XLSX_TYPE,
+            headers={"Content-Disposition": content_disposition(report, "xlsx")},
+        )
+    zone = services.settings.zone
+    report["period_start"] = report["period_start"].astimezone(zone)
+    report["period_end"] = report["period_end"].astimezone(zone)
+    return ComplianceReport.model_validate(report)

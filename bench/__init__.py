@@ -1,0 +1,1 @@
+"""Benchmarks, run by hand (not by pytest): ``python -m bench.read_models``."""

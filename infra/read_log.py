@@ -1,0 +1,80 @@
+"""Every read of a case's history or of residents' personal data, recorded for auditors."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from psycopg.rows import class_row
+from psycopg_pool import ConnectionPool
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS casework_reads (
+    id bigserial PRIMARY KEY,
+    read_at timestamptz NOT NULL DEFAULT now(),
+    user_id uuid NOT NULL,
+    role text NOT NULL,
+    what text NOT NULL,
+    case_id uuid,
+    resident_id text
+);
+CREATE INDEX IF NOT EXISTS casework_reads_case ON casework_reads (case_id, read_at);
+CREATE INDEX IF NOT EXISTS casework_reads_user ON casework_reads (user_id, read_at);
+"""
+
+
+@dataclass(frozen=True)
+class Read:
+    id: int
+    read_at: datetime
+    user_id: UUID
+    role: str
+    what: str
+    case_id: UUID | None
+    resident_id: str | None
+
+
+class ReadLog:
+    def __init__(self, pool: ConnectionPool):
+        self.pool = pool
+
+    def create_schema(self) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(SCHEMA)
+
+    def record(
+        self,
+        user_id: UUID,
+        role: str,
+        what: str,
+        case_id: UUID | None = None,
+        resident_id: str | None = None,
+    ) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO casework_reads (user_id, role, what, case_id, resident_id)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                (user_id, role, what, case_id, resident_id),
+            )
+
+    def find(
+        self,
+        *,
+        case_id: UUID | None = None,
+        user_id: UUID | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[Read]:
+        with self.pool.connection() as conn:
+            cursor = conn.cursor(row_factory=class_row(Read))
+            return cursor.execute(
+                "SELECT id, read_at, user_id, role, what, case_id, resident_id"
+                " FROM casework_reads"
+                " WHERE (%(case)s::uuid IS NULL OR case_id = %(case)s)"
+                " AND (%(user)s::uuid IS NULL OR user_id = %(user)s)"
+                " AND (%(since)s::timestamptz IS NULL OR read_at >= %(since)s)"
+                " AND (%(until)s::timestamptz IS NULL OR read_at < %(until)s)"
+                " ORDER BY read_at DESC, id DESC LIMIT %(limit)s",
+                {"case": case_id, "user": user_id, "since": since, "until": until,
+                 "limit": limit},
+            ).fetchall()

@@ -1,0 +1,324 @@
+"""The compliance report (合规报表) for a period, answered from the compliance read model.
+
+One query per report: the daily totals of the period's days, corrected so that a case
+closed (reopened) more than once in the period counts once; the spans overdue at the
+period's end; and the handling hours of the counted closures for the percentiles; summed
+per group of the requested grouping and, for the totals, not grouped at all.
+
+The daily totals are kept per local day of the read model's zone, and a period is whole
+local days of the zone it is given in: the service sets both from CASEWORK_TIMEZONE.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+GROUPINGS = ("street", "community", "grid", "category", "worker")
+
+MAX_PERIOD_DAYS = 366
+
+UNASSIGNED = "unassigned"
+UNKNOWN = "unknown"
+
+
+KIND_NAMES = {"resident_request": "居民诉求", "dispute": "矛盾纠纷", "micro_wish": "微心愿"}
+CATEGORY_NAMES = {
+    "resident_request": {
+        "consultation": "咨询",
+        "help": "求助",
+        "complaint": "投诉",
+        "suggestion": "建议",
+        "urgent": "紧急",
+    },
+    "dispute": {"neighbour": "邻里", "family": "家庭", "property": "物业", "other": "其他"},
+    "micro_wish": {"goods": "物品", "service": "服务", "other": "其他"},
+}
+OTHER_NAMES = {UNASSIGNED: "未分派", UNKNOWN: "未知"}
+
+# Stated in the OpenAPI description of GET /reports/compliance, word for word.
+DEFINITIONS = """\
+**Period.** `from` and `to` are dates, both included, in the service's time zone
+(Asia/Shanghai by default): the period is [F, T) with F = `from` 00:00 and T = the day after
+`to` 00:00. "At T" means as the case stood after every event that occurred before T; an event
+at T itself belongs to the next period.
+
+**Figures** (each row counts the facts of its group; `totals` counts every fact once):
+
+- `received`: cases whose Received occurred in the period.
+- `closed`: cases with a Closed in the period, each counted once, by its last closure in the
+  period.
+- `closed_on_time`: those of them whose counted closure came at or before the deadline in
+  force at that moment (after extensions, the shifts for suspensions and recounts).
+- `overdue_open`: cases open at T (received before T and not closed at T), not suspended at
+  T, whose deadline in force at T is before T; the same meaning as the `overdue` flag of
+  GET /cases. A case extended past T is not overdue.
+- `ratings_valid`: ratings (Rated) in the period that are satisfied, basically_satisfied or
+  dissatisfied; every rating counts (a case reopened and rated again counts twice);
+  unreachable and refused are not valid ratings. `ratings_satisfied`: the satisfied and
+  basically_satisfied ones.
+- `reopened`: cases with a Reopened in the period, each counted once, by its last reopening
+  in the period.
+- `visit_count`, `visit_minutes`: visits whose `visited_at` falls in the period, and the sum
+  of their `duration_minutes`.
+- `on_time_rate` = closed_on_time / (closed + overdue_open);
+  `closure_rate` = closed / received;
+  `satisfaction_rate` = ratings_satisfied / ratings_valid;
+  `reopen_rate` = reopened / closed.
+  Rates are fractions from 0 to 1, unrounded; null where the denominator is 0.
+- `handling_hours_p50`, `handling_hours_p90`: the median and 90th percentile (continuous,
+  as PostgreSQL's percentile_cont) over the counted closures of the handling time: from
+  the case's receipt to that closure, the hours that fall on working days (each working day
+  of the working-day calendar counts whole, 24 hours from local midnight; a day of a year
+  the calendar does not know counts if it is a weekday), less the hours on working days
+  during which the case was suspended. Rounded to 2 decimals; null without closures.
+
+**Grouping** (`group_by`): `grid` is the case's grid; `community` and `street` follow
+from the grid in the reference data (`unknown` for a grid not in it); `category` is
+`kind.category` (e.g. `dispute.other`, named 矛盾纠纷·其他); `worker` is the case's assignee
+at the moment of the fact (closure, rating, reopening), the visit's worker for a visit,
+and the assignee at T for `received` and `overdue_open`; `unassigned` when there is none.
+`name` is the area's name, the category's Chinese name or the worker's name. Rows are the
+groups with at least one fact in the period, ordered by `group`.
+"""
+
+
+@dataclass(frozen=True)
+class Period:
+    first: date
+    last: date
+    zone: tzinfo
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time(), tzinfo=self.zone)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.last + timedelta(days=1), time(), tzinfo=self.zone)
+
+
+def category_name(code: str) -> str | None:
+    kind, _, category = code.partition(".")
+    names = CATEGORY_NAMES.get(kind, {})
+    if kind not in KIND_NAMES or category not in names:
+        return None
+    return f"{KIND_NAMES[kind]}·{names[category]}"
+
+
+FIGURES = (
+    "received",
+    "closed",
+    "closed_on_time",
+    "overdue_open",
+    "reopened",
+    "ratings_valid",
+    "ratings_satisfied",
+    "visit_count",
+    "visit_minutes",
+)
+
+# Every figure of the period but the handling hours, per base key (a grid, a category, a
+# worker or '' for none): the daily totals of the period's days; less the closures (and
+# reopenings) that another closure (reopening) of the same case followed within the
+# period, so that each case counts once, by its last; and the cases overdue and open at
+# T. Columns: base, then FIGURES.
+COUNTS = """
+SELECT key AS base, received, closed, closed_on_time, 0 AS overdue_open, reopened,
+       ratings_valid, ratings_satisfied, visit_count, visit_minutes
+  FROM cr_daily
+ WHERE dimension = %(dimension)s AND day >= %(first)s AND day <= %(last)s
+UNION ALL
+SELECT {base}, 0, -1, -(on_time::int), 0, 0, 0, 0, 0, 0
+  FROM cr_closures
+ WHERE closed_at >= %(start)s AND next_closed_at < %(end)s AND next_closed_at < 'infinity'
+UNION ALL
+SELECT {base}, 0, 0, 0, 0, -1, 0, 0, 0, 0
+  FROM cr_reopens
+ WHERE reopened_at >= %(start)s AND next_reopened_at < %(end)s
+   AND next_reopened_at < 'infinity'
+UNION ALL
+SELECT {base}, 0, 0, 0, 1, 0, 0, 0, 0, 0
+  FROM cr_spans
+ WHERE open AND NOT suspended AND overdue_range @> %(end)s::timestamptz
+{received_by_worker}"""
+
+# Per worker, a case received in the period counts for its assignee at T: the worker of
+# its span holding T (the daily totals keep no receptions per worker).
+RECEIVED_BY_WORKER = """UNION ALL
+SELECT coalesce(worker, ''), 1, 0, 0, 0, 0, 0, 0, 0, 0
+  FROM cr_spans
+ WHERE received_at >= %(start)s AND received_at < %(end)s
+   AND valid_from < %(end)s AND valid_to >= %(end)s
+"""
+
+# The handling hours of the counted closures (each case's last closure in the period),
+# group by group: every base key with facts in the period, in the order of its group,
+# and each one's closures by index; so the percentiles need no sort of all the rows.
+HOURS = """
+SELECT CASE WHEN GROUPING(k.key) = 0 THEN k.key END AS grp,
+       percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY x.hours) AS hours
+  FROM (SELECT {key} AS key, p.base
+          FROM (SELECT DISTINCT key AS base FROM cr_daily
+                 WHERE dimension = %(dimension)s AND day >= %(first)s AND day <= %(last)s) p
+          {joins}
+         ORDER BY 1) k
+ CROSS JOIN LATERAL (
+       SELECT c.handling_hours AS hours
+         FROM cr_closures c
+        WHERE {match} AND c.closed_at >= %(start)s AND c.closed_at < %(end)s
+          AND c.next_closed_at >= %(end)s) x
+ GROUP BY GROUPING SETS ((k.key), ())
+"""
+
+# A closure of the base key k.base, per dimension (as the closures' indexes have it).
+MATCHES = {
+    "grid": "c.grid_id = k.base",
+    "category": "c.kind = split_part(k.base, '.', 1) AND c.category = split_part(k.base, '.', 2)",
+    "worker": "coalesce(c.worker, '') = k.base",
+}
+
+# The base key of a fact row, per dimension of the daily totals.
+BASES = {
+    "grid": "grid_id",
+    "category": "kind || '.' || category",
+    "worker": "coalesce(worker, '')",
+}
+
+# Per grouping: its dimension, the group's key from the base key (in byte order, which
+# sorts fast) and the joins it needs.
+GROUPS = {
+    "grid": ("grid", 'p.base COLLATE "C"', ""),
+    "community": (
+        "grid",
+        f"coalesce(g.parent_id, '{UNKNOWN}') COLLATE \"C\"",
+        "LEFT JOIN casework_areas g ON g.id = p.base",
+    ),
+    "street": (
+        "grid",
+        f"coalesce(s.parent_id, '{UNKNOWN}') COLLATE \"C\"",
+        "LEFT JOIN casework_areas g ON g.id = p.base"
+        " LEFT JOIN casework_areas s ON s.id = g.parent_id",
+    ),
+    "category": ("category", 'p.base COLLATE "C"', ""),
+    "worker": ("worker", f"coalesce(nullif(p.base, ''), '{UNASSIGNED}') COLLATE \"C\"", ""),
+}
+
+# Per group and in total (the group null).
+GROUPED = """
+SELECT CASE WHEN GROUPING(f.key) = 0 THEN f.key END AS grp, {aggregates}
+  FROM (SELECT {key} AS key, p.* FROM ({parts}) p {joins}) f
+ GROUP BY GROUPING SETS ((f.key), ())
+"""
+
+
+def _queries(group_by: str) -> tuple[sql.Composed, sql.Composed, str]:
+    dimension, key, joins = GROUPS[group_by]
+    base = sql.SQL(BASES[dimension])
+    counts = sql.SQL(COUNTS).format(
+        base=base,
+        received_by_worker=sql.SQL(RECEIVED_BY_WORKER if dimension == "worker" else ""),
+    )
+    sums = sql.SQL(", ").join(
+        sql.SQL("sum(f.{0})::bigint AS {0}").format(sql.Identifier(figure)) for figure in FIGURES
+    )
+    return (
+        sql.SQL(GROUPED).format(
+            key=sql.SQL(key), joins=sql.SQL(joins), parts=counts, aggregates=sums
+        ),
+        sql.SQL(HOURS).format(
+            key=sql.SQL(key), joins=sql.SQL(joins), match=sql.SQL(MATCHES[dimension])
+        ),
+        dimension,
+    )
+
+
+def compliance_report(
+    conn: psycopg.Connection[Any], period: Period, group_by: str
+) -> dict[str, Any]:
+    """{from, to, group_by, period_start, period_end, rows, totals}; see DEFINITIONS."""
+    if group_by not in GROUPINGS:
+        raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}")
+    counts, hours, dimension = _queries(group_by)
+    params = {
+        "dimension": dimension,
+        "first": period.first,
+        "last": period.last,
+        "start": period.start,
+        "end": period.end,
+    }
+    with conn.transaction(), conn.cursor() as cursor:
+        # Both queries see the read model as of one moment.
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        # Sorts for the percentiles in memory; no JIT compilation, which costs more than
+        # it saves on these row counts.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(counts, params)
+        columns = [d.name for d in cursor.description or ()]
+        found = {row[0]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
+        cursor.execute(hours, params)
+        percentiles = dict(cursor.fetchall())
+        # A group whose only facts were closures taken back (the case closed again in the
+        # period, by another worker) has no fact in the period.
+        keys = sorted(k for k, r in found.items() if k is not None and any(r[f] for f in FIGURES))
+        names = _names(cursor, group_by, keys)
+    return {
+        "from": period.first,
+        "to": period.last,
+        "group_by": group_by,
+        "period_start": period.start,
+        "period_end": period.end,
+        "rows": [_figures(found[k], percentiles.get(k), k, names.get(k)) for k in keys],
+        "totals": _figures(found.get(None), percentiles.get(None), None, "合计"),
+    }
+
+
+def _names(cursor: psycopg.Cursor[Any], group_by: str, keys: list[str]) -> dict[str, str]:
+    names: dict[str, str] = {k: OTHER_NAMES[k] for k in keys if k in OTHER_NAMES}
+    if group_by == "category":
+        names.update({k: n for k in keys if (n := category_name(k)) is not None})
+    elif group_by == "worker":
+        cursor.execute(
+            "SELECT id::text, name FROM casework_users WHERE id::text = ANY(%s)", (keys,)
+        )
+        names.update(dict(cursor.fetchall()))
+    else:
+        cursor.execute("SELECT id, name FROM casework_areas WHERE id = ANY(%s)", (keys,))
+        names.update(dict(cursor.fetchall()))
+    return names
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _hours(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _figures(
+    found: dict[str, Any] | None, hours: list[float] | None, group: str | None, name: str | None
+) -> dict[str, Any]:
+    counts = {figure: int(found[figure] or 0) if found else 0 for figure in FIGURES}
+    return {
+        "group": group,
+        "name": name,
+        "received": counts["received"],
+        "closed": counts["closed"],
+        "closed_on_time": counts["closed_on_time"],
+        "overdue_open": counts["overdue_open"],
+        "on_time_rate": _rate(counts["closed_on_time"], counts["closed"] + counts["overdue_open"]),
+        "closure_rate": _rate(counts["closed"], counts["received"]),
+        "satisfaction_rate": _rate(counts["ratings_satisfied"], counts["ratings_valid"]),
+        "reopen_rate": _rate(counts["reopened"], counts["closed"]),
+        "handling_hours_p50": _hours(hours[0]) if hours else None,
+        "handling_hours_p90": _hours(hours[1]) if hours else None,
+        "visit_count": counts["visit_count"],
+        "visit_minutes": counts["visit_minutes"],
+        "ratings_valid": counts["ratings_valid"],
+        "ratings_satisfied": counts["ratings_satisfied"],
+        "reopened": counts["reopened"],
+    }
