@@ -156,7 +156,8 @@ SELECT coalesce(worker, ''), 1, 0, 0, 0, 0, 0, 0, 0, 0
 
 # The handling hours of the counted closures (each case's last closure in the period),
 # group by group: every base key with facts in the period, in the order of its group,
-# and each one's closures by index; so the percentiles need no sort of all the rows.
+# and each one's closures by index (OFFSET 0 keeps the planner from turning that into a
+# join over all the period's closures); so the percentiles need no sort of all the rows.
 HOURS = """
 SELECT CASE WHEN GROUPING(k.key) = 0 THEN k.key END AS grp,
        percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY x.hours) AS hours
@@ -169,7 +170,8 @@ SELECT CASE WHEN GROUPING(k.key) = 0 THEN k.key END AS grp,
        SELECT c.handling_hours AS hours
          FROM cr_closures c
         WHERE {match} AND c.closed_at >= %(start)s AND c.closed_at < %(end)s
-          AND c.next_closed_at >= %(end)s) x
+          AND c.next_closed_at >= %(end)s
+       OFFSET 0) x
  GROUP BY GROUPING SETS ((k.key), ())
 """
 
@@ -177,7 +179,7 @@ SELECT CASE WHEN GROUPING(k.key) = 0 THEN k.key END AS grp,
 MATCHES = {
     "grid": "c.grid_id = k.base",
     "category": "c.kind = split_part(k.base, '.', 1) AND c.category = split_part(k.base, '.', 2)",
-    "worker": "coalesce(c.worker, '') = k.base",
+    "worker": "c.worker_key = k.base",
 }
 
 # The base key of a fact row, per dimension of the daily totals.
