@@ -12,7 +12,6 @@ import psycopg
 from domain.application import CaseWork
 from infra.calendar import ChineseWorkingCalendar
 from infra.database import connection_params
-from infra.settings import get_settings
 from projections.case_list.model import CaseList
 from projections.compliance.model import ComplianceFacts
 from projections.runner import (
@@ -28,10 +27,10 @@ from projections.runner import (
 
 log = logging.getLogger(__name__)
 
-READ_MODELS: dict[str, ReadModel] = {
-    model.name: model
-    for model in (CaseList(), ComplianceFacts(ChineseWorkingCalendar(), get_settings().zone))
-}
+# Handling hours count working days: prepare() hands it the service's own calendar, so
+# that yearly calendars an administrator loads count too.
+_compliance = ComplianceFacts(ChineseWorkingCalendar())
+READ_MODELS: dict[str, ReadModel] = {model.name: model for model in (CaseList(), _compliance)}
 
 
 def connector(url: str) -> Callable[[], psycopg.Connection[Any]]:
@@ -45,6 +44,8 @@ def prepare(app: CaseWork, connect: Callable[[], psycopg.Connection[Any]]) -> No
     A read model whose tables are of an older schema than this code's is rebuilt first,
     so that queries never read columns that are not there.
     """
+    _compliance.calendar = app.calendar
+    _compliance.zone = app.zone
     with connect() as conn:
         conn.autocommit = True
         stale = []

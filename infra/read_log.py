@@ -75,6 +75,5 @@ class ReadLog:
                 " AND (%(since)s::timestamptz IS NULL OR read_at >= %(since)s)"
                 " AND (%(until)s::timestamptz IS NULL OR read_at < %(until)s)"
                 " ORDER BY read_at DESC, id DESC LIMIT %(limit)s",
-                {"case": case_id, "user": user_id, "since": since, "until": until,
-                 "limit": limit},
+                {"case": case_id, "user": user_id, "since": since, "until": until, "limit": limit},
             ).fetchall()

@@ -7,15 +7,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
 
-from api.access import Authorized
-from api.dependencies import ServicesDep, UserDep
-from api.problems import PROBLEM_RESPONSES, bad_field
+from api.access import AccessDep, Authorized
+from api.dependencies import ServicesDep
+from api.problems import PROBLEM_RESPONSES, ApiProblem, bad_field
 from api.report_files import CSV_TYPE, XLSX_TYPE, content_disposition, to_csv, to_xlsx
 from api.routes.read_models import ReadYourWrites
 from projections.compliance.report import (
     DEFINITIONS,
     GROUPINGS,
     MAX_PERIOD_DAYS,
+    NotScopedToArea,
     Period,
     compliance_report,
 )
@@ -115,7 +116,7 @@ def _wanted_format(format_: Format | None, accept: str | None) -> Format:
 )
 def get_compliance_report(
     services: ServicesDep,
-    _user: UserDep,
+    access: AccessDep,
     from_: Annotated[
         date, Query(alias="from", description="first day of the period, e.g. 2026-10-01")
     ],
@@ -137,12 +138,21 @@ def get_compliance_report(
         )
     wanted = _wanted_format(format_, accept)
     period = Period(from_, to, services.settings.zone)
+    # Within an area only the groupings by place can be cut to it (see NotScopedToArea).
+    grids = sorted(access.grids) if access.grids is not None else None
     order = [group_by.value, *(g for g in GROUPINGS if g != group_by.value)]
+    if grids is not None:
+        order = [g for g in order if g in ("street", "community", "grid")]
     with services.pool.connection() as conn:
-        if wanted == Format.XLSX:
-            reports = [compliance_report(conn, period, grouping) for grouping in order]
-        else:
-            reports = [compliance_report(conn, period, group_by.value)]
+        try:
+            if wanted == Format.XLSX:
+                reports = [compliance_report(conn, period, g, grids) for g in order]
+            else:
+                reports = [compliance_report(conn, period, group_by.value, grids)]
+        except NotScopedToArea as error:
+            raise ApiProblem(
+                403, "outside_area", "Not available within an area", str(error)
+            ) from None
     report = reports[0]
     if wanted == Format.CSV:
         return Response(

@@ -130,19 +130,23 @@ SELECT key AS base, received, closed, closed_on_time, 0 AS overdue_open, reopene
        ratings_valid, ratings_satisfied, visit_count, visit_minutes
   FROM cr_daily
  WHERE dimension = %(dimension)s AND day >= %(first)s AND day <= %(last)s
+   AND (%(grids)s::text[] IS NULL OR key = ANY(%(grids)s))
 UNION ALL
 SELECT {base}, 0, -1, -(on_time::int), 0, 0, 0, 0, 0, 0
   FROM cr_closures
  WHERE closed_at >= %(start)s AND next_closed_at < %(end)s AND next_closed_at < 'infinity'
+   AND (%(grids)s::text[] IS NULL OR grid_id = ANY(%(grids)s))
 UNION ALL
 SELECT {base}, 0, 0, 0, 0, -1, 0, 0, 0, 0
   FROM cr_reopens
  WHERE reopened_at >= %(start)s AND next_reopened_at < %(end)s
    AND next_reopened_at < 'infinity'
+   AND (%(grids)s::text[] IS NULL OR grid_id = ANY(%(grids)s))
 UNION ALL
 SELECT {base}, 0, 0, 0, 1, 0, 0, 0, 0, 0
   FROM cr_spans
  WHERE open AND NOT suspended AND overdue_range @> %(end)s::timestamptz
+   AND (%(grids)s::text[] IS NULL OR grid_id = ANY(%(grids)s))
 {received_by_worker}"""
 
 # Per worker, a case received in the period counts for its assignee at T: the worker of
@@ -163,7 +167,8 @@ SELECT CASE WHEN GROUPING(k.key) = 0 THEN k.key END AS grp,
        percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY x.hours) AS hours
   FROM (SELECT {key} AS key, p.base
           FROM (SELECT DISTINCT key AS base FROM cr_daily
-                 WHERE dimension = %(dimension)s AND day >= %(first)s AND day <= %(last)s) p
+                 WHERE dimension = %(dimension)s AND day >= %(first)s AND day <= %(last)s
+                   AND (%(grids)s::text[] IS NULL OR key = ANY(%(grids)s))) p
           {joins}
          ORDER BY 1) k
  CROSS JOIN LATERAL (
@@ -237,14 +242,30 @@ def _queries(group_by: str) -> tuple[sql.Composed, sql.Composed, str]:
     )
 
 
+class NotScopedToArea(Exception):
+    """The grouping's totals are kept city-wide, so they cannot be cut to one area."""
+
+
 def compliance_report(
-    conn: psycopg.Connection[Any], period: Period, group_by: str
+    conn: psycopg.Connection[Any],
+    period: Period,
+    group_by: str,
+    grids: list[str] | None = None,
 ) -> dict[str, Any]:
-    """{from, to, group_by, period_start, period_end, rows, totals}; see DEFINITIONS."""
+    """{from, to, group_by, period_start, period_end, rows, totals}; see DEFINITIONS.
+
+    ``grids``: only the cases of these grids (the caller's area); None for the whole city.
+    """
     if group_by not in GROUPINGS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}")
     counts, hours, dimension = _queries(group_by)
+    if grids is not None and dimension != "grid":
+        raise NotScopedToArea(
+            f"grouping by {group_by} is kept for the whole city only; group by street, "
+            "community or grid to see your area"
+        )
     params = {
+        "grids": grids,
         "dimension": dimension,
         "first": period.first,
         "last": period.last,

@@ -174,3 +174,32 @@ def test_a_revoked_or_expired_token_stops_working(client: TestClient, services: 
         client.get("/dashboard/summary", headers={"Authorization": f"Bearer {stale}"}).status_code
         == 401
     )
+
+
+def test_a_supervisors_report_counts_only_their_area(
+    client: TestClient,
+    users: dict[str, dict[str, str]],
+    cases: dict[str, str],
+    services: Services,
+) -> None:
+    from datetime import date
+
+    today = date.today().isoformat()
+    params = {"from": today, "to": today, "group_by": "grid"}
+    _, token = services.users.add("全市督导", "supervisor", None)
+    city = client.get(
+        "/reports/compliance", params=params, headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    mine = client.get(
+        "/reports/compliance", params=params, headers={"Authorization": users["supervisor"]["auth"]}
+    ).json()
+    assert "xinghua-01" in {row["group"] for row in city["rows"]}
+    assert {row["group"] for row in mine["rows"]} <= {f"tiansheng-0{n}" for n in range(1, 5)}
+    assert mine["totals"]["received"] < city["totals"]["received"]
+    by_worker = client.get(
+        "/reports/compliance",
+        params={**params, "group_by": "worker"},
+        headers={"Authorization": users["supervisor"]["auth"]},
+    )
+    assert by_worker.status_code == 403
+    assert by_worker.json()["code"] == "outside_area"
