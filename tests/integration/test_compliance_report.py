@@ -114,12 +114,13 @@ def month_service(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
     projectors = BackgroundProjectors(services.cases, services.connect).start()
     try:
 
-        def person(who: str, role: Role) -> tuple[str, str]:
-            user, token = services.users.add(who, role, "tiansheng")
+        def person(who: str, role: Role, area: str | None = "tiansheng") -> tuple[str, str]:
+            user, token = services.users.add(who, role, area)
             return str(user.id), token
 
         _, clerk_token = person("窗口 周敏", Role.CLERK)
-        supervisor_id, supervisor_token = person("书记 钱红", Role.SUPERVISOR)
+        # City-wide, so that every grouping of the report is hers to see.
+        supervisor_id, supervisor_token = person("书记 钱红", Role.SUPERVISOR, None)
         workers = {}
         for who in ("网格员 张磊", "网格员 李娜", "网格员 王强", "网格员 赵丽", "网格员 孙鹏"):
             worker_id, _ = person(who, Role.WORKER)
