@@ -34,6 +34,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from api.main import create_app
+from domain.vocabulary import CATEGORIES as KINDS
 from domain.vocabulary import Role
 from infra.areas import AreaFile, Community, Grid, Street
 from infra.bootstrap import Services, bootstrap
@@ -46,20 +47,7 @@ DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/cw_bench"
 STREETS, COMMUNITIES, GRIDS, WORKERS = 4, 6, 8, 300
 MONTH = (date(2026, 10, 1), date(2026, 10, 31))
 
-CATEGORIES = [
-    ("resident_request", "consultation"),
-    ("resident_request", "help"),
-    ("resident_request", "complaint"),
-    ("resident_request", "suggestion"),
-    ("resident_request", "urgent"),
-    ("dispute", "neighbour"),
-    ("dispute", "family"),
-    ("dispute", "property"),
-    ("dispute", "other"),
-    ("micro_wish", "goods"),
-    ("micro_wish", "service"),
-    ("micro_wish", "other"),
-]
+CATEGORIES = [(kind.value, code.value) for kind, codes in KINDS.items() for code in codes]
 
 # Each case: received over 12 months; assigned (but 3% of those received since October
 # 2026) to one of the three workers of its grid (a worker serves about two grids); closed
