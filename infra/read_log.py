@@ -17,6 +17,9 @@ CREATE TABLE IF NOT EXISTS casework_reads (
     case_id uuid,
     resident_id text
 );
+-- Reads at the command line are by an operating-system user, not a service user.
+ALTER TABLE casework_reads ALTER COLUMN user_id DROP NOT NULL;
+ALTER TABLE casework_reads ADD COLUMN IF NOT EXISTS actor text;
 CREATE INDEX IF NOT EXISTS casework_reads_case ON casework_reads (case_id, read_at);
 CREATE INDEX IF NOT EXISTS casework_reads_user ON casework_reads (user_id, read_at);
 """
@@ -26,11 +29,12 @@ CREATE INDEX IF NOT EXISTS casework_reads_user ON casework_reads (user_id, read_
 class Read:
     id: int
     read_at: datetime
-    user_id: UUID
+    user_id: UUID | None
     role: str
     what: str
     case_id: UUID | None
     resident_id: str | None
+    actor: str | None
 
 
 class ReadLog:
@@ -43,17 +47,19 @@ class ReadLog:
 
     def record(
         self,
-        user_id: UUID,
+        user_id: UUID | None,
         role: str,
         what: str,
         case_id: UUID | None = None,
         resident_id: str | None = None,
+        actor: str | None = None,
     ) -> None:
+        """``actor`` names a reader who is no service user, e.g. ``cli:<os user>``."""
         with self.pool.connection() as conn:
             conn.execute(
-                "INSERT INTO casework_reads (user_id, role, what, case_id, resident_id)"
-                " VALUES (%s, %s, %s, %s, %s)",
-                (user_id, role, what, case_id, resident_id),
+                "INSERT INTO casework_reads (user_id, role, what, case_id, resident_id, actor)"
+                " VALUES (%s, %s, %s, %s, %s, %s)",
+                (user_id, role, what, case_id, resident_id, actor),
             )
 
     def find(
@@ -68,7 +74,7 @@ class ReadLog:
         with self.pool.connection() as conn:
             cursor = conn.cursor(row_factory=class_row(Read))
             return cursor.execute(
-                "SELECT id, read_at, user_id, role, what, case_id, resident_id"
+                "SELECT id, read_at, user_id, role, what, case_id, resident_id, actor"
                 " FROM casework_reads"
                 " WHERE (%(case)s::uuid IS NULL OR case_id = %(case)s)"
                 " AND (%(user)s::uuid IS NULL OR user_id = %(user)s)"

@@ -5,7 +5,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 
 from api.access import Authorized
 from api.dependencies import ServicesDep
@@ -17,11 +17,12 @@ router = APIRouter(tags=["audit"], responses=PROBLEM_RESPONSES, dependencies=[Au
 class ReadOut(BaseModel):
     id: int
     read_at: datetime
-    user_id: UUID
+    user_id: UUID | None
     role: str
     what: str
     case_id: UUID | None
     resident_id: str | None
+    actor: str | None = Field(description="a reader who is no service user, e.g. cli:<os user>")
 
 
 @router.get("/audit/reads", summary="Reads of case histories and personal data, newest first")

@@ -1,17 +1,12 @@
 """casework calendar: the yearly working-day calendars the deadlines are counted on."""
 
 import argparse
-import getpass
-import os
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
-from domain.application import Caller
-from domain.vocabulary import Role
 from infra.calendar import PACKAGE_YEARS, CalendarFileError, CalendarYears, read_year_file
-from infra.cli.common import CommandError, services
+from infra.cli.common import CommandError, administrator, services
 from infra.deadline_recount import recount_provisional_deadlines
 
 
@@ -34,15 +29,6 @@ def register(subcommands: Any) -> None:
     load.set_defaults(handler=load_year)
     listing = actions.add_parser("list", help="which years are known, and from where")
     listing.set_defaults(handler=list_years)
-
-
-def administrator() -> Caller:
-    """The actor of what the command records: the operating-system user running it."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (e.g. in a container)
-        user = f"uid{os.getuid()}"
-    return Caller(actor_id=f"cli:{user}", role=Role.ADMIN.value, correlation_id=f"cli-{uuid4()}")
 
 
 def load_year(args: argparse.Namespace) -> None:

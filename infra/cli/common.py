@@ -1,8 +1,13 @@
 """What every command of the CLI shares."""
 
+import getpass
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from uuid import uuid4
 
+from domain.application import Caller
+from domain.vocabulary import Role
 from infra.bootstrap import Services, bootstrap
 from infra.settings import Settings
 
@@ -19,3 +24,12 @@ def services() -> Iterator[Services]:
         yield built
     finally:
         built.close()
+
+
+def administrator() -> Caller:
+    """The actor of what the command records: the operating-system user running it."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (e.g. in a container)
+        user = f"uid{os.getuid()}"
+    return Caller(actor_id=f"cli:{user}", role=Role.ADMIN.value, correlation_id=f"cli-{uuid4()}")

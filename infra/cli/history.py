@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.application import CaseNotFound
-from infra.cli.common import CommandError, services
+from infra.cli.common import CommandError, administrator, services
 from infra.personal.masking import event_data_for
 
 
@@ -35,6 +35,9 @@ def history(args: argparse.Namespace) -> None:
         except CaseNotFound:
             raise CommandError(f"no case with id {case_id}") from None
         zone = built.settings.zone
+        reader = administrator()
+        what = "history (clear)" if args.clear else "history"
+        built.reads.record(None, reader.role, what, case_id, actor=reader.actor_id)
     if not args.clear:  # the operator reads as an auditor does unless they ask
         entries = [replace(e, data=event_data_for(e.data, role=None)) for e in entries]
     if args.json:

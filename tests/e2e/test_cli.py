@@ -61,6 +61,17 @@ def test_history_prints_a_case_as_an_auditor_reads_it(
     assert lines[3].startswith("v2   Assigned")
     assert "楼道灯坏了" in result.stdout
 
+    # The operator's read is on record for auditors, as any reader's is.
+    _, auditor = new_token(service_env, "auditor", "审计 周")
+    reads = httpx.get(
+        f"{server.url}/audit/reads",
+        params={"case_id": case_id},
+        headers={"Authorization": f"Bearer {auditor}"},
+    ).json()
+    assert reads[0]["what"] == "history"
+    assert reads[0]["actor"].startswith("cli:")
+    assert reads[0]["user_id"] is None
+
 
 @pytest.mark.parametrize(
     ("args", "message"),
