@@ -179,13 +179,14 @@ def authorize(request: Request, user: UserDep, services: ServicesDep) -> Access:
         )
     grids = None if user.area is None else frozenset(services.areas.grids_within(user.area))
     access = Access(user=user, grids=grids)
-    case_id = _case_id(request)
+    case_id = case_id_of(request)
     if case_id is not None:
         access.check_case(services.cases.get_case(case_id))
     return access
 
 
-def _case_id(request: Request) -> UUID | None:
+def case_id_of(request: Request) -> UUID | None:
+    """The route's case id, if it has a valid one."""
     raw = request.path_params.get("case_id")
     try:
         return UUID(raw) if raw is not None else None

@@ -482,7 +482,11 @@ class CaseWork(Application[UUID]):
     def time_limit_of(self, case: Case) -> TimeLimit:
         """The limit the case was received with; the catalogue's for cases received before
         limits were recorded in the Received event."""
-        return case.time_limit or self.time_limits[(Kind(case.kind), case.category)]
+        return self.time_limit_for(case.kind, case.category, case.time_limit)
+
+    def time_limit_for(self, kind: str, category: str, recorded: TimeLimit | None) -> TimeLimit:
+        """The recorded limit, else the catalogue's for the kind and category."""
+        return recorded or self.time_limits[(Kind(kind), category)]
 
     def time_left(self, case: Case, now: datetime) -> TimeLeft | None:
         """The working time left on an open case (see ``time_limits.time_left``); None once

@@ -5,7 +5,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from api.access import PERMISSIONS, Access, Action, authorize
+from api.access import PERMISSIONS, Access, Action, authorize, case_id_of
 from api.dependencies import ServicesDep, UserDep
 from api.problems import PROBLEM_RESPONSES
 from domain.application import CaseNotFound
@@ -33,7 +33,7 @@ def authorize_verify(request: Request, user: UserDep, services: ServicesDep) -> 
     model, which hand edits of the events table do not touch. A case not found there is
     verifiable only by users of the whole city (others get 404, as for any unknown case).
     """
-    case_id = _case_id(request)
+    case_id = case_id_of(request)
     if (
         case_id is None
         or user.role not in PERMISSIONS[Action.VERIFY]
@@ -67,13 +67,6 @@ def verify_case(case_id: UUID, services: ServicesDep, _user: UserDep) -> ChainVe
         first_bad_version=verdict.first_bad_version,
         problem=verdict.problem,
     )
-
-
-def _case_id(request: Request) -> UUID | None:
-    try:
-        return UUID(request.path_params.get("case_id", ""))
-    except ValueError:
-        return None  # the route's own validation answers 422
 
 
 def _replays(services: Services, case_id: UUID) -> bool:

@@ -147,11 +147,12 @@ def _summary(row: dict[str, Any], services: Services, now: datetime) -> CaseSumm
     left = None
     if row["closed_at"] is None:
         cases = services.cases
-        limit = (
+        recorded = (
             TimeLimit(row["time_limit_amount"], Unit(row["time_limit_unit"]))
             if row["time_limit_unit"]
-            else cases.time_limits[(Kind(row["kind"]), row["category"])]
+            else None
         )
+        limit = cases.time_limit_for(row["kind"], row["category"], recorded)
         left = TimeLeftOut(
             **vars(cases.time_left_on(row["due_at"], limit, row["suspended_since"], now))
         )
