@@ -119,6 +119,10 @@ SELECT id, kind, category, 'hotline', '楼道灯坏了', grid_id, 'grid',
        false, false, visits, visits * 30, 3 + visits, i, coalesce(c2, c1, received_at)
   FROM b
 """,
+    "rm_case_counts": """
+INSERT INTO {table} (grid_id, kind, category, status, n)
+SELECT grid_id, kind, category, status, count(*) FROM {cases} GROUP BY 1, 2, 3, 4
+""",
     "cr_cases": """
 INSERT INTO {table} (case_id, kind, category, grid_id, received_at, assignee, due_at, open,
     suspended_since, suspended_seconds, span_seq, span_from, last_closure, last_reopen,
@@ -318,7 +322,10 @@ def _fill_tables(
         table = sql.Identifier(tables[base])
         step = time.perf_counter()
         conn.execute(sql.SQL("TRUNCATE {}").format(table))
-        conn.execute(sql.SQL(insert).format(table=table), {"clerk": workers[0]})  # type: ignore[arg-type]
+        conn.execute(
+            sql.SQL(insert).format(table=table, cases=sql.Identifier(tables["rm_cases"])),  # type: ignore[arg-type]
+            {"clerk": workers[0]},
+        )
         count = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()
         print(
             f"  {base}: {count[0] if count else 0:,} rows in {time.perf_counter() - step:.1f} s",

@@ -12,6 +12,7 @@ Every other weekday is a working day, every other weekend day is not. A loaded y
 overrides the package; a year neither knows is answered None, never guessed here.
 """
 
+import functools
 import json
 import logging
 import threading
@@ -148,6 +149,16 @@ class CalendarYears:
         return {row.year: row.calendar for row in self.all()}
 
 
+@functools.lru_cache(maxsize=16384)
+def _library_is_workday(day: date) -> bool | None:
+    # The library's data is fixed per release, and each of its answers scans its whole table:
+    # a list of cases asks about the same few hundred days thousands of times.
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return None
+
+
 class ChineseWorkingCalendar:
     """Working days from the loaded yearly calendars, else from ``chinese-calendar``.
 
@@ -167,17 +178,21 @@ class ChineseWorkingCalendar:
         self.refresh_seconds = refresh_seconds
         self.monotonic = monotonic
         self._years: dict[int, YearCalendar] = {}
+        # Every answer given since the loaded years last changed: a page of cases asks about
+        # the same few hundred days once per case.
+        self._answers: dict[date, bool | None] = {}
         self._read_at: float | None = None
         self._lock = threading.Lock()
 
     def is_working_day(self, day: date) -> bool | None:
-        year = self._current_years().get(day.year)
-        if year is not None:
-            return year.is_working_day(day)
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            return None
+        years = self._current_years()
+        answers = self._answers
+        if day in answers:
+            return answers[day]
+        year = years.get(day.year)
+        answer = year.is_working_day(day) if year is not None else _library_is_workday(day)
+        answers[day] = answer
+        return answer
 
     def refresh(self) -> None:
         """Read the loaded years now."""
@@ -201,6 +216,8 @@ class ChineseWorkingCalendar:
             return
         self._read_at = self.monotonic()
         try:
-            self._years = self.loaded_years()
+            years = self.loaded_years()
+            if years != self._years:
+                self._years, self._answers = years, {}
         except Exception:  # keep counting on what was read last (and logged)
             log.exception("cannot read the loaded calendar years; keeping the last read")

@@ -77,6 +77,7 @@ def event_store_env(url: str, settings: Settings) -> dict[str, str]:
         # Residents' personal data sealed per resident (keys attached by the bootstrap).
         "MAPPER_TOPIC": "infra.personal.mapper:PersonalDataMapper",
         "CREATE_TABLE": "y",
+        "GROUP_COMMIT": "y" if settings.group_commit else "n",
     }
 
 

@@ -26,11 +26,19 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing import postgres
-from eventsourcing.persistence import ProgrammingError, StoredEvent
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    ProgrammingError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import strtobool
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Identifier, Literal
+
+from infra.group_commit import GroupCommit
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +86,8 @@ class ChainedApplicationRecorder(PostgresApplicationRecorder):
             # The library's insert function knows nothing of the chain.
             msg = "the hash-chained event store does not support POSTGRES_ENABLE_DB_FUNCTIONS"
             raise ProgrammingError(msg)
+        # Set by the factory when GROUP_COMMIT is on (see infra.group_commit).
+        self.group_commit: GroupCommit[StoredEvent] | None = None
         self.heads_table_name = heads_table_for(events_table_name)
         self.check_identifier_length(self.heads_table_name)
         names: dict[str, Composable] = {
@@ -227,6 +237,14 @@ class ChainedApplicationRecorder(PostgresApplicationRecorder):
                 sealed,
             )
 
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        together = not any(value is not None for value in kwargs.values())  # e.g. tracking
+        if self.group_commit is None or not together or not stored_events:
+            return super().insert_events(stored_events, **kwargs)
+        return self.group_commit.append(stored_events)
+
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any
     ) -> None:
@@ -261,3 +279,13 @@ class Factory(postgres.PostgresFactory):
     """The one factory of this module (the library finds it by PERSISTENCE_MODULE)."""
 
     application_recorder_class = ChainedApplicationRecorder
+
+    def application_recorder(self) -> ApplicationRecorder:
+        recorder = super().application_recorder()
+        if isinstance(recorder, ChainedApplicationRecorder) and strtobool(
+            self.env.get("GROUP_COMMIT") or "n"
+        ):
+            # The library's own insert (lock, notify, chained insert, commit) writes a batch.
+            write = super(ChainedApplicationRecorder, recorder).insert_events
+            recorder.group_commit = GroupCommit(write, conflict=IntegrityError)
+        return recorder

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
         description="how often a running service reads again the yearly calendars loaded",
     )
     pool_size: int = Field(default=5, ge=1, description="event store connections per process")
+    group_commit: bool = Field(
+        default=True,
+        description="appends made at the same time by one process share one transaction",
+    )
     pool_max_overflow: int = Field(default=5, ge=0)
     db_timeout_seconds: float = Field(
         default=1.5,

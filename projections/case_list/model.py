@@ -1,5 +1,6 @@
 """One row per case, as it stands now: what lists and dashboards read."""
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -73,12 +74,28 @@ CREATE TABLE {table} (
 );
 CREATE INDEX ON {table} (received_at DESC, id DESC);
 CREATE INDEX ON {table} (due_at, id) WHERE closed_at IS NULL;
-CREATE INDEX ON {table} (grid_id, status);
-CREATE INDEX ON {table} (assignee, status);
+CREATE INDEX ON {table} (grid_id, due_at) WHERE closed_at IS NULL AND suspended_since IS NULL;
+CREATE INDEX ON {table} (grid_id, received_at DESC, id DESC);
+CREATE INDEX ON {table} (assignee, received_at DESC, id DESC);
 CREATE INDEX ON {table} (status, kind);
-CREATE INDEX ON {table} (first_contact);
+CREATE INDEX ON {table} (first_contact, received_at DESC, id DESC);
 CREATE INDEX ON {table} (resident_id, received_at DESC) WHERE resident_id IS NOT NULL;
 CREATE INDEX ON {table} (due_at_provisional) WHERE due_at_provisional;
+"""
+
+# How many cases there are of each kind, category and status in each grid: the exact total
+# of a list filtered on these alone is a sum over a few thousand rows, not a count over
+# millions. Kept by the same transaction that writes the cases' rows.
+COUNTED = ("grid_id", "kind", "category", "status")
+COUNTS_DDL = """
+CREATE TABLE {table} (
+    grid_id text NOT NULL,
+    kind text NOT NULL,
+    category text NOT NULL,
+    status text NOT NULL,
+    n bigint NOT NULL,
+    PRIMARY KEY (grid_id, kind, category, status)
+);
 """
 
 Row = dict[str, Any]
@@ -194,11 +211,12 @@ APPLY: dict[str, Callable[[Row, Any], None]] = {
 
 class CaseList(ReadModel):
     name = "case_list"
-    schema_version = 3
-    tables = ("rm_cases",)
+    schema_version = 5
+    tables = ("rm_cases", "rm_case_counts")
 
     def create(self, cursor: psycopg.Cursor[Any], generation: int) -> None:
         cursor.execute(DDL.format(table=self.table("rm_cases", generation)))
+        cursor.execute(COUNTS_DDL.format(table=self.table("rm_case_counts", generation)))
 
     def apply(
         self, cursor: psycopg.Cursor[Any], generation: int, events: Sequence[tuple[int, Any]]
@@ -214,6 +232,7 @@ class CaseList(ReadModel):
         rows: dict[Any, Row] = {
             row[0]: dict(zip(COLUMNS, row, strict=True)) for row in cursor.fetchall()
         }
+        counted_before = [_counted(row) for row in rows.values()]
         for position, event in events:
             name = type(event).__name__
             if name == "Received":
@@ -246,3 +265,25 @@ class CaseList(ReadModel):
             ),
         )
         cursor.executemany(upsert, [tuple(row[c] for c in COLUMNS) for row in rows.values()])
+        changes = Counter(_counted(row) for row in rows.values())
+        changes.subtract(counted_before)  # keeps negative counts, unlike `-`
+        self._count(cursor, generation, changes)
+
+    def _count(
+        self, cursor: psycopg.Cursor[Any], generation: int, changes: "Counter[tuple[str, ...]]"
+    ) -> None:
+        changes = Counter({key: n for key, n in changes.items() if n})
+        if not changes:
+            return
+        cursor.executemany(
+            sql.SQL(
+                "INSERT INTO {table} (grid_id, kind, category, status, n)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (grid_id, kind, category, status)"
+                " DO UPDATE SET n = {table}.n + excluded.n"
+            ).format(table=sql.Identifier(self.table("rm_case_counts", generation))),
+            [(*key, n) for key, n in changes.items()],
+        )
+
+
+def _counted(row: Row) -> tuple[str, ...]:
+    return tuple(row[column] for column in COUNTED)

@@ -44,9 +44,45 @@ class CaseFilter:
     assigned_to: str | None = None
 
     def where(self, now: datetime) -> tuple[sql.Composable, dict[str, Any]]:
+        clauses, params = self._counted_clauses()
+        params["now"] = now
+        for column in ("assignee", "first_contact", "resident_id"):
+            value = getattr(self, column)
+            if value is not None:
+                clauses.append(
+                    sql.SQL("{} = %({})s").format(sql.Identifier(column), sql.SQL(column))
+                )
+                params[column] = value
+        if self.overdue is not None:
+            clauses.append(OVERDUE if self.overdue else sql.SQL("NOT ") + OVERDUE)
+        if self.due_before is not None:
+            clauses.append(sql.SQL("due_at < %(due_before)s AND ") + OPEN)
+            params["due_before"] = self.due_before
+        if self.provisional is not None:
+            clauses.append(sql.SQL("due_at_provisional = %(provisional)s"))
+            params["provisional"] = self.provisional
+        if self.within_grids is not None and self.assigned_to is not None:
+            clauses.append(
+                sql.SQL("(grid_id = ANY(%(within_grids)s) OR assignee = %(assigned_to)s)")
+            )
+            params["within_grids"] = self.within_grids
+            params["assigned_to"] = self.assigned_to
+        return _joined(clauses), params
+
+    def counted_where(self) -> tuple[sql.Composable, dict[str, Any]] | None:
+        """The filter over rm_case_counts, when it filters on nothing those rows lack."""
+        others = (self.assignee, self.first_contact, self.resident_id, self.overdue)
+        if any(value is not None for value in others) or self.due_before is not None:
+            return None
+        if self.provisional is not None or self.assigned_to is not None:
+            return None
+        clauses, params = self._counted_clauses()
+        return _joined(clauses), params
+
+    def _counted_clauses(self) -> tuple[list[sql.Composable], dict[str, Any]]:
         clauses: list[sql.Composable] = []
-        params: dict[str, Any] = {"now": now}
-        for column in ("kind", "category", "grid_id", "assignee", "first_contact", "resident_id"):
+        params: dict[str, Any] = {}
+        for column in ("kind", "category", "grid_id"):
             value = getattr(self, column)
             if value is not None:
                 clauses.append(
@@ -56,37 +92,32 @@ class CaseFilter:
         if self.status:
             clauses.append(sql.SQL("status = ANY(%(status)s)"))
             params["status"] = self.status
+        # The area's grids first, as one array: the planner then picks the case indexes by
+        # grid instead of joining the areas table to a million rows.
         if self.community_id is not None:
             clauses.append(
                 sql.SQL(
-                    "grid_id IN (SELECT id FROM casework_areas WHERE parent_id = %(community_id)s)"
+                    "grid_id = ANY(ARRAY(SELECT id FROM casework_areas"
+                    " WHERE parent_id = %(community_id)s))"
                 )
             )
             params["community_id"] = self.community_id
         if self.street_id is not None:
             clauses.append(
                 sql.SQL(
-                    "grid_id IN (SELECT g.id FROM casework_areas g JOIN casework_areas c"
-                    " ON c.id = g.parent_id WHERE c.parent_id = %(street_id)s)"
+                    "grid_id = ANY(ARRAY(SELECT g.id FROM casework_areas g JOIN casework_areas c"
+                    " ON c.id = g.parent_id WHERE c.parent_id = %(street_id)s))"
                 )
             )
             params["street_id"] = self.street_id
-        if self.overdue is not None:
-            clauses.append(OVERDUE if self.overdue else sql.SQL("NOT ") + OVERDUE)
-        if self.due_before is not None:
-            clauses.append(sql.SQL("due_at < %(due_before)s AND ") + OPEN)
-            params["due_before"] = self.due_before
-        if self.provisional is not None:
-            clauses.append(sql.SQL("due_at_provisional = %(provisional)s"))
-            params["provisional"] = self.provisional
-        if self.within_grids is not None:
-            clauses.append(
-                sql.SQL("(grid_id = ANY(%(within_grids)s) OR assignee = %(assigned_to)s)")
-            )
+        if self.within_grids is not None and self.assigned_to is None:
+            clauses.append(sql.SQL("grid_id = ANY(%(within_grids)s)"))
             params["within_grids"] = self.within_grids
-            params["assigned_to"] = self.assigned_to
-        where = sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("TRUE")
-        return where, params
+        return clauses, params
+
+
+def _joined(clauses: list[sql.Composable]) -> sql.Composable:
+    return sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("TRUE")
 
 
 @dataclass(frozen=True)
@@ -137,16 +168,28 @@ def list_cases(
     params["limit"] = limit + 1
     with conn.cursor(row_factory=dict_row) as cursor:
         rows = cursor.execute(query, params).fetchall()
-        total_row = cursor.execute(
-            sql.SQL("SELECT count(*) AS n FROM rm_cases WHERE {where}").format(where=where),
-            params,
-        ).fetchone()
+        total_row = cursor.execute(*_total_query(filters, where, params)).fetchone()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = encode_cursor(last[column], last["id"])
     return Page(items=rows, total=int(total_row["n"]) if total_row else 0, next_cursor=next_cursor)
+
+
+def _total_query(
+    filters: CaseFilter, where: sql.Composable, params: dict[str, Any]
+) -> tuple[sql.Composable, dict[str, Any]]:
+    counted = filters.counted_where()
+    if counted is not None:
+        counted_where, counted_params = counted
+        return (
+            sql.SQL("SELECT coalesce(sum(n), 0) AS n FROM rm_case_counts WHERE {}").format(
+                counted_where
+            ),
+            counted_params,
+        )
+    return sql.SQL("SELECT count(*) AS n FROM rm_cases WHERE {}").format(where), params
 
 
 def dashboard_summary(

@@ -93,6 +93,55 @@ def test_filters_and_keyset_paging(as_clerk: Api, as_worker: Api, people: People
     assert listed(as_clerk, position, community_id="nowhere")["total"] == 0
 
 
+def all_listed(api: Api, position: int, **params: Any) -> tuple[int, list[dict[str, Any]]]:
+    """The total the first page states, and every case over all pages."""
+    first = listed(api, position, limit=500, **params)
+    items, after = first["items"], first["next_cursor"]
+    while after:
+        page = listed(api, position, limit=500, after=after, **params)
+        items, after = items + page["items"], page["next_cursor"]
+    return first["total"], items
+
+
+def test_totals_stay_exact_as_cases_move_between_statuses(
+    as_clerk: Api, as_worker: Api, as_supervisor: Api, people: People
+) -> None:
+    created = [
+        fresh_grid_case(as_clerk, grid_id=f"tiansheng-0{n % 4 + 1}", **extra)
+        for n, extra in enumerate([{}, {}, {}, {"category": "complaint"}, {"kind": "dispute"}])
+    ]
+    steps = [
+        *[(as_clerk, case, "assign", {"assignee": people.worker.id}) for case in created[:3]],
+        (as_worker, created[0], "visits", visit_body()),
+        (as_worker, created[0], "close", {"resolution": "resolved", "summary": "ok"}),
+        (as_clerk, created[0], "rate", {"rating": "satisfied"}),
+        (as_worker, created[1], "close", {"resolution": "unresolvable", "summary": "x"}),
+        (as_supervisor, created[1], "reopen", {"reason": "居民不满意"}),
+    ]
+    for api, case, action, body in steps:
+        answer = api.command(case["id"], action, body)
+        assert answer.status_code == 200, answer.text
+    position = answer.json()["position"]
+
+    filter_sets: list[dict[str, Any]] = [
+        {},
+        {"status": "assigned"},
+        {"status": ["rated", "closed"]},
+        {"kind": "resident_request", "category": "help"},
+        {"community_id": "tiansheng", "status": "received"},
+        {"street_id": "wenmiao", "kind": "dispute"},
+        {"grid_id": "tiansheng-02", "status": ["assigned", "received"]},
+        {"assignee": people.worker.id, "status": "assigned"},
+    ]
+    for filters in filter_sets:
+        total, items = all_listed(as_clerk, position, **filters)
+        assert total == len(items), filters
+    rated = {item["id"] for item in all_listed(as_clerk, position, status="rated")[1]}
+    reopened = {item["id"] for item in all_listed(as_clerk, position, status="assigned")[1]}
+    assert created[0]["id"] in rated
+    assert created[1]["id"] in reopened
+
+
 def test_overdue_and_due_before(as_clerk: Api, people: People) -> None:
     late = fresh_grid_case(
         as_clerk,
