@@ -6,9 +6,13 @@ street follow from it.
 """
 
 import json
+import threading
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+from cachetools import TTLCache, cachedmethod
+from cachetools.keys import hashkey
 from psycopg_pool import ConnectionPool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -94,9 +98,25 @@ class GridPlace:
     street_id: str
 
 
+def _cache(areas: "Areas") -> TTLCache[object, object]:
+    return areas._cache
+
+
+def _lock(areas: "Areas") -> threading.Lock:
+    return areas._lock
+
+
+def _method_key(method: str, _areas: "Areas", *args: object) -> object:
+    return hashkey(method, *args)
+
+
 class Areas:
-    def __init__(self, pool: ConnectionPool):
+    def __init__(self, pool: ConnectionPool, cache_seconds: float = 30.0):
+        """Answers are kept for ``cache_seconds``: areas another process loads are seen
+        within that time (at once in the process that loads them)."""
         self.pool = pool
+        self._cache: TTLCache[object, object] = TTLCache(maxsize=100_000, ttl=cache_seconds)
+        self._lock = threading.Lock()
 
     def create_schema(self) -> None:
         with self.pool.connection() as conn:
@@ -116,8 +136,11 @@ class Areas:
                 " parent_id = excluded.parent_id, level = excluded.level",
                 rows,
             )
+        with self._lock:
+            self._cache.clear()
         return len(rows)
 
+    @cachedmethod(_cache, key=partial(_method_key, "place_of_grid"), lock=_lock)
     def place_of_grid(self, grid_id: str) -> GridPlace | None:
         with self.pool.connection() as conn:
             row = conn.execute(
@@ -128,6 +151,7 @@ class Areas:
             ).fetchone()
         return GridPlace(*row) if row else None
 
+    @cachedmethod(_cache, key=partial(_method_key, "level_of"), lock=_lock)
     def level_of(self, area_id: str) -> str | None:
         with self.pool.connection() as conn:
             row = conn.execute(
@@ -135,6 +159,7 @@ class Areas:
             ).fetchone()
         return row[0] if row else None
 
+    @cachedmethod(_cache, key=partial(_method_key, "grids_within"), lock=_lock)
     def grids_within(self, area_id: str) -> list[str]:
         """The grids of an area: itself if a grid, a community's, or a street's."""
         with self.pool.connection() as conn:

@@ -77,9 +77,9 @@ def bootstrap(settings: Settings | None = None) -> Services:
     connect = connector(url)
     # Processes starting together (server, projector, CLI) must not create tables at once.
     with schema_lock(connect):
-        users = Users(pool)
+        users = Users(pool, settings.auth_cache_seconds)
         users.create_schema()
-        areas = Areas(pool)
+        areas = Areas(pool, settings.areas_cache_seconds)
         areas.create_schema()
         reads = ReadLog(pool)
         reads.create_schema()

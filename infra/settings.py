@@ -64,6 +64,20 @@ class Settings(BaseSettings):
         description="how long a process keeps a resident's data key in memory; other "
         "processes stop using an erased key within this time",
     )
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="how long a process trusts a token it has checked; a token revoked by "
+        "another process stops working within this time",
+    )
+    areas_cache_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="how long a process keeps the areas it has looked up; areas loaded by "
+        "another process are seen within this time",
+    )
     run_projections: bool = Field(
         default=True, description="casework serve keeps the read models up to date itself"
     )

@@ -6,10 +6,12 @@ are long random strings, so a fast hash is enough: there is nothing to brute-for
 
 import hashlib
 import secrets
+import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
+from cachetools import TTLCache
 from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
@@ -44,8 +46,14 @@ def hash_token(token: str) -> str:
 
 
 class Users:
-    def __init__(self, pool: ConnectionPool):
+    def __init__(self, pool: ConnectionPool, cache_seconds: float = 5.0):
+        """A process trusts a token it has checked for ``cache_seconds``: a token revoked by
+        another process (the CLI, another server) stops working within that time."""
         self.pool = pool
+        self._checked: TTLCache[str, tuple[User, datetime | None] | None] = TTLCache(
+            maxsize=10_000, ttl=cache_seconds
+        )
+        self._lock = threading.Lock()
 
     def create_schema(self) -> None:
         with self.pool.connection() as conn:
@@ -70,14 +78,25 @@ class Users:
         return user, token
 
     def authenticate(self, token: str) -> User | None:
-        with self.pool.connection() as conn:
-            cursor = conn.cursor(row_factory=class_row(User))
-            return cursor.execute(
-                "SELECT id, name, role, area FROM casework_users"
-                " WHERE token_sha256 = %s AND revoked_at IS NULL"
-                " AND (expires_at IS NULL OR expires_at > now())",
-                (hash_token(token),),
-            ).fetchone()
+        digest = hash_token(token)
+        with self._lock:
+            checked = self._checked.get(digest, False)
+        if checked is False:
+            with self.pool.connection() as conn:
+                row = conn.execute(
+                    "SELECT id, name, role, area, expires_at FROM casework_users"
+                    " WHERE token_sha256 = %s AND revoked_at IS NULL",
+                    (digest,),
+                ).fetchone()
+            checked = (User(*row[:4]), row[4]) if row else None
+            with self._lock:
+                self._checked[digest] = checked
+        if checked is None:
+            return None
+        user, expires_at = checked
+        if expires_at is not None and expires_at <= datetime.now(UTC):
+            return None
+        return user
 
     def get(self, user_id: UUID) -> User | None:
         with self.pool.connection() as conn:
@@ -87,13 +106,16 @@ class Users:
             ).fetchone()
 
     def revoke(self, user_id: UUID) -> bool:
-        """Stop the user's token working at once; False when there is no such user."""
+        """Stop the user's token working (in this process at once, in others within the
+        cache time); False when there is no such user."""
         with self.pool.connection() as conn:
             cursor = conn.execute(
                 "UPDATE casework_users SET revoked_at = coalesce(revoked_at, now()) WHERE id = %s",
                 (user_id,),
             )
-            return cursor.rowcount == 1
+        with self._lock:
+            self._checked.clear()
+        return cursor.rowcount == 1
 
     def all(self) -> list[tuple[User, datetime | None, datetime | None]]:
         """Every user with when their token expires and when it was revoked."""

@@ -11,11 +11,13 @@ out of the database in production, see ``lookup_key``).
 import hmac
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from cachetools import TTLCache
 from psycopg_pool import ConnectionPool
 
 from infra.personal.crypto import KEY_BYTES, parse_secret, phone_hash
@@ -58,6 +60,10 @@ class Residents:
         )
         self.keys = ResidentKeys(pool, master, cache_seconds)
         self._lookup_key: bytes | None = None
+        # Phones already matched to a resident, for as long as their keys are kept: after an
+        # erasure in another process, both are forgotten within the same time.
+        self._known: TTLCache[bytes, str] = TTLCache(maxsize=100_000, ttl=cache_seconds)
+        self._known_lock = threading.Lock()
 
     def create_schema(self) -> None:
         self.keys.create_schema()
@@ -140,13 +146,26 @@ class Residents:
         """The resident_id known for this phone, if any (nothing is created)."""
         return self._find(phone_hash(self.lookup_key, phone))
 
+    def _forget_phones_of(self, resident_id: str) -> None:
+        with self._known_lock:
+            for digest in [d for d, rid in self._known.items() if rid == resident_id]:
+                del self._known[digest]
+
     def _find(self, digest: bytes) -> str | None:
+        with self._known_lock:
+            known = self._known.get(digest)
+        if known is not None:
+            return known
         with self.pool.connection() as conn:
             row = conn.execute(
                 "SELECT resident_id FROM casework_resident_lookup WHERE phone_hmac = %s",
                 (digest,),
             ).fetchone()
-        return str(row[0]) if row else None
+        if row is None:
+            return None
+        with self._known_lock:
+            self._known[digest] = str(row[0])
+        return str(row[0])
 
     # -- erasure ----------------------------------------------------------------------
 
@@ -179,6 +198,7 @@ class Residents:
                         (rid,),
                     ).fetchone()
                     self.keys.forget(str(rid))
+                    self._forget_phones_of(str(rid))
                     if earlier is None:
                         return Erasure(str(rid), row[0], "", "", "", None, 0, True)
                     return Erasure(str(rid), *earlier, already_erased=True)
@@ -197,6 +217,7 @@ class Residents:
                     (rid, actor_id, actor_role, via, reference, deleted),
                 ).fetchone()
             self.keys.forget(str(rid))
+            self._forget_phones_of(str(rid))
             # The old row versions (with the key) stay in the table's pages until vacuumed.
             try:
                 conn.execute("VACUUM casework_resident_keys, casework_resident_lookup")
