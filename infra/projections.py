@@ -67,7 +67,10 @@ class BackgroundProjectors:
     """One thread per read model, each keeping its model caught up until stopped."""
 
     def __init__(self, app: CaseWork, connect: Callable[[], psycopg.Connection[Any]]):
-        self.projectors = [Projector(model, app, connect) for model in READ_MODELS.values()]
+        self.projectors = [
+            Projector(model, app, connect, decode=app.mapper.to_domain_event_sealed)
+            for model in READ_MODELS.values()
+        ]
         self.threads = [
             threading.Thread(target=p.run, name=f"projector-{p.model.name}", daemon=True)
             for p in self.projectors
@@ -151,7 +154,14 @@ def rebuild(
         conn.autocommit = True
         ensure_active_generation(conn, model)
         generation = new_generation(conn, model)
-    builder = Projector(model, app, connect, generation=generation, batch_size=2000)
+    builder = Projector(
+        model,
+        app,
+        connect,
+        generation=generation,
+        batch_size=2000,
+        decode=app.mapper.to_domain_event_sealed,
+    )
     try:
         builder.catch_up(on_progress)
         with connect() as conn:

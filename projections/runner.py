@@ -23,6 +23,7 @@ from typing import Any
 
 import psycopg
 from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
 from psycopg import sql
 
 log = logging.getLogger(__name__)
@@ -168,10 +169,13 @@ class Projector:
         batch_size: int = 500,
         generation: int | None = None,
         max_backoff_seconds: float = 60.0,
+        decode: Callable[[Notification], Any] | None = None,
     ):
-        """``generation`` None follows the active generation, switching when it changes."""
+        """``generation`` None follows the active generation, switching when it changes.
+        ``decode`` turns a stored event into a domain event (default: the app's mapper)."""
         self.model = model
         self.app = app
+        self.decode = decode or app.mapper.to_domain_event
         self.connect = connect
         self.batch_size = batch_size
         self.fixed_generation = generation
@@ -223,7 +227,7 @@ class Projector:
         notifications = self.app.recorder.select_notifications(start=self.position + 1, limit=limit)
         if not notifications:
             return 0
-        events = [self.app.mapper.to_domain_event(n) for n in notifications]
+        events = [self.decode(n) for n in notifications]
         last = notifications[-1].id
         try:
             with self.conn.transaction(), self.conn.cursor() as cursor:

@@ -126,6 +126,11 @@ class PersonalDataMapper(Mapper[UUID]):
 
     # -- loading ----------------------------------------------------------------------
 
+    def to_domain_event_sealed(self, stored_event: StoredEvent) -> Any:
+        """The event with its personal data left sealed: for read models, which never show
+        it, and would otherwise fetch a key and decrypt for every intake they apply."""
+        return super().to_domain_event(stored_event)
+
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = super().to_domain_event(stored_event)
         state = vars(event)
