@@ -1,7 +1,9 @@
 """Where the data lives: an external PostgreSQL, or an embedded one started from a wheel."""
 
 import logging
+import time
 import warnings
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -73,12 +75,30 @@ def event_store_env(url: str, settings: Settings) -> dict[str, str]:
         "POSTGRES_MAX_OVERFLOW": str(settings.pool_max_overflow),
         # The library takes whole seconds here.
         "POSTGRES_CONNECT_TIMEOUT": str(max(1, round(settings.db_timeout_seconds))),
-        "POSTGRES_PRE_PING": "y",
+        # No ping before each use: the library retries a call whose connection broke.
+        "POSTGRES_PRE_PING": "n",
         # Residents' personal data sealed per resident (keys attached by the bootstrap).
         "MAPPER_TOPIC": "infra.personal.mapper:PersonalDataMapper",
         "CREATE_TABLE": "y",
         "GROUP_COMMIT": "y" if settings.group_commit else "n",
     }
+
+
+# When each pooled connection was last given back. A connection used a moment ago is known
+# to work; one that sat idle (the server may have restarted meanwhile) is checked before use.
+_returned_at: "weakref.WeakKeyDictionary[psycopg.Connection[Any], float]" = (
+    weakref.WeakKeyDictionary()
+)
+IDLE_BEFORE_CHECK_SECONDS = 2.0
+
+
+def _note_return(conn: psycopg.Connection[Any]) -> None:
+    _returned_at[conn] = time.monotonic()
+
+
+def _check_if_idle(conn: psycopg.Connection[Any]) -> None:
+    if time.monotonic() - _returned_at.get(conn, 0.0) > IDLE_BEFORE_CHECK_SECONDS:
+        ConnectionPool.check_connection(conn)
 
 
 def open_pool(url: str, settings: Settings, name: str) -> ConnectionPool:
@@ -97,7 +117,8 @@ def open_pool(url: str, settings: Settings, name: str) -> ConnectionPool:
         min_size=1,
         max_size=max(2, settings.pool_size),
         timeout=settings.db_timeout_seconds,
-        check=ConnectionPool.check_connection,
+        check=_check_if_idle,
+        reset=_note_return,
         name=name,
         open=False,
     )

@@ -157,6 +157,9 @@ def lock_key(name: str) -> int:
     return zlib.crc32(f"casework-projection:{name}".encode()) - 2**31
 
 
+GENERATION_RECHECK_SECONDS = 1.0
+
+
 class Projector:
     """Applies the event log to one read model, batch by batch."""
 
@@ -185,6 +188,7 @@ class Projector:
         self.generation: int | None = None
         self.position = 0
         self.failures = 0
+        self._recheck_at = 0.0
 
     # -- running ------------------------------------------------------------------
 
@@ -276,6 +280,11 @@ class Projector:
             self.conn.autocommit = True
             channel = sql.Identifier(self.app.recorder.channel_name)
             self.conn.execute(sql.SQL("LISTEN {}").format(channel))
+        if self.generation is not None and time.monotonic() < self._recheck_at:
+            return True
+        # Which generation queries read changes only on a rebuild's switch: looked up at most
+        # once a second, not once a batch (the lookup takes two transactions and locks).
+        self._recheck_at = time.monotonic() + GENERATION_RECHECK_SECONDS
         wanted = self.fixed_generation or ensure_active_generation(self.conn, self.model)
         if wanted == self.generation:
             return True

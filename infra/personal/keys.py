@@ -118,7 +118,39 @@ class ResidentKeys:
             conn.execute(query, params)
             return
         with self.pool.connection() as own:
-            own.execute(query, params)
+            inserted = own.execute(query, params).rowcount == 1
+        if inserted:  # committed: the sealing that follows needs no read
+            with self._lock:
+                self._cache[resident_id] = (data_key, time.monotonic() + self.cache_seconds)
+
+    def create_for_phone(self, resident_id: str, phone_hmac: bytes) -> str | None:
+        """A new resident with a data key, matched to this phone, in one statement; None
+        when the phone is matched already (or was just now, by a concurrent intake)."""
+        data_key = new_data_key()
+        stored = wrap(self.master_key, resident_id, data_key) if self.master_key else data_key
+        rid = UUID(resident_id)
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "WITH new_key AS ("
+                " INSERT INTO casework_resident_keys (resident_id, data_key, wrapped_by)"
+                " SELECT %(rid)s, %(key)s, %(by)s WHERE NOT EXISTS"
+                "  (SELECT 1 FROM casework_resident_lookup WHERE phone_hmac = %(phone)s)"
+                " RETURNING resident_id"
+                "), new_lookup AS ("
+                " INSERT INTO casework_resident_lookup (phone_hmac, resident_id)"
+                " SELECT %(phone)s, resident_id FROM new_key"
+                " ON CONFLICT (phone_hmac) DO NOTHING RETURNING resident_id"
+                ") SELECT (SELECT count(*) FROM new_key), (SELECT count(*) FROM new_lookup)",
+                {"rid": rid, "key": stored, "by": self.master_id, "phone": phone_hmac},
+            ).fetchone()
+            made_key, matched = row if row else (0, 0)
+            if made_key and not matched:  # a concurrent intake matched the phone first
+                conn.execute("DELETE FROM casework_resident_keys WHERE resident_id = %s", (rid,))
+        if not matched:
+            return None
+        with self._lock:
+            self._cache[resident_id] = (data_key, time.monotonic() + self.cache_seconds)
+        return resident_id
 
     # -- using ------------------------------------------------------------------------
 

@@ -121,26 +121,13 @@ class Residents:
         found = self._find(digest)
         if found is not None:
             return found
-        resident_id = str(uuid4())
-        with self.pool.connection() as conn, conn.transaction():
-            self.keys.create(resident_id, conn)
-            conn.execute(
-                "INSERT INTO casework_resident_lookup (phone_hmac, resident_id) VALUES (%s, %s)"
-                " ON CONFLICT (phone_hmac) DO NOTHING",
-                (digest, UUID(resident_id)),
-            )
-            row = conn.execute(
-                "SELECT resident_id FROM casework_resident_lookup WHERE phone_hmac = %s",
-                (digest,),
-            ).fetchone()
-            assert row is not None
-            winner = str(row[0])
-            if winner != resident_id:  # a concurrent intake of the same phone came first
-                conn.execute(
-                    "DELETE FROM casework_resident_keys WHERE resident_id = %s",
-                    (UUID(resident_id),),
-                )
-        return winner
+        created = self.keys.create_for_phone(str(uuid4()), digest)
+        if created is not None:
+            return created
+        found = self._find(digest)  # matched by a concurrent intake meanwhile
+        if found is None:
+            raise RuntimeError("a phone matched by a concurrent intake cannot be found")
+        return found
 
     def find(self, phone: str) -> str | None:
         """The resident_id known for this phone, if any (nothing is created)."""

@@ -23,9 +23,7 @@ READ_MODEL_TABLES = {
 
 def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
     with psycopg.connect(url) as conn:
-        return {
-            table: conn.execute(query).fetchall() for table, query in READ_MODEL_TABLES.items()
-        }
+        return {table: conn.execute(query).fetchall() for table, query in READ_MODEL_TABLES.items()}
 
 
 def wait_until_caught_up(server: Server, auth: dict[str, str], timeout: float = 60) -> None:

@@ -2,7 +2,7 @@
 
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from domain.application import Caller, Outcome, StaleVersion
 from infra.bootstrap import Services
@@ -96,3 +96,20 @@ def test_one_idempotency_key_sent_many_times_at_once_records_one_case(
     assert len(same_ids) == 1
     assert len(different_ids) == repeats
     assert len(stored(services, [*same_ids, *different_ids])) == repeats + 1
+
+
+def test_a_new_resident_calling_many_times_at_once_is_one_resident(services: Services) -> None:
+    phone = f"137{uuid4().int % 10**8:08d}"
+    resident = {"name": "周桂兰", "phone": phone, "address": "天胜社区5号楼"}
+
+    def keys_stored() -> int:
+        with services.pool.connection() as conn:
+            row = conn.execute("SELECT count(*) FROM casework_resident_keys").fetchone()
+        return int(row[0]) if row else 0
+
+    before = keys_stored()
+    with ThreadPoolExecutor(THREADS) as pool:
+        cases = list(pool.map(lambda _n: receive(services, resident=resident).case, range(16)))
+    assert len({case.resident_id for case in cases}) == 1
+    assert services.residents.find(phone) == cases[0].resident_id
+    assert keys_stored() == before + 1  # no key left behind by an intake that lost the race
