@@ -13,12 +13,14 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from api.dependencies import ServicesDep, UserDep
 from api.problems import ApiProblem
 from domain.application import CaseNotFound
 from domain.case import Case
 from domain.vocabulary import Role
+from infra.bootstrap import Services
 from infra.users import User
 
 
@@ -161,11 +163,30 @@ ROUTES: dict[tuple[str, str], Action] = {
 }
 
 
-def authorize(request: Request, user: UserDep, services: ServicesDep) -> Access:
+async def authorize(request: Request, user: UserDep, services: ServicesDep) -> Access:
     """The one gate of every route but /health and the docs: role, then area.
 
     Routers declare it as a dependency; endpoints that filter by area take ``AccessDep``.
     """
+    if user.area is None:  # the whole city: nothing to look up, no thread needed
+        _check_role(request, user)
+        return Access(user=user, grids=None)
+    return await run_in_threadpool(access_for, request, user, services)
+
+
+def access_for(request: Request, user: User, services: Services) -> Access:
+    """The gate itself, for callers outside the event loop (it may query the database)."""
+    _check_role(request, user)
+    if user.area is None:
+        return Access(user=user, grids=None)
+    access = Access(user=user, grids=frozenset(services.areas.grids_within(user.area)))
+    case_id = case_id_of(request)
+    if case_id is not None:
+        access.check_case(services.cases.get_case(case_id))
+    return access
+
+
+def _check_role(request: Request, user: User) -> None:
     route = request.scope.get("route")
     action = ROUTES.get((request.method, getattr(route, "path", "")))
     if action is None:
@@ -177,12 +198,6 @@ def authorize(request: Request, user: UserDep, services: ServicesDep) -> Access:
             "Not allowed for your role",
             f"a {user.role} may not {action.value.replace('_', ' ')}",
         )
-    grids = None if user.area is None else frozenset(services.areas.grids_within(user.area))
-    access = Access(user=user, grids=grids)
-    case_id = case_id_of(request)
-    if case_id is not None and grids is not None:  # the whole city reaches every case
-        access.check_case(services.cases.get_case(case_id))
-    return access
 
 
 def case_id_of(request: Request) -> UUID | None:

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from asgi_correlation_id import correlation_id
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiProblem, bad_field
@@ -16,27 +17,34 @@ from infra.users import User
 _bearer = HTTPBearer(auto_error=False, description="a token from `casework users add`")
 
 
-def get_services(request: Request) -> Services:
+# Dependencies are `async def` where they do no blocking I/O: FastAPI runs a plain `def`
+# dependency in a worker thread, and the hop costs more than the work. The ones that may
+# block hand that part to the thread pool themselves.
+
+
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_cases(services: ServicesDep) -> CaseWork:
+async def get_cases(services: ServicesDep) -> CaseWork:
     return services.cases
 
 
 CasesDep = Annotated[CaseWork, Depends(get_cases)]
 
 
-def current_user(
+async def current_user(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     if credentials is None:
         raise _unauthenticated("send Authorization: Bearer <token>")
-    user = services.users.authenticate(credentials.credentials)
+    answered, user = services.users.known(credentials.credentials)
+    if not answered:
+        user = await run_in_threadpool(services.users.authenticate, credentials.credentials)
     if user is None:
         raise _unauthenticated("the bearer token is unknown, revoked or expired")
     return user
@@ -55,7 +63,7 @@ def _unauthenticated(detail: str) -> ApiProblem:
 UserDep = Annotated[User, Depends(current_user)]
 
 
-def current_caller(user: UserDep) -> Caller:
+async def current_caller(user: UserDep) -> Caller:
     """The actor of a command: always the authenticated user, never the body."""
     return Caller(actor_id=str(user.id), role=user.role, correlation_id=correlation_id.get() or "")
 
@@ -65,7 +73,7 @@ CallerDep = Annotated[Caller, Depends(current_caller)]
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[
         str | None,
         Header(description='"<version>" from the ETag: the command applies only at that version'),

@@ -173,12 +173,14 @@ class Projector:
         generation: int | None = None,
         max_backoff_seconds: float = 60.0,
         decode: Callable[[Notification], Any] | None = None,
+        linger_seconds: float = 0.02,
     ):
         """``generation`` None follows the active generation, switching when it changes.
         ``decode`` turns a stored event into a domain event (default: the app's mapper)."""
         self.model = model
         self.app = app
         self.decode = decode or app.mapper.to_domain_event
+        self.linger_seconds = linger_seconds
         self.connect = connect
         self.batch_size = batch_size
         self.fixed_generation = generation
@@ -202,6 +204,9 @@ class Projector:
                     continue
                 if self.catch_up_batch() == 0:
                     self._wait_for_events(timeout=1.0)
+                    # Commands arrive one event at a time: let the next few land and apply
+                    # them in one transaction (the cost of a batch is mostly per batch).
+                    self.stopped.wait(self.linger_seconds)
                 backoff = 1.0
             except ProjectionFailed as failure:
                 log.error("projection %s: %s", self.model.name, failure)

@@ -5,7 +5,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from api.access import PERMISSIONS, Access, Action, authorize, case_id_of
+from api.access import PERMISSIONS, Access, Action, access_for, case_id_of
 from api.dependencies import ServicesDep, UserDep
 from api.problems import PROBLEM_RESPONSES
 from domain.application import CaseNotFound
@@ -39,7 +39,7 @@ def authorize_verify(request: Request, user: UserDep, services: ServicesDep) -> 
         or user.role not in PERMISSIONS[Action.VERIFY]
         or _replays(services, case_id)
     ):
-        authorize(request, user, services)  # answers 403 for a role that may not verify
+        access_for(request, user, services)  # answers 403 for a role that may not verify
         return
     if user.area is None:
         return
