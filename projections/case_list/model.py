@@ -74,7 +74,8 @@ CREATE TABLE {table} (
 );
 CREATE INDEX ON {table} (received_at DESC, id DESC);
 CREATE INDEX ON {table} (due_at, id) WHERE closed_at IS NULL;
-CREATE INDEX ON {table} (grid_id, due_at) WHERE closed_at IS NULL AND suspended_since IS NULL;
+CREATE INDEX ON {table} (grid_id, due_at) INCLUDE (received_at, id)
+    WHERE closed_at IS NULL AND suspended_since IS NULL;
 CREATE INDEX ON {table} (grid_id, received_at DESC, id DESC);
 CREATE INDEX ON {table} (assignee, received_at DESC, id DESC);
 CREATE INDEX ON {table} (status, kind);
@@ -211,7 +212,7 @@ APPLY: dict[str, Callable[[Row, Any], None]] = {
 
 class CaseList(ReadModel):
     name = "case_list"
-    schema_version = 5
+    schema_version = 6
     tables = ("rm_cases", "rm_case_counts")
 
     def create(self, cursor: psycopg.Cursor[Any], generation: int) -> None:
