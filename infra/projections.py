@@ -159,7 +159,7 @@ def rebuild(
         app,
         connect,
         generation=generation,
-        batch_size=2000,
+        batch_size=5000,
         decode=app.mapper.to_domain_event_sealed,
     )
     try:

@@ -45,14 +45,24 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+_UNCHECKED = object()
+
+
+def _valid(checked: tuple[User, datetime | None] | None) -> User | None:
+    if checked is None:
+        return None
+    user, expires_at = checked
+    if expires_at is not None and expires_at <= datetime.now(UTC):
+        return None
+    return user
+
+
 class Users:
     def __init__(self, pool: ConnectionPool, cache_seconds: float = 5.0):
         """A process trusts a token it has checked for ``cache_seconds``: a token revoked by
         another process (the CLI, another server) stops working within that time."""
         self.pool = pool
-        self._checked: TTLCache[str, tuple[User, datetime | None] | None] = TTLCache(
-            maxsize=10_000, ttl=cache_seconds
-        )
+        self._checked: TTLCache[str, object] = TTLCache(maxsize=10_000, ttl=cache_seconds)
         self._lock = threading.Lock()
 
     def create_schema(self) -> None:
@@ -78,25 +88,28 @@ class Users:
         return user, token
 
     def authenticate(self, token: str) -> User | None:
+        answered, user = self.known(token)
+        if answered:
+            return user
         digest = hash_token(token)
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT id, name, role, area, expires_at FROM casework_users"
+                " WHERE token_sha256 = %s AND revoked_at IS NULL",
+                (digest,),
+            ).fetchone()
+        checked = (User(*row[:4]), row[4]) if row else None
         with self._lock:
-            checked = self._checked.get(digest, False)
-        if checked is False:
-            with self.pool.connection() as conn:
-                row = conn.execute(
-                    "SELECT id, name, role, area, expires_at FROM casework_users"
-                    " WHERE token_sha256 = %s AND revoked_at IS NULL",
-                    (digest,),
-                ).fetchone()
-            checked = (User(*row[:4]), row[4]) if row else None
-            with self._lock:
-                self._checked[digest] = checked
-        if checked is None:
-            return None
-        user, expires_at = checked
-        if expires_at is not None and expires_at <= datetime.now(UTC):
-            return None
-        return user
+            self._checked[digest] = checked
+        return _valid(checked)
+
+    def known(self, token: str) -> tuple[bool, User | None]:
+        """(True, the user or None) when this process checked the token lately; no I/O."""
+        with self._lock:
+            checked = self._checked.get(hash_token(token), _UNCHECKED)
+        if checked is _UNCHECKED:
+            return False, None
+        return True, _valid(checked)  # type: ignore[arg-type]
 
     def get(self, user_id: UUID) -> User | None:
         with self.pool.connection() as conn:
