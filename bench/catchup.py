@@ -12,21 +12,18 @@ made through the service layer checks that both ways give the same events. The f
 database is kept and reused while it holds the expected number of events.
 """
 
-import argparse
 import random
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 from zoneinfo import ZoneInfo
 
 import psycopg
 
-from bench.context import BenchContext, prepare_service_database
+from bench.context import BenchContext, prepare_service_database, run_alone
 from bench.figures import Figure
 from domain.application import (
     IDEMPOTENCY_NAMESPACE,
@@ -397,16 +394,7 @@ def run(ctx: BenchContext) -> list[Figure]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.catchup", description=__doc__)
-    parser.add_argument("--full", action="store_true", help="1,000,000 events (else 100,000)")
-    parser.add_argument("--server-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="bench-catchup-"))
-    for figure in run(BenchContext(server_url=args.server_url, full=args.full, workdir=workdir)):
-        print(
-            f"{figure.section}: {figure.name}: {figure.value:,.0f} {figure.unit}"
-            f" (target {figure.target}: {'met' if figure.met else 'NOT met'}; {figure.note})"
-        )
+    run_alone(run, "python -m bench.catchup", __doc__, "1,000,000 events (else 100,000)", argv)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 """What every part of the benchmark shares: the PostgreSQL under test, scratch databases,
 the mode, and a `casework serve` process started the way an operator starts it."""
 
+import argparse
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from bench.figures import Figure
 from domain.vocabulary import Role
 from infra.areas import read_area_file
 from infra.bootstrap import Services, bootstrap
@@ -67,6 +70,27 @@ class BenchContext:
         if params.get("password"):
             env["PGPASSWORD"] = str(params["password"])
         return env
+
+
+def run_alone(
+    run: "Callable[[BenchContext], list[Figure]]",
+    prog: str,
+    description: str | None,
+    full_help: str,
+    argv: list[str] | None = None,
+) -> None:
+    """One part of the benchmark on its own: ``python -m bench.<part> [--full]``."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--full", action="store_true", help=full_help)
+    parser.add_argument("--server-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix=f"{prog.rsplit('.', 1)[-1]}-"))
+    for figure in run(BenchContext(server_url=args.server_url, full=args.full, workdir=workdir)):
+        verdict = "" if figure.met is None else f" (target {figure.target}: "
+        verdict += "" if figure.met is None else ("met)" if figure.met else "NOT met)")
+        print(f"{figure.section}: {figure.name}: {figure.value:,.2f} {figure.unit}{verdict}")
+        if figure.note:
+            print(f"    {figure.note}")
 
 
 @dataclass

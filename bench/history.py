@@ -12,12 +12,9 @@ FastAPI does with the route's response model. For information, the HTTP round tr
 request's handling). 1000 calls (full) or 300 (quick), after a warm-up.
 """
 
-import argparse
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -25,7 +22,14 @@ import httpx2 as httpx
 from pydantic import TypeAdapter
 
 from api.responses import History, history_out
-from bench.context import Actors, BenchContext, casework_server, free_port, prepare_service_database
+from bench.context import (
+    Actors,
+    BenchContext,
+    casework_server,
+    free_port,
+    prepare_service_database,
+    run_alone,
+)
 from bench.figures import Figure, p50_p99
 from domain.application import Caller
 from domain.vocabulary import Role
@@ -170,18 +174,7 @@ def run(ctx: BenchContext) -> list[Figure]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.history", description=__doc__)
-    parser.add_argument("--full", action="store_true", help="1000 calls each (else 300)")
-    parser.add_argument("--server-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="bench-history-"))
-    for figure in run(BenchContext(server_url=args.server_url, full=args.full, workdir=workdir)):
-        verdict = (
-            ""
-            if figure.met is None
-            else f" (target {figure.target}: " + ("met)" if figure.met else "NOT met)")
-        )
-        print(f"{figure.section}: {figure.name}: {figure.value:.2f} {figure.unit}{verdict}")
+    run_alone(run, "python -m bench.history", __doc__, "1000 calls each (else 300)", argv)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,10 @@ needed), 100 calls per query. Quick: cw_bench with 10 calls per query if it alre
 casework_bench_rm100k with 20 calls.
 """
 
-import argparse
 import math
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -26,7 +23,7 @@ from psycopg import sql
 
 from api.main import create_app
 from bench import read_models
-from bench.context import BenchContext
+from bench.context import BenchContext, run_alone
 from bench.figures import Figure
 from infra.bootstrap import bootstrap
 from infra.projections import READ_MODELS
@@ -154,20 +151,13 @@ def _measured(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.read_model_latency", description=__doc__)
-    parser.add_argument("--full", action="store_true", help="1,000,000 cases, 100 calls per query")
-    parser.add_argument("--server-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="bench-read-models-"))
-    figures = run(BenchContext(server_url=args.server_url, full=args.full, workdir=workdir))
-    for figure in figures:
-        verdict = (
-            ""
-            if figure.met is None
-            else f" (target {figure.target}: " + ("met)" if figure.met else "NOT met)")
-        )
-        print(f"{figure.section}: {figure.name}: {figure.value:.1f} {figure.unit}{verdict}")
-    print(f"    {figures[0].note}")
+    run_alone(
+        run,
+        "python -m bench.read_model_latency",
+        __doc__,
+        "1,000,000 cases, 100 calls per query",
+        argv,
+    )
 
 
 if __name__ == "__main__":

@@ -12,11 +12,9 @@ read model at or past the command's ``position`` minus the moment the command's 
 arrived, 0 if it was seen there before; the watcher's period bounds how finely it is seen.
 """
 
-import argparse
 import itertools
 import os
 import statistics
-import tempfile
 import threading
 import time
 from bisect import bisect_left
@@ -29,7 +27,14 @@ from uuid import uuid4
 import httpx2 as httpx
 import psycopg
 
-from bench.context import Actors, BenchContext, casework_server, free_port, prepare_service_database
+from bench.context import (
+    Actors,
+    BenchContext,
+    casework_server,
+    free_port,
+    prepare_service_database,
+    run_alone,
+)
 from bench.figures import Figure, p50_p99
 
 SECTION = "read-your-writes"
@@ -283,20 +288,7 @@ def figures(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.ryw", description=__doc__)
-    parser.add_argument("--full", action="store_true", help="60 s of load (else 10 s)")
-    parser.add_argument("--server-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="bench-ryw-"))
-    for figure in run(BenchContext(server_url=args.server_url, full=args.full, workdir=workdir)):
-        verdict = (
-            ""
-            if figure.met is None
-            else f" (target {figure.target}: " + ("met)" if figure.met else "NOT met)")
-        )
-        print(f"{figure.section}: {figure.name}: {figure.value:,.1f} {figure.unit}{verdict}")
-        if figure.note:
-            print(f"    {figure.note}")
+    run_alone(run, "python -m bench.ryw", __doc__, "60 s of load (else 10 s)", argv)
 
 
 if __name__ == "__main__":
