@@ -1,5 +1,5 @@
 """Projection catch-up: events per second each read model applies when rebuilt from the first
-event, on 1,000,000 real case events (full) or 100,000 (quick). Target: >= 20,000 events/s.
+event, on 1,000,000 real case events (full) or 50,000 (quick). Target: >= 20,000 events/s.
 
     python -m bench.catchup [--full]
 
@@ -366,7 +366,7 @@ def _services(url: str) -> Services:
 
 
 def run(ctx: BenchContext) -> list[Figure]:
-    events = 1_000_000 if ctx.full else 100_000
+    events = 1_000_000 if ctx.full else 50_000
     url, fill_note = filled_database(ctx, events)
     ctx.notes.append(f"Projection catch-up: {fill_note}.")
     services = _services(url)
@@ -394,7 +394,7 @@ def run(ctx: BenchContext) -> list[Figure]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    run_alone(run, "python -m bench.catchup", __doc__, "1,000,000 events (else 100,000)", argv)
+    run_alone(run, "python -m bench.catchup", __doc__, "1,000,000 events (else 50,000)", argv)
 
 
 if __name__ == "__main__":
