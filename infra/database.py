@@ -73,8 +73,9 @@ def event_store_env(url: str, settings: Settings) -> dict[str, str]:
         "POSTGRES_PASSWORD": params["password"],
         "POSTGRES_POOL_SIZE": str(settings.pool_size),
         "POSTGRES_MAX_OVERFLOW": str(settings.pool_max_overflow),
-        # The library takes whole seconds here.
-        "POSTGRES_CONNECT_TIMEOUT": str(max(1, round(settings.db_timeout_seconds))),
+        # The library takes whole seconds here; a call is retried within the request's budget.
+        "POSTGRES_CONNECT_TIMEOUT": str(max(1, int(settings.db_timeout_seconds))),
+        "RETRY_SECONDS": str(settings.db_timeout_seconds),
         # No ping before each use: the library retries a call whose connection broke.
         "POSTGRES_PRE_PING": "n",
         # Residents' personal data sealed per resident (keys attached by the bootstrap).

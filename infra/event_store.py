@@ -21,6 +21,7 @@ case are serialised, and an append costs no extra round trip.
 
 import hashlib
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -29,6 +30,9 @@ from eventsourcing import postgres
 from eventsourcing.persistence import (
     ApplicationRecorder,
     IntegrityError,
+    InterfaceError,
+    Notification,
+    OperationalError,
     ProgrammingError,
     StoredEvent,
 )
@@ -41,6 +45,15 @@ from psycopg.sql import SQL, Composable, Identifier, Literal
 from infra.group_commit import GroupCommit
 
 log = logging.getLogger(__name__)
+
+DEFAULT_RETRY_SECONDS = 1.5
+RETRY_WAIT_SECONDS = 0.1
+
+# The library's database calls without its own retry (10 attempts, 0.2 s apart).
+_LIBRARY_INSERT = PostgresApplicationRecorder.insert_events.__wrapped__  # type: ignore[attr-defined]
+_LIBRARY_SELECT_EVENTS = PostgresApplicationRecorder.select_events.__wrapped__  # type: ignore[attr-defined]
+_LIBRARY_SELECT_NOTIFICATIONS = PostgresApplicationRecorder.select_notifications.__wrapped__  # type: ignore[attr-defined]
+_LIBRARY_MAX_NOTIFICATION_ID = PostgresApplicationRecorder.max_notification_id.__wrapped__  # type: ignore[attr-defined]
 
 GENESIS = bytes(32)
 """The 'previous hash' of a case's first event."""
@@ -88,6 +101,7 @@ class ChainedApplicationRecorder(PostgresApplicationRecorder):
             raise ProgrammingError(msg)
         # Set by the factory when GROUP_COMMIT is on (see infra.group_commit).
         self.group_commit: GroupCommit[StoredEvent] | None = None
+        self.retry_seconds = DEFAULT_RETRY_SECONDS  # set by the factory from RETRY_SECONDS
         self.heads_table_name = heads_table_for(events_table_name)
         self.check_identifier_length(self.heads_table_name)
         names: dict[str, Composable] = {
@@ -242,8 +256,37 @@ class ChainedApplicationRecorder(PostgresApplicationRecorder):
     ) -> Sequence[int] | None:
         together = not any(value is not None for value in kwargs.values())  # e.g. tracking
         if self.group_commit is None or not together or not stored_events:
-            return super().insert_events(stored_events, **kwargs)
+            return self.write_events(stored_events, **kwargs)
         return self.group_commit.append(stored_events)
+
+    def write_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The library's insert (lock, notify, chained insert, commit), in one transaction."""
+        return self._within_deadline(_LIBRARY_INSERT, self, stored_events, **kwargs)
+
+    # The library retries a failed database call 10 times, for about 10 s when the database
+    # is down; a request must get its 503 within about the pool's timeout instead. Retrying
+    # within that time still rides over a connection that broke since its last use.
+
+    def select_events(self, *args: Any, **kwargs: Any) -> Sequence[StoredEvent]:
+        return self._within_deadline(_LIBRARY_SELECT_EVENTS, self, *args, **kwargs)
+
+    def select_notifications(self, *args: Any, **kwargs: Any) -> Sequence[Notification]:
+        return self._within_deadline(_LIBRARY_SELECT_NOTIFICATIONS, self, *args, **kwargs)
+
+    def max_notification_id(self) -> int | None:
+        return self._within_deadline(_LIBRARY_MAX_NOTIFICATION_ID, self)
+
+    def _within_deadline(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        deadline = time.monotonic() + self.retry_seconds
+        while True:
+            try:
+                return call(*args, **kwargs)
+            except (InterfaceError, OperationalError):
+                if time.monotonic() + RETRY_WAIT_SECONDS >= deadline:
+                    raise
+                time.sleep(RETRY_WAIT_SECONDS)
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any
@@ -282,10 +325,9 @@ class Factory(postgres.PostgresFactory):
 
     def application_recorder(self) -> ApplicationRecorder:
         recorder = super().application_recorder()
-        if isinstance(recorder, ChainedApplicationRecorder) and strtobool(
-            self.env.get("GROUP_COMMIT") or "n"
-        ):
-            # The library's own insert (lock, notify, chained insert, commit) writes a batch.
-            write = super(ChainedApplicationRecorder, recorder).insert_events
-            recorder.group_commit = GroupCommit(write, conflict=IntegrityError)
+        if not isinstance(recorder, ChainedApplicationRecorder):
+            return recorder
+        recorder.retry_seconds = float(self.env.get("RETRY_SECONDS") or DEFAULT_RETRY_SECONDS)
+        if strtobool(self.env.get("GROUP_COMMIT") or "n"):
+            recorder.group_commit = GroupCommit(recorder.write_events, conflict=IntegrityError)
         return recorder
