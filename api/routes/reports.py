@@ -9,14 +9,13 @@ from pydantic import BaseModel, Field
 
 from api.access import AccessDep, Authorized
 from api.dependencies import ServicesDep
-from api.problems import PROBLEM_RESPONSES, ApiProblem, bad_field
+from api.problems import PROBLEM_RESPONSES, bad_field
 from api.report_files import CSV_TYPE, XLSX_TYPE, content_disposition, to_csv, to_xlsx
 from api.routes.read_models import ReadYourWrites
 from projections.compliance.report import (
     DEFINITIONS,
     GROUPINGS,
     MAX_PERIOD_DAYS,
-    NotScopedToArea,
     Period,
     compliance_report,
 )
@@ -138,21 +137,14 @@ def get_compliance_report(
         )
     wanted = _wanted_format(format_, accept)
     period = Period(from_, to, services.settings.zone)
-    # Within an area only the groupings by place can be cut to it (see NotScopedToArea).
+    # A caller with an area sees only its grids' cases, in every grouping.
     grids = sorted(access.grids) if access.grids is not None else None
     order = [group_by.value, *(g for g in GROUPINGS if g != group_by.value)]
-    if grids is not None:
-        order = [g for g in order if g in ("street", "community", "grid")]
     with services.pool.connection() as conn:
-        try:
-            if wanted == Format.XLSX:
-                reports = [compliance_report(conn, period, g, grids) for g in order]
-            else:
-                reports = [compliance_report(conn, period, group_by.value, grids)]
-        except NotScopedToArea as error:
-            raise ApiProblem(
-                403, "outside_area", "Not available within an area", str(error)
-            ) from None
+        if wanted == Format.XLSX:
+            reports = [compliance_report(conn, period, g, grids) for g in order]
+        else:
+            reports = [compliance_report(conn, period, group_by.value, grids)]
     report = reports[0]
     if wanted == Format.CSV:
         return Response(

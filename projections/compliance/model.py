@@ -142,6 +142,9 @@ CREATE TABLE {cases} (
     version integer NOT NULL,
     position bigint NOT NULL
 );
+-- Within an area (a report by category or worker counts from the facts of its grids):
+-- each fact table by grid and moment.
+CREATE INDEX ON {cases} (grid_id, received_at) INCLUDE (kind, category);
 
 CREATE TABLE {spans} (
     case_id uuid NOT NULL,
@@ -163,7 +166,7 @@ CREATE TABLE {spans} (
 CREATE INDEX ON {spans} USING gist (overdue_range) INCLUDE (worker, grid_id, kind, category)
     WHERE open AND NOT suspended;
 -- The assignee at T of the cases received in [F, T): their spans holding T.
-CREATE INDEX ON {spans} (received_at) INCLUDE (valid_from, valid_to, worker);
+CREATE INDEX ON {spans} (received_at) INCLUDE (valid_from, valid_to, worker, grid_id);
 
 CREATE TABLE {closures} (
     case_id uuid NOT NULL,
@@ -181,7 +184,8 @@ CREATE TABLE {closures} (
     PRIMARY KEY (case_id, position)
 );
 -- The handling times of the counted closures, group by group (grid, category, worker).
-CREATE INDEX ON {closures} (grid_id, closed_at) INCLUDE (next_closed_at, handling_hours);
+CREATE INDEX ON {closures} (grid_id, closed_at)
+    INCLUDE (next_closed_at, handling_hours, on_time, kind, category, worker);
 CREATE INDEX ON {closures} (kind, category, closed_at) INCLUDE (next_closed_at, handling_hours);
 CREATE INDEX ON {closures} (worker_key, closed_at) INCLUDE (next_closed_at, handling_hours);
 -- The closures that were followed by another: the daily totals count them all, the
@@ -201,6 +205,7 @@ CREATE TABLE {ratings} (
     category text NOT NULL,
     PRIMARY KEY (case_id, position)
 );
+CREATE INDEX ON {ratings} (grid_id, rated_at) INCLUDE (rating, kind, category, worker);
 
 CREATE TABLE {reopens} (
     case_id uuid NOT NULL,
@@ -213,6 +218,7 @@ CREATE TABLE {reopens} (
     category text NOT NULL,
     PRIMARY KEY (case_id, position)
 );
+CREATE INDEX ON {reopens} (grid_id, reopened_at) INCLUDE (kind, category, worker);
 CREATE INDEX ON {reopens} (reopened_at)
     INCLUDE (next_reopened_at, worker, grid_id, kind, category)
     WHERE next_reopened_at < 'infinity';
@@ -228,6 +234,8 @@ CREATE TABLE {visits} (
     category text NOT NULL,
     PRIMARY KEY (case_id, position)
 );
+CREATE INDEX ON {visits} (grid_id, visited_at)
+    INCLUDE (duration_minutes, kind, category, worker);
 
 CREATE TABLE {daily} (
     dimension text NOT NULL CHECK (dimension IN ('grid', 'category', 'worker')),
@@ -412,7 +420,7 @@ def _facts(case: Row) -> Row:
 
 class ComplianceFacts(ReadModel):
     name = "compliance"
-    schema_version = 5
+    schema_version = 6
     tables = tuple(TABLES.values())
 
     def __init__(self, calendar: WorkingCalendar, zone: tzinfo = SHANGHAI):

@@ -16,6 +16,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from projections.compliance.model import SATISFIED_RATINGS, VALID_RATINGS
+
 GROUPINGS = ("street", "community", "grid", "category", "worker")
 
 MAX_PERIOD_DAYS = 366
@@ -126,11 +128,7 @@ FIGURES = (
 # period, so that each case counts once, by its last; and the cases overdue and open at
 # T. Columns: base, then FIGURES.
 COUNTS = """
-SELECT key AS base, received, closed, closed_on_time, 0 AS overdue_open, reopened,
-       ratings_valid, ratings_satisfied, visit_count, visit_minutes
-  FROM cr_daily
- WHERE dimension = %(dimension)s AND day >= %(first)s AND day <= %(last)s
-   AND (%(grids)s::text[] IS NULL OR key = ANY(%(grids)s))
+{totals}
 UNION ALL
 SELECT {base}, 0, -1, -(on_time::int), 0, 0, 0, 0, 0, 0
   FROM cr_closures
@@ -149,6 +147,43 @@ SELECT {base}, 0, 0, 0, 1, 0, 0, 0, 0, 0
    AND (%(grids)s::text[] IS NULL OR grid_id = ANY(%(grids)s))
 {received_by_worker}"""
 
+DAILY_TOTALS = """
+SELECT key AS base, received, closed, closed_on_time, 0 AS overdue_open, reopened,
+       ratings_valid, ratings_satisfied, visit_count, visit_minutes
+  FROM cr_daily
+ WHERE dimension = %(dimension)s AND day >= %(first)s AND day <= %(last)s
+   AND (%(grids)s::text[] IS NULL OR key = ANY(%(grids)s))"""
+
+# Within an area, by category or by worker: the daily totals are kept per grid, per category
+# and per worker, not per grid and category, so the same figures are counted from the facts
+# they are made of, cut to the area's grids (each fact on the local day of its moment, as
+# the daily totals count it). Receptions by worker come from RECEIVED_BY_WORKER.
+FACT_TOTALS = """
+SELECT {base} AS base, 0 AS received, 1 AS closed, on_time::int AS closed_on_time,
+       0 AS overdue_open, 0 AS reopened, 0 AS ratings_valid, 0 AS ratings_satisfied,
+       0 AS visit_count, 0 AS visit_minutes
+  FROM cr_closures
+ WHERE closed_at >= %(start)s AND closed_at < %(end)s AND grid_id = ANY(%(grids)s)
+UNION ALL
+SELECT {base}, 0, 0, 0, 0, 1, 0, 0, 0, 0
+  FROM cr_reopens
+ WHERE reopened_at >= %(start)s AND reopened_at < %(end)s AND grid_id = ANY(%(grids)s)
+UNION ALL
+SELECT {base}, 0, 0, 0, 0, 0, (rating = ANY(%(valid)s))::int, (rating = ANY(%(satisfied)s))::int,
+       0, 0
+  FROM cr_ratings
+ WHERE rated_at >= %(start)s AND rated_at < %(end)s AND grid_id = ANY(%(grids)s)
+UNION ALL
+SELECT {base}, 0, 0, 0, 0, 0, 0, 0, 1, duration_minutes
+  FROM cr_visits
+ WHERE visited_at >= %(start)s AND visited_at < %(end)s AND grid_id = ANY(%(grids)s)"""
+
+RECEIVED_IN_AREA = """
+UNION ALL
+SELECT kind || '.' || category, 1, 0, 0, 0, 0, 0, 0, 0, 0
+  FROM cr_cases
+ WHERE received_at >= %(start)s AND received_at < %(end)s AND grid_id = ANY(%(grids)s)"""
+
 # Per worker, a case received in the period counts for its assignee at T: the worker of
 # its span holding T (the daily totals keep no receptions per worker).
 RECEIVED_BY_WORKER = """UNION ALL
@@ -156,6 +191,7 @@ SELECT coalesce(worker, ''), 1, 0, 0, 0, 0, 0, 0, 0, 0
   FROM cr_spans
  WHERE received_at >= %(start)s AND received_at < %(end)s
    AND valid_from < %(end)s AND valid_to >= %(end)s
+   AND (%(grids)s::text[] IS NULL OR grid_id = ANY(%(grids)s))
 """
 
 # The handling hours of the counted closures (each case's last closure in the period),
@@ -165,19 +201,32 @@ SELECT coalesce(worker, ''), 1, 0, 0, 0, 0, 0, 0, 0, 0
 HOURS = """
 SELECT CASE WHEN GROUPING(k.key) = 0 THEN k.key END AS grp,
        percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY x.hours) AS hours
-  FROM (SELECT {key} AS key, p.base
-          FROM (SELECT DISTINCT key AS base FROM cr_daily
-                 WHERE dimension = %(dimension)s AND day >= %(first)s AND day <= %(last)s
-                   AND (%(grids)s::text[] IS NULL OR key = ANY(%(grids)s))) p
-          {joins}
-         ORDER BY 1) k
+  FROM (SELECT {key} AS key, p.base FROM ({bases}) p {joins} ORDER BY 1) k
  CROSS JOIN LATERAL (
        SELECT c.handling_hours AS hours
          FROM cr_closures c
         WHERE {match} AND c.closed_at >= %(start)s AND c.closed_at < %(end)s
           AND c.next_closed_at >= %(end)s
+          AND (%(grids)s::text[] IS NULL OR c.grid_id = ANY(%(grids)s))
        OFFSET 0) x
  GROUP BY GROUPING SETS ((k.key), ())
+"""
+
+DAILY_BASES = """
+SELECT DISTINCT key AS base FROM cr_daily
+ WHERE dimension = %(dimension)s AND day >= %(first)s AND day <= %(last)s
+   AND (%(grids)s::text[] IS NULL OR key = ANY(%(grids)s))"""
+
+# Within an area, by category or worker: the area's counted closures are few, so the
+# percentiles are taken over them directly (the city-wide HOURS walks each group's index).
+HOURS_IN_AREA = """
+SELECT CASE WHEN GROUPING(x.key) = 0 THEN x.key END AS grp,
+       percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY x.hours) AS hours
+  FROM (SELECT {key} AS key, p.hours
+          FROM (SELECT {base} AS base, handling_hours AS hours FROM cr_closures
+                 WHERE closed_at >= %(start)s AND closed_at < %(end)s
+                   AND next_closed_at >= %(end)s AND grid_id = ANY(%(grids)s)) p) x
+ GROUP BY GROUPING SETS ((x.key), ())
 """
 
 # A closure of the base key k.base, per dimension (as the closures' indexes have it).
@@ -221,29 +270,34 @@ SELECT CASE WHEN GROUPING(f.key) = 0 THEN f.key END AS grp, {aggregates}
 """
 
 
-def _queries(group_by: str) -> tuple[sql.Composed, sql.Composed, str]:
+def _queries(group_by: str, in_area: bool) -> tuple[sql.Composed, sql.Composed, str]:
     dimension, key, joins = GROUPS[group_by]
     base = sql.SQL(BASES[dimension])
+    from_facts = in_area and dimension != "grid"
+    totals = FACT_TOTALS if from_facts else DAILY_TOTALS
+    if from_facts and dimension != "worker":
+        totals += RECEIVED_IN_AREA
     counts = sql.SQL(COUNTS).format(
+        totals=sql.SQL(totals).format(base=base),
         base=base,
         received_by_worker=sql.SQL(RECEIVED_BY_WORKER if dimension == "worker" else ""),
     )
     sums = sql.SQL(", ").join(
         sql.SQL("sum(f.{0})::bigint AS {0}").format(sql.Identifier(figure)) for figure in FIGURES
     )
-    return (
-        sql.SQL(GROUPED).format(
-            key=sql.SQL(key), joins=sql.SQL(joins), parts=counts, aggregates=sums
-        ),
-        sql.SQL(HOURS).format(
-            key=sql.SQL(key), joins=sql.SQL(joins), match=sql.SQL(MATCHES[dimension])
-        ),
-        dimension,
+    if from_facts:
+        hours = sql.SQL(HOURS_IN_AREA).format(key=sql.SQL(key), base=base)
+    else:
+        hours = sql.SQL(HOURS).format(
+            key=sql.SQL(key),
+            joins=sql.SQL(joins),
+            match=sql.SQL(MATCHES[dimension]),
+            bases=sql.SQL(DAILY_BASES),
+        )
+    grouped = sql.SQL(GROUPED).format(
+        key=sql.SQL(key), joins=sql.SQL(joins), parts=counts, aggregates=sums
     )
-
-
-class NotScopedToArea(Exception):
-    """The grouping's totals are kept city-wide, so they cannot be cut to one area."""
+    return grouped, hours, dimension
 
 
 def compliance_report(
@@ -258,14 +312,11 @@ def compliance_report(
     """
     if group_by not in GROUPINGS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}")
-    counts, hours, dimension = _queries(group_by)
-    if grids is not None and dimension != "grid":
-        raise NotScopedToArea(
-            f"grouping by {group_by} is kept for the whole city only; group by street, "
-            "community or grid to see your area"
-        )
+    counts, hours, dimension = _queries(group_by, in_area=grids is not None)
     params = {
         "grids": grids,
+        "valid": sorted(VALID_RATINGS),
+        "satisfied": sorted(SATISFIED_RATINGS),
         "dimension": dimension,
         "first": period.first,
         "last": period.last,

@@ -597,7 +597,8 @@ def assert_same_figures(got: dict[str, Any], expected: dict[str, Any], where: st
 
 
 @pytest.fixture(scope="module")
-def played(month_service: Month) -> tuple[Month, dict[str, Any], int]:
+def played_facts(month_service: Month) -> tuple[Month, list[Fact], int]:
+    """The scripted month, and every fact of it counted from the cases' histories."""
     month = month_service
     kinds, position = scripted_month(month)
 
@@ -613,6 +614,12 @@ def played(month_service: Month) -> tuple[Month, dict[str, Any], int]:
         for kind, events in zip(kinds.values(), histories, strict=True)
         for fact in facts_of(kind, events)
     ]
+    return month, facts, position
+
+
+@pytest.fixture(scope="module")
+def played(played_facts: tuple[Month, list[Fact], int]) -> tuple[Month, dict[str, Any], int]:
+    month, facts, position = played_facts
     return month, expected_report(facts, month.workers), position
 
 
@@ -652,6 +659,35 @@ def test_every_figure_of_every_grouping_equals_the_count_from_the_histories(
         for group, want in expected[grouping]["rows"].items():
             assert_same_figures(rows[group], want, f"{grouping} {group}")
         assert_same_figures(body["totals"], expected[grouping]["totals"], f"{grouping} totals")
+
+
+def test_a_supervisor_of_one_grid_gets_every_grouping_counted_from_that_grid_alone(
+    played_facts: tuple[Month, list[Fact], int],
+) -> None:
+    month, facts, position = played_facts
+    grid = "tiansheng-02"
+    expected = expected_report([f for f in facts if f.grid == grid], month.workers)
+    _, token = month.services.users.add("网格长 刘洋", Role.SUPERVISOR, grid)
+    for grouping in ("category", "worker", "grid"):
+        response = month.client.get(
+            "/reports/compliance",
+            params={
+                "from": "2026-10-01",
+                "to": "2026-10-31",
+                "min_position": position,
+                "group_by": grouping,
+            },
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        rows = {row["group"]: row for row in body["rows"]}
+        assert set(rows) == set(expected[grouping]["rows"]), grouping
+        for group, want in expected[grouping]["rows"].items():
+            assert_same_figures(rows[group], want, f"{grid} {grouping} {group}")
+        assert_same_figures(body["totals"], expected[grouping]["totals"], f"{grid} {grouping}")
+    city = expected_report(facts, month.workers)["grid"]["totals"]
+    assert 0 < expected["grid"]["totals"]["received"] < city["received"]  # a real part
 
 
 def test_the_xlsx_and_the_csv_hold_the_figures_of_the_json(
