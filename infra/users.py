@@ -88,10 +88,10 @@ class Users:
         return user, token
 
     def authenticate(self, token: str) -> User | None:
-        answered, user = self.known(token)
+        digest = hash_token(token)
+        answered, user = self._known(digest)
         if answered:
             return user
-        digest = hash_token(token)
         with self.pool.connection() as conn:
             row = conn.execute(
                 "SELECT id, name, role, area, expires_at FROM casework_users"
@@ -105,8 +105,11 @@ class Users:
 
     def known(self, token: str) -> tuple[bool, User | None]:
         """(True, the user or None) when this process checked the token lately; no I/O."""
+        return self._known(hash_token(token))
+
+    def _known(self, digest: str) -> tuple[bool, User | None]:
         with self._lock:
-            checked = self._checked.get(hash_token(token), _UNCHECKED)
+            checked = self._checked.get(digest, _UNCHECKED)
         if checked is _UNCHECKED:
             return False, None
         return True, _valid(checked)  # type: ignore[arg-type]

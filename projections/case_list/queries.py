@@ -46,13 +46,7 @@ class CaseFilter:
     def where(self, now: datetime) -> tuple[sql.Composable, dict[str, Any]]:
         clauses, params = self._counted_clauses()
         params["now"] = now
-        for column in ("assignee", "first_contact", "resident_id"):
-            value = getattr(self, column)
-            if value is not None:
-                clauses.append(
-                    sql.SQL("{} = %({})s").format(sql.Identifier(column), sql.SQL(column))
-                )
-                params[column] = value
+        self._equal("assignee", "first_contact", "resident_id", into=(clauses, params))
         if self.overdue is not None:
             clauses.append(OVERDUE if self.overdue else sql.SQL("NOT ") + OVERDUE)
         if self.due_before is not None:
@@ -79,16 +73,21 @@ class CaseFilter:
         clauses, params = self._counted_clauses()
         return _joined(clauses), params
 
-    def _counted_clauses(self) -> tuple[list[sql.Composable], dict[str, Any]]:
-        clauses: list[sql.Composable] = []
-        params: dict[str, Any] = {}
-        for column in ("kind", "category", "grid_id"):
+    def _equal(self, *columns: str, into: tuple[list[sql.Composable], dict[str, Any]]) -> None:
+        """``column = value`` for each of these filters that is set."""
+        clauses, params = into
+        for column in columns:
             value = getattr(self, column)
             if value is not None:
                 clauses.append(
                     sql.SQL("{} = %({})s").format(sql.Identifier(column), sql.SQL(column))
                 )
                 params[column] = value
+
+    def _counted_clauses(self) -> tuple[list[sql.Composable], dict[str, Any]]:
+        clauses: list[sql.Composable] = []
+        params: dict[str, Any] = {}
+        self._equal("kind", "category", "grid_id", into=(clauses, params))
         if self.status:
             clauses.append(sql.SQL("status = ANY(%(status)s)"))
             params["status"] = self.status
