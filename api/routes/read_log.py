@@ -7,9 +7,10 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
-from api.access import Authorized
+from api.access import AccessDep, Authorized
 from api.dependencies import ServicesDep
 from api.problems import PROBLEM_RESPONSES
+from infra.read_log import Area
 
 router = APIRouter(tags=["audit"], responses=PROBLEM_RESPONSES, dependencies=[Authorized])
 
@@ -25,17 +26,26 @@ class ReadOut(BaseModel):
     actor: str | None = Field(description="a reader who is no service user, e.g. cli:<os user>")
 
 
-@router.get("/audit/reads", summary="Reads of case histories and personal data, newest first")
+@router.get(
+    "/audit/reads",
+    summary="Reads of case histories and personal data, newest first",
+    description="Only the reads about the caller's area: of its cases, of residents named in "
+    "its cases, and lookups that found no one by users of the area (city-wide callers: all).",
+)
 def get_reads(
     services: ServicesDep,
+    access: AccessDep,
     case_id: UUID | None = None,
     user_id: UUID | None = None,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[ReadOut]:
+    within = None
+    if access.grids is not None and access.user.area is not None:
+        within = Area(access.user.area, access.grids)
     reads = services.reads.find(
-        case_id=case_id, user_id=user_id, since=since, until=until, limit=limit
+        case_id=case_id, user_id=user_id, since=since, until=until, limit=limit, within=within
     )
     zone = services.settings.zone
     return [ReadOut(**{**vars(r), "read_at": r.read_at.astimezone(zone)}) for r in reads]

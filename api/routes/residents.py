@@ -4,20 +4,21 @@ The phone is sent in a POST body, never in a URL, so that it stays out of access
 """
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
+from psycopg import Connection
 from pydantic import BaseModel, Field
 
-from api.access import AccessDep, Authorized
-from api.dependencies import ServicesDep, UserDep
+from api.access import Access, AccessDep, Authorized
+from api.dependencies import ServicesDep
 from api.problems import PROBLEM_RESPONSES, ApiProblem
 from api.requests import Phone, Strict
 from api.routes.read_models import ReadYourWrites
 from infra.personal.keys import UnknownResident
 from infra.personal.residents import Erasure
-from projections.case_list.queries import CaseFilter, list_cases
+from projections.case_list.queries import CaseFilter, list_cases, resident_reached
 
 # Who may do what here is in api/access.py, like every other route.
 router = APIRouter(
@@ -58,18 +59,25 @@ class LookupAnswer(BaseModel):
     dependencies=[ReadYourWrites],
     summary="Find a resident and their earlier cases by phone (重复件)",
     description="Matched by a keyed hash of the normalised number (+86, spaces and dashes "
-    "do not matter); the number itself is never stored. For clerk, worker, supervisor, admin.",
+    "do not matter); the number itself is never stored. A resident named in no case the "
+    "caller reaches is answered as no match. For clerk, worker, supervisor, admin.",
 )
 def lookup(body: LookupRequest, services: ServicesDep, access: AccessDep) -> LookupAnswer:
     resident_id = services.residents.find(body.phone)
-    services.reads.record(access.user.id, access.user.role, "resident_lookup", None, resident_id)
-    if resident_id is None:
-        return LookupAnswer(resident_id=None, cases=[], total=0)
-    zone = services.settings.zone
-    # Only the cases the caller reaches: their area's, and a worker's own.
-    reach = CaseFilter(resident_id=resident_id, **access.reach_filter())
+    # Only the cases the caller reaches: their area's, and a worker's own. A resident named
+    # in none of them is answered as no match, so their id is not disclosed.
+    reach = access.reach_filter()
     with services.pool.connection() as conn:
-        page = list_cases(conn, reach, now=datetime.now(UTC), limit=100)
+        if resident_id is not None and not _reached(conn, resident_id, access):
+            resident_id = None
+        services.reads.record(
+            access.user.id, access.user.role, "resident_lookup", None, resident_id
+        )
+        if resident_id is None:
+            return LookupAnswer(resident_id=None, cases=[], total=0)
+        filters = CaseFilter(resident_id=resident_id, **reach)
+        page = list_cases(conn, filters, now=datetime.now(UTC), limit=100)
+    zone = services.settings.zone
     return LookupAnswer(
         resident_id=UUID(resident_id),
         cases=[
@@ -112,16 +120,18 @@ def erasure_out(erasure: Erasure, zone: object) -> ErasureOut:
 
 @router.delete(
     "/{resident_id}/personal-data",
+    dependencies=[ReadYourWrites],
     summary="Erase a resident's personal data (crypto-shredding); admin only",
     description="Deletes the resident's data key and their phone's lookup entry. From then on "
     'every case, history and export shows their personal data as {"erased": true}; the '
     "cases, their timelines and every figure stay as they were. Recorded with who and when "
-    "(GET /residents/erasures). Erasing again answers the first erasure.",
+    "(GET /residents/erasures). Erasing again answers the first erasure. A resident named "
+    "in no case of the caller's area answers 404, like one that does not exist.",
 )
 def erase(
     resident_id: UUID,
     services: ServicesDep,
-    user: UserDep,
+    access: AccessDep,
     reference: Annotated[
         str | None,
         Query(
@@ -131,11 +141,15 @@ def erase(
         ),
     ] = None,
 ) -> ErasureOut:
+    if access.grids is not None:
+        with services.pool.connection() as conn:
+            if not _reached(conn, str(resident_id), access):
+                raise _unknown(resident_id)
     try:
         erasure = services.residents.erase(
             str(resident_id),
-            actor_id=str(user.id),
-            actor_role=user.role,
+            actor_id=str(access.user.id),
+            actor_role=access.user.role,
             via="api",
             reference=reference,
         )
@@ -146,13 +160,24 @@ def erase(
 
 @router.get(
     "/erasures",
+    dependencies=[ReadYourWrites],
     summary="Every erasure: whose, by whom, when (admin, auditor)",
+    description="Only of residents named in a case of the caller's area (city-wide: all).",
 )
 def erasures(
-    services: ServicesDep, _user: UserDep, resident_id: UUID | None = None
+    services: ServicesDep, access: AccessDep, resident_id: UUID | None = None
 ) -> list[ErasureOut]:
-    found = services.residents.erasures(str(resident_id) if resident_id else None)
+    found = services.residents.erasures(
+        str(resident_id) if resident_id else None, within_grids=access.grids
+    )
     return [erasure_out(e, services.settings.zone) for e in found]
+
+
+def _reached(conn: Connection[Any], resident_id: str, access: Access) -> bool:
+    """A resident is in reach when a case naming them is (as the one who came or a party)."""
+    if access.grids is None:
+        return True
+    return resident_reached(conn, resident_id, CaseFilter(**access.reach_filter()))
 
 
 def _unknown(resident_id: UUID) -> ApiProblem:

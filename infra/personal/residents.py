@@ -12,16 +12,19 @@ import hmac
 import logging
 import os
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from cachetools import TTLCache
+from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from infra.personal.crypto import KEY_BYTES, parse_secret, phone_hash
 from infra.personal.keys import ResidentKeys, UnknownResident, stored_secret
+from projections.case_list.queries import resident_in_grids
 
 log = logging.getLogger(__name__)
 
@@ -213,17 +216,28 @@ class Residents:
         assert erased_at is not None
         return Erasure(str(rid), erased_at[0], actor_id, actor_role, via, reference, deleted)
 
-    def erasures(self, resident_id: str | None = None) -> list[Erasure]:
-        query = (
-            "SELECT resident_id, erased_at, actor_id, actor_role, via, reference,"
-            " phone_lookups_deleted FROM casework_erasures"
-        )
-        params: tuple[Any, ...] = ()
+    def erasures(
+        self, resident_id: str | None = None, within_grids: Collection[str] | None = None
+    ) -> list[Erasure]:
+        """Every erasure, or one resident's; with ``within_grids``, only of residents named
+        in a case of those grids (their ids stay in the cases after erasure)."""
+        clauses: list[sql.Composable] = []
+        params: dict[str, Any] = {}
         if resident_id is not None:
-            query += " WHERE resident_id = %s"
-            params = (_uuid(resident_id),)
+            clauses.append(sql.SQL("resident_id = %(resident)s"))
+            params["resident"] = _uuid(resident_id)
+        if within_grids is not None:
+            clauses.append(resident_in_grids(sql.Identifier("casework_erasures", "resident_id")))
+            params["grids"] = sorted(within_grids)
+        where = sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("TRUE")
         with self.pool.connection() as conn:
-            rows = conn.execute(query + " ORDER BY id", params).fetchall()
+            rows = conn.execute(
+                sql.SQL(
+                    "SELECT resident_id, erased_at, actor_id, actor_role, via, reference,"
+                    " phone_lookups_deleted FROM casework_erasures WHERE {} ORDER BY id"
+                ).format(where),
+                params,
+            ).fetchall()
         return [Erasure(str(row[0]), *row[1:]) for row in rows]
 
 

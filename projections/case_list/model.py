@@ -99,6 +99,17 @@ CREATE TABLE {table} (
 );
 """
 
+# Every resident a case names, as the one who came or as a party (rm_cases.resident_id holds
+# only the first): where a resident is known, so that residents are found, erased and
+# audited only within the area of their cases. Resident ids stay after an erasure.
+RESIDENTS_DDL = """
+CREATE TABLE {table} (
+    resident_id uuid NOT NULL,
+    case_id uuid NOT NULL,
+    PRIMARY KEY (resident_id, case_id)
+);
+"""
+
 Row = dict[str, Any]
 
 
@@ -212,12 +223,13 @@ APPLY: dict[str, Callable[[Row, Any], None]] = {
 
 class CaseList(ReadModel):
     name = "case_list"
-    schema_version = 6
-    tables = ("rm_cases", "rm_case_counts")
+    schema_version = 7
+    tables = ("rm_cases", "rm_case_counts", "rm_case_residents")
 
     def create(self, cursor: psycopg.Cursor[Any], generation: int) -> None:
         cursor.execute(DDL.format(table=self.table("rm_cases", generation)))
         cursor.execute(COUNTS_DDL.format(table=self.table("rm_case_counts", generation)))
+        cursor.execute(RESIDENTS_DDL.format(table=self.table("rm_case_residents", generation)))
 
     def apply(
         self, cursor: psycopg.Cursor[Any], generation: int, events: Sequence[tuple[int, Any]]
@@ -234,11 +246,13 @@ class CaseList(ReadModel):
             row[0]: dict(zip(COLUMNS, row, strict=True)) for row in cursor.fetchall()
         }
         counted_before = [_counted(row) for row in rows.values()]
+        named: list[tuple[Any, Any]] = []
         for position, event in events:
             name = type(event).__name__
             if name == "Received":
                 row = _received(event)
                 rows[event.originator_id] = row
+                named.extend((rid, event.originator_id) for rid in _named_residents(event))
             else:
                 row = rows[event.originator_id]
                 APPLY[name](row, event)
@@ -269,6 +283,14 @@ class CaseList(ReadModel):
         changes = Counter(_counted(row) for row in rows.values())
         changes.subtract(counted_before)  # keeps negative counts, unlike `-`
         self._count(cursor, generation, changes)
+        if named:
+            cursor.executemany(
+                sql.SQL(
+                    "INSERT INTO {table} (resident_id, case_id) VALUES (%s, %s)"
+                    " ON CONFLICT DO NOTHING"
+                ).format(table=sql.Identifier(self.table("rm_case_residents", generation))),
+                named,
+            )
 
     def _count(
         self, cursor: psycopg.Cursor[Any], generation: int, changes: "Counter[tuple[str, ...]]"
@@ -284,6 +306,12 @@ class CaseList(ReadModel):
             ).format(table=sql.Identifier(self.table("rm_case_counts", generation))),
             [(*key, n) for key, n in changes.items()],
         )
+
+
+def _named_residents(event: Any) -> list[Any]:
+    """The residents an intake names: the one who came, then each party (once each)."""
+    ids = [getattr(event, "resident_id", None), *(getattr(event, "party_resident_ids", None) or [])]
+    return list(dict.fromkeys(rid for rid in ids if rid))
 
 
 def _counted(row: Row) -> tuple[str, ...]:

@@ -3,7 +3,7 @@
 import base64
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -255,3 +255,25 @@ def dashboard_summary(
         "open_by_grid": by_grid,
         "workload": workload,
     }
+
+
+def resident_in_grids(resident: sql.Composable) -> sql.Composable:
+    """A condition for filters over other tables: the resident ``resident`` (a uuid column)
+    is named in a case (as the one who came or as a party) of the grids ``%(grids)s``."""
+    return sql.SQL(
+        "EXISTS (SELECT 1 FROM rm_case_residents named JOIN rm_cases named_case"
+        " ON named_case.id = named.case_id"
+        " WHERE named.resident_id = {} AND named_case.grid_id = ANY(%(grids)s))"
+    ).format(resident)
+
+
+def resident_reached(conn: psycopg.Connection[Any], resident_id: str, reach: CaseFilter) -> bool:
+    """Whether a case naming this resident is one ``reach`` lets the caller see."""
+    where, params = reach.where(datetime.now(UTC))
+    params["resident"] = UUID(resident_id)
+    query = sql.SQL(
+        "SELECT EXISTS (SELECT 1 FROM rm_cases WHERE id IN"
+        " (SELECT case_id FROM rm_case_residents WHERE resident_id = %(resident)s) AND {})"
+    ).format(where)
+    row = conn.execute(query, params).fetchone()
+    return bool(row and row[0])

@@ -18,6 +18,7 @@ from tests.helpers import intake, visit_body
 READ_MODEL_TABLES = {
     "rm_cases": "SELECT * FROM rm_cases ORDER BY id",
     "rm_case_counts": "SELECT * FROM rm_case_counts WHERE n <> 0 ORDER BY 1, 2, 3, 4",
+    "rm_case_residents": "SELECT * FROM rm_case_residents ORDER BY 1, 2",
 }
 
 
