@@ -66,16 +66,15 @@ def lookup(body: LookupRequest, services: ServicesDep, access: AccessDep) -> Loo
     resident_id = services.residents.find(body.phone)
     # Only the cases the caller reaches: their area's, and a worker's own. A resident named
     # in none of them is answered as no match, so their id is not disclosed.
-    reach = access.reach_filter()
+    if resident_id is not None and access.grids is not None:
+        with services.pool.connection() as conn:
+            if not _reached(conn, resident_id, access):
+                resident_id = None
+    services.reads.record(access.user.id, access.user.role, "resident_lookup", None, resident_id)
+    if resident_id is None:
+        return LookupAnswer(resident_id=None, cases=[], total=0)
+    filters = CaseFilter(resident_id=resident_id, **access.reach_filter())
     with services.pool.connection() as conn:
-        if resident_id is not None and not _reached(conn, resident_id, access):
-            resident_id = None
-        services.reads.record(
-            access.user.id, access.user.role, "resident_lookup", None, resident_id
-        )
-        if resident_id is None:
-            return LookupAnswer(resident_id=None, cases=[], total=0)
-        filters = CaseFilter(resident_id=resident_id, **reach)
         page = list_cases(conn, filters, now=datetime.now(UTC), limit=100)
     zone = services.settings.zone
     return LookupAnswer(
