@@ -10,7 +10,7 @@ from tests.integration.test_errors import assert_problem
     ("path", "params", "unknown"),
     [
         ("/cases", {"phone": "13812345678"}, ["phone"]),
-        ("/cases", {"q": "楼道灯", "grid_id": "tiansheng-01"}, ["q"]),
+        ("/cases", {"search": "楼道灯", "grid_id": "tiansheng-01"}, ["search"]),
         ("/cases", {"gird_id": "tiansheng-01", "stauts": "closed"}, ["gird_id", "stauts"]),
         ("/dashboard/summary", {"grid": "tiansheng-01"}, ["grid"]),
         ("/reports/compliance", {"from": "2026-11-01", "to": "2026-11-30", "by": "x"}, ["by"]),
