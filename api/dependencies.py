@@ -7,6 +7,8 @@ from uuid import UUID
 from asgi_correlation_id import correlation_id
 from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiProblem, bad_field
@@ -119,4 +121,46 @@ def ensure_grid(services: Services, grid_id: str, loc: list[str | int]) -> None:
             loc,
             f"no grid '{grid_id}' in the reference data (see `casework areas load`)",
             "unknown_grid",
+        )
+
+
+_known_queries: dict[int, frozenset[str]] = {}
+
+
+def _query_names(route: APIRoute) -> frozenset[str]:
+    """Every query parameter a route declares, its dependencies' included (cached per route)."""
+    names = _known_queries.get(id(route))
+    if names is None:
+        names = _known_queries[id(route)] = frozenset(_declared_queries(route.dependant))
+    return names
+
+
+def _declared_queries(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= _declared_queries(dependency)
+    return names
+
+
+async def reject_unknown_queries(request: Request) -> None:
+    """A misspelt or unsupported filter must not silently widen a list to everything."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    unknown = sorted(set(request.query_params) - _query_names(route))
+    if unknown:
+        allowed = ", ".join(sorted(_query_names(route))) or "none"
+        raise ApiProblem(
+            422,
+            "unknown_parameter",
+            "Request is not valid",
+            f"unknown query parameter(s): {', '.join(unknown)}; this route takes: {allowed}",
+            errors=[
+                {
+                    "loc": ["query", name],
+                    "message": f"unknown parameter; this route takes: {allowed}",
+                    "type": "unknown_parameter",
+                }
+                for name in unknown
+            ],
         )

@@ -4,9 +4,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import problems
+from api.dependencies import reject_unknown_queries
 from api.routes import audit, commands, health, queries, read_log, read_models, reports, residents
 from infra.bootstrap import Services, bootstrap
 
@@ -34,7 +35,13 @@ def create_app(services: Services | None = None) -> FastAPI:
             if owned:
                 app.state.services.close()
 
-    app = FastAPI(title="casework", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="casework",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_queries)],
+    )
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
     problems.install(app)
     app.include_router(health.router)

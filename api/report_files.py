@@ -2,7 +2,8 @@
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
@@ -12,6 +13,28 @@ from openpyxl.utils import get_column_letter
 
 CSV_TYPE = "text/csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class Format(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+def wanted_format(format_: Format | None, accept: str | None) -> Format:
+    """``format=`` if given, else the first file type the Accept header asks for."""
+    if format_ is not None:
+        return format_
+    for part in (accept or "").split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        if any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params):
+            continue
+        if media == CSV_TYPE:
+            return Format.CSV
+        if media == XLSX_TYPE:
+            return Format.XLSX
+    return Format.JSON
+
 
 # Every column of a report row, with its Chinese heading, in order.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -56,23 +79,34 @@ def file_name(report: dict[str, Any], extension: str) -> tuple[str, str]:
 
 
 def content_disposition(report: dict[str, Any], extension: str) -> str:
-    ascii_name, chinese_name = file_name(report, extension)
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(chinese_name)}"
+    return attachment(*file_name(report, extension))
 
 
 def _lines(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [*report["rows"], {**report["totals"], "group": TOTAL_LABEL, "name": ""}]
 
 
-def to_csv(report: dict[str, Any]) -> bytes:
-    """UTF-8 with a byte-order mark (so Excel reads the Chinese), one line per row, then
-    the totals; rates as fractions, empty where there is none."""
+def csv_bytes(headings: Sequence[str], lines: Iterable[Sequence[Any]]) -> bytes:
+    """UTF-8 with a byte-order mark (so Excel reads the Chinese); None as an empty cell."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([heading for _, heading in COLUMNS])
-    for line in _lines(report):
-        writer.writerow(["" if line[key] is None else line[key] for key, _ in COLUMNS])
+    writer.writerow(headings)
+    for line in lines:
+        writer.writerow(["" if value is None else value for value in line])
     return out.getvalue().encode("utf-8-sig")
+
+
+def attachment(ascii_name: str, chinese_name: str) -> str:
+    """Content-Disposition with an ASCII name and a Chinese one."""
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(chinese_name)}"
+
+
+def to_csv(report: dict[str, Any]) -> bytes:
+    """One line per row, then the totals; rates as fractions, empty where there is none."""
+    return csv_bytes(
+        [heading for _, heading in COLUMNS],
+        ([line[key] for key, _ in COLUMNS] for line in _lines(report)),
+    )
 
 
 def to_xlsx(reports: Sequence[dict[str, Any]]) -> bytes:
@@ -80,25 +114,42 @@ def to_xlsx(reports: Sequence[dict[str, Any]]) -> bytes:
     percentages."""
     book = Workbook()
     book.remove(book.active)
-    bold = Font(bold=True)
     for report in reports:
-        sheet = book.create_sheet(GROUPING_NAMES[report["group_by"]])
-        sheet.append([heading for _, heading in COLUMNS])
-        for cell in sheet[1]:
-            cell.font = bold
-        for line in _lines(report):
-            sheet.append([line[key] for key, _ in COLUMNS])
+        sheet = add_sheet(
+            book,
+            GROUPING_NAMES[report["group_by"]],
+            [heading for _, heading in COLUMNS],
+            ([line[key] for key, _ in COLUMNS] for line in _lines(report)),
+        )
         for cell in sheet[sheet.max_row]:
-            cell.font = bold
-        for index, (key, heading) in enumerate(COLUMNS, start=1):
-            letter = get_column_letter(index)
-            sheet.column_dimensions[letter].width = max(10, len(heading) * 2 + 2)
+            cell.font = Font(bold=True)
+        for index, (key, _) in enumerate(COLUMNS, start=1):
             if key in RATES:
+                letter = get_column_letter(index)
                 for (cell,) in sheet[f"{letter}2:{letter}{sheet.max_row}"]:
                     cell.number_format = "0.00%"
         sheet.freeze_panes = "C2"
     first = reports[0]
-    book.properties.title = f"合规报表 {first['from']} 至 {first['to']}"
+    return workbook_bytes(book, f"合规报表 {first['from']} 至 {first['to']}")
+
+
+def add_sheet(
+    book: Workbook, title: str, headings: Sequence[str], lines: Iterable[Sequence[Any]]
+) -> Any:
+    """A sheet with bold headings, columns wide enough for them, and these lines."""
+    sheet = book.create_sheet(title)
+    sheet.append(list(headings))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for line in lines:
+        sheet.append(list(line))
+    for index, heading in enumerate(headings, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(10, len(heading) * 2 + 2)
+    return sheet
+
+
+def workbook_bytes(book: Workbook, title: str) -> bytes:
+    book.properties.title = title
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -4,18 +4,21 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
+from api import case_list_files
 from api.access import AccessDep, Authorized
 from api.dependencies import ServicesDep, UserDep
 from api.problems import PROBLEM_RESPONSES, ApiProblem, bad_field
+from api.report_files import CSV_TYPE, XLSX_TYPE, Format, wanted_format
 from api.responses import TimeLeftOut
 from domain.time_limits import TimeLimit, Unit
 from domain.vocabulary import Kind, Status
 from infra.bootstrap import Services
 from infra.projections import READ_MODELS, projection_status
 from projections.case_list.queries import SORTS, CaseFilter, dashboard_summary, list_cases
+from projections.case_list.search import query_terms
 from projections.runner import wait_for_position
 
 router = APIRouter(tags=["read models"], responses=PROBLEM_RESPONSES, dependencies=[Authorized])
@@ -89,10 +92,40 @@ class CasePage(BaseModel):
     next_cursor: str | None = Field(description="pass as `after` for the next page")
 
 
-@router.get("/cases", dependencies=[ReadYourWrites], summary="List cases (from the read model)")
+EXPORT_LIMIT = 10_000
+
+
+@router.get(
+    "/cases",
+    dependencies=[ReadYourWrites],
+    summary="List cases (from the read model), or export them as CSV or XLSX",
+    description="Filters combine with AND. `q` finds cases whose title or description holds "
+    "every character pair of the query (Chinese) and every word (letters, digits; as a "
+    "prefix). `format=csv` or `format=xlsx` (or the Accept header) exports every case "
+    f"that matches, in the chosen order, up to {EXPORT_LIMIT:,} (`limit` and `after` "
+    "apply to JSON pages only); more answers 422 `export_too_large`: narrow the filters.",
+    responses={
+        200: {
+            "content": {
+                CSV_TYPE: {"schema": {"type": "string"}},
+                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            },
+            "description": "a page of cases, or the export as a file",
+        }
+    },
+    response_model=CasePage,
+)
 def get_cases(
     services: ServicesDep,
     access: AccessDep,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="text in the title or description, e.g. 楼道灯",
+        ),
+    ] = None,
     kind: Kind | None = None,
     category: str | None = Query(default=None, max_length=40),
     status: Annotated[list[Status] | None, Query()] = None,
@@ -110,8 +143,22 @@ def get_cases(
     sort: Literal[tuple(SORTS)] = "-received_at",  # type: ignore[valid-type]
     limit: int = Query(default=50, ge=1, le=500),
     after: str | None = Query(default=None, max_length=200, description="a next_cursor"),
-) -> CasePage:
+    format_: Annotated[
+        Format | None, Query(alias="format", description="json, csv or xlsx; default: Accept")
+    ] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Any:
+    text = None
+    if q is not None:
+        text = query_terms(q)
+        if text is None:
+            raise bad_field(
+                ["query", "q"],
+                "give at least one Chinese character, letter or digit",
+                "empty_query",
+            )
     filters = CaseFilter(
+        text=text,
         kind=kind,
         category=category,
         status=[s.value for s in status or []],
@@ -126,6 +173,9 @@ def get_cases(
         resident_id=str(resident_id) if resident_id is not None else None,
         **access.reach_filter(),
     )
+    wanted = wanted_format(format_, accept)
+    if wanted != Format.JSON:
+        return _export(services, filters, sort, wanted)
     with services.pool.connection() as conn:
         try:
             page = list_cases(
@@ -138,6 +188,32 @@ def get_cases(
         items=[_summary(row, services, now) for row in page.items],
         total=page.total,
         next_cursor=page.next_cursor,
+    )
+
+
+def _export(services: Services, filters: CaseFilter, sort: str, wanted: Format) -> Response:
+    with services.pool.connection() as conn:
+        page = list_cases(conn, filters, now=datetime.now(UTC), sort=sort, limit=EXPORT_LIMIT)
+    if page.next_cursor is not None:
+        raise ApiProblem(
+            422,
+            "export_too_large",
+            "Too many cases to export",
+            f"{page.total} cases match; an export holds at most {EXPORT_LIMIT:,}: "
+            "narrow the filters (e.g. a grid, a status or due_before)",
+        )
+    zone = services.settings.zone
+    today = datetime.now(zone).date().isoformat()
+    if wanted == Format.CSV:
+        return Response(
+            case_list_files.to_csv(page.items, zone),
+            media_type=f"{CSV_TYPE}; charset=utf-8",
+            headers={"Content-Disposition": case_list_files.content_disposition(today, "csv")},
+        )
+    return Response(
+        case_list_files.to_xlsx(page.items, zone),
+        media_type=XLSX_TYPE,
+        headers={"Content-Disposition": case_list_files.content_disposition(today, "xlsx")},
     )
 
 

@@ -10,7 +10,15 @@ from pydantic import BaseModel, Field
 from api.access import AccessDep, Authorized
 from api.dependencies import ServicesDep
 from api.problems import PROBLEM_RESPONSES, bad_field
-from api.report_files import CSV_TYPE, XLSX_TYPE, content_disposition, to_csv, to_xlsx
+from api.report_files import (
+    CSV_TYPE,
+    XLSX_TYPE,
+    Format,
+    content_disposition,
+    to_csv,
+    to_xlsx,
+    wanted_format,
+)
 from api.routes.read_models import ReadYourWrites
 from projections.compliance.report import (
     DEFINITIONS,
@@ -32,12 +40,6 @@ class GroupBy(StrEnum):
 
 
 assert tuple(GroupBy) == GROUPINGS
-
-
-class Format(StrEnum):
-    JSON = "json"
-    CSV = "csv"
-    XLSX = "xlsx"
 
 
 class ReportRow(BaseModel):
@@ -82,20 +84,6 @@ DESCRIPTION = (
 )
 
 
-def _wanted_format(format_: Format | None, accept: str | None) -> Format:
-    if format_ is not None:
-        return format_
-    for part in (accept or "").split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        if any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params):
-            continue
-        if media == CSV_TYPE:
-            return Format.CSV
-        if media == XLSX_TYPE:
-            return Format.XLSX
-    return Format.JSON
-
-
 @router.get(
     "/reports/compliance",
     dependencies=[ReadYourWrites],
@@ -135,7 +123,7 @@ def get_compliance_report(
             f"the period has {days} days; at most {MAX_PERIOD_DAYS} are allowed",
             "period_too_long",
         )
-    wanted = _wanted_format(format_, accept)
+    wanted = wanted_format(format_, accept)
     period = Period(from_, to, services.settings.zone)
     # A caller with an area sees only its grids' cases, in every grouping.
     grids = sorted(access.grids) if access.grids is not None else None

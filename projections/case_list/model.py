@@ -8,6 +8,7 @@ import psycopg
 from psycopg import sql
 
 from domain.status import case_status
+from projections.case_list.search import document_terms
 from projections.runner import ReadModel
 
 COLUMNS = (
@@ -70,9 +71,11 @@ CREATE TABLE {table} (
     version integer NOT NULL,
     position bigint NOT NULL,
     updated_at timestamptz NOT NULL,
-    resident_id uuid
+    resident_id uuid,
+    search tsvector
 );
 CREATE INDEX ON {table} (received_at DESC, id DESC);
+CREATE INDEX ON {table} USING gin (search);
 CREATE INDEX ON {table} (due_at, id) WHERE closed_at IS NULL;
 CREATE INDEX ON {table} (grid_id, due_at) INCLUDE (received_at, id)
     WHERE closed_at IS NULL AND suspended_since IS NULL;
@@ -142,6 +145,8 @@ def _received(event: Any) -> Row:
         "visit_minutes": 0,
         # Who came (not personal data by itself): finds a resident's earlier cases.
         "resident_id": getattr(event, "resident_id", None),
+        # Written with the new row only (titles and descriptions do not change).
+        "search": document_terms(event.title, event.description),
     }
 
 
@@ -223,7 +228,7 @@ APPLY: dict[str, Callable[[Row, Any], None]] = {
 
 class CaseList(ReadModel):
     name = "case_list"
-    schema_version = 7
+    schema_version = 8
     tables = ("rm_cases", "rm_case_counts", "rm_case_residents")
 
     def create(self, cursor: psycopg.Cursor[Any], generation: int) -> None:
@@ -269,7 +274,7 @@ class CaseList(ReadModel):
             row["position"] = position
             row["updated_at"] = event.timestamp
         upsert = sql.SQL(
-            "INSERT INTO {table} ({columns}) VALUES ({values})"
+            "INSERT INTO {table} ({columns}, search) VALUES ({values}, to_tsvector('simple', %s))"
             " ON CONFLICT (id) DO UPDATE SET {updates}"
         ).format(
             table=table,
@@ -279,7 +284,10 @@ class CaseList(ReadModel):
                 sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in COLUMNS[1:]
             ),
         )
-        cursor.executemany(upsert, [tuple(row[c] for c in COLUMNS) for row in rows.values()])
+        cursor.executemany(
+            upsert,
+            [(*(row[c] for c in COLUMNS), row.get("search")) for row in rows.values()],
+        )
         changes = Counter(_counted(row) for row in rows.values())
         changes.subtract(counted_before)  # keeps negative counts, unlike `-`
         self._count(cursor, generation, changes)

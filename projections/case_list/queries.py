@@ -39,6 +39,8 @@ class CaseFilter:
     due_before: datetime | None = None
     provisional: bool | None = None
     resident_id: str | None = None
+    # A to_tsquery text (see search.query_terms) over titles and descriptions.
+    text: str | None = None
     # The caller's reach: only these grids (None: all), and cases assigned to this worker.
     within_grids: list[str] | None = None
     assigned_to: str | None = None
@@ -55,6 +57,9 @@ class CaseFilter:
         if self.provisional is not None:
             clauses.append(sql.SQL("due_at_provisional = %(provisional)s"))
             params["provisional"] = self.provisional
+        if self.text is not None:
+            clauses.append(sql.SQL("search @@ to_tsquery('simple', %(text)s)"))
+            params["text"] = self.text
         if self.within_grids is not None and self.assigned_to is not None:
             clauses.append(
                 sql.SQL("(grid_id = ANY(%(within_grids)s) OR assignee = %(assigned_to)s)")
@@ -69,6 +74,8 @@ class CaseFilter:
         if any(value is not None for value in others) or self.due_before is not None:
             return None
         if self.provisional is not None or self.assigned_to is not None:
+            return None
+        if self.text is not None:
             return None
         clauses, params = self._counted_clauses()
         return _joined(clauses), params
