@@ -182,9 +182,10 @@ def test_a_supervisors_report_counts_only_their_area(
     cases: dict[str, str],
     services: Services,
 ) -> None:
-    from datetime import date
+    from datetime import datetime
 
-    today = date.today().isoformat()
+    # The service's day (Asia/Shanghai), not the machine's: they differ 8 hours a day.
+    today = datetime.now(services.settings.zone).date().isoformat()
     params = {"from": today, "to": today, "group_by": "grid"}
     _, token = services.users.add("全市督导", "supervisor", None)
     city = client.get(
