@@ -57,7 +57,7 @@ def test_history_prints_a_case_as_an_auditor_reads_it(
     lines = result.stdout.splitlines()
     assert lines[0] == f"case {case_id}: 2 events, oldest first"
     assert lines[1].startswith("v1   Received")
-    assert f"by supervisor {worker_id}" in lines[1]
+    assert lines[1].endswith(f"by supervisor {worker_id} (王芳)")
     assert lines[3].startswith("v2   Assigned")
     assert "楼道灯坏了" in result.stdout
 

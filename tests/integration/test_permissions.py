@@ -157,6 +157,7 @@ def test_reads_of_cases_and_histories_are_recorded_for_auditors(
     ).json()
     assert [r["what"] for r in reads][:2] == ["case", "history"]
     assert all(r["role"] == "supervisor" for r in reads)
+    assert all(r["user_name"] == "权限 supervisor" for r in reads)
 
 
 def test_a_revoked_or_expired_token_stops_working(client: TestClient, services: Services) -> None:
