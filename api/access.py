@@ -50,6 +50,8 @@ class Action(StrEnum):
     LOOKUP_RESIDENT = "lookup_resident"
     ERASE_RESIDENT = "erase_resident"
     READ_ERASURES = "read_erasures"
+    WHO_AM_I = "who_am_i"
+    DIRECTORY = "directory"
 
 
 C, W, S, A, ADMIN, CLIENT = (
@@ -89,6 +91,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.LOOKUP_RESIDENT: frozenset({C, W, S, ADMIN}),
     Action.ERASE_RESIDENT: frozenset({ADMIN}),
     Action.READ_ERASURES: frozenset({A, ADMIN}),
+    Action.WHO_AM_I: frozenset({C, W, S, A, ADMIN, CLIENT}),
+    # Colleagues' names, roles and areas: for the people of the service, not other systems.
+    Action.DIRECTORY: frozenset({C, W, S, A, ADMIN}),
 }
 
 
@@ -160,6 +165,8 @@ ROUTES: dict[tuple[str, str], Action] = {
     ("POST", "/residents/lookup"): Action.LOOKUP_RESIDENT,
     ("DELETE", "/residents/{resident_id}/personal-data"): Action.ERASE_RESIDENT,
     ("GET", "/residents/erasures"): Action.READ_ERASURES,
+    ("GET", "/me"): Action.WHO_AM_I,
+    ("GET", "/users"): Action.DIRECTORY,
 }
 
 

@@ -5,10 +5,21 @@ from contextlib import asynccontextmanager
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from api import problems
 from api.dependencies import reject_unknown_queries
-from api.routes import audit, commands, health, queries, read_log, read_models, reports, residents
+from api.routes import (
+    audit,
+    commands,
+    health,
+    people,
+    queries,
+    read_log,
+    read_models,
+    reports,
+    residents,
+)
 from infra.bootstrap import Services, bootstrap
 
 DESCRIPTION = """
@@ -35,7 +46,9 @@ def create_app(services: Services | None = None) -> FastAPI:
             if owned:
                 app.state.services.close()
 
-    app = FastAPI(
+    # /docs and /redoc load their scripts and styles from the package, not from a CDN:
+    # community offices often run on an intranet.
+    app = FastAPIOffline(
         title="casework",
         version="0.1.0",
         description=DESCRIPTION,
@@ -52,6 +65,7 @@ def create_app(services: Services | None = None) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(audit.router)
     app.include_router(residents.router)
+    app.include_router(people.router)
     return app
 
 

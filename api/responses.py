@@ -1,5 +1,6 @@
 """What clients get back: the case as it stands, and its history."""
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from itertools import zip_longest
 from typing import Any
@@ -13,21 +14,36 @@ from domain.case import Case
 from domain.time_limits import TimeLeft
 from infra.personal.masking import event_data_for, resident_part
 
+Names = Callable[[Iterable[object]], dict[str, str]]
+"""{user id: name} for the ids that are users (``Users.names``): one lookup per answer."""
+
+# The fields of events and answers that hold a user's id; each gets a ``<field>_name``.
+PERSON_FIELDS = ("first_contact", "assignee", "previous_assignee", "worker", "mediator", "claimant")
+
+
+def _no_names(_ids: Iterable[object]) -> dict[str, str]:
+    return {}
+
 
 class Visit(BaseModel):
     visited_at: datetime
     duration_minutes: int
     worker: str
+    worker_name: str | None = None
 
 
 class MediationSession(BaseModel):
     held_at: datetime
     outcome: str
     mediator: str
+    mediator_name: str | None = None
 
 
 class ClaimOut(BaseModel):
     claimant: str
+    claimant_name: str | None = Field(
+        default=None, description="the user's name when the claimant is a user of the service"
+    )
     claimant_type: str
     claimed_at: datetime
 
@@ -70,7 +86,9 @@ class CaseOut(BaseModel):
         default=None, description="the working time left on an open case; null once closed"
     )
     first_contact: str = Field(description="首问负责人: user id of who first received it")
+    first_contact_name: str | None = None
     assignee: str | None
+    assignee_name: str | None = None
     resident: dict[str, Any] = Field(
         description="resident_id, then name, phone, address, id_number: in clear for "
         "clerk, worker and supervisor, masked for other roles (138****5678); "
@@ -96,12 +114,26 @@ def case_out(
     now: datetime,
     time_left: TimeLeft | None = None,
     role: str | None = None,
+    names: Names = _no_names,
 ) -> CaseOut:
     """``role``: the reader's, which decides whether personal data is masked (unknown:
-    masked)."""
+    masked). ``names``: how to name the people the case refers to."""
 
     def local(moment: datetime | None) -> datetime | None:
         return moment.astimezone(zone) if moment is not None else None
+
+    visits = case.visits
+    mediations = getattr(case, "mediations", None) or []
+    claim = getattr(case, "claim", None)
+    named = names(
+        [
+            case.first_contact,
+            case.assignee,
+            *(v["worker"] for v in visits),
+            *(m["mediator"] for m in mediations),
+            claim["claimant"] if claim else None,
+        ]
+    )
 
     return CaseOut(
         id=case.id,
@@ -121,7 +153,9 @@ def case_out(
         overdue=not case.is_closed and not case.is_suspended and now > case.due_at,
         time_left=TimeLeftOut(**vars(time_left)) if time_left is not None else None,
         first_contact=case.first_contact,
+        first_contact_name=named.get(case.first_contact),
         assignee=case.assignee,
+        assignee_name=named.get(case.assignee) if case.assignee else None,
         resident=resident_part(case.resident, case.resident_id, role),
         parties=[
             resident_part(party, rid, role)
@@ -129,19 +163,24 @@ def case_out(
             if party is not None
         ],
         suspended_since=local(case.suspended_since),
-        visits=[Visit(**{**v, "visited_at": local(v["visited_at"])}) for v in case.visits],
+        visits=[
+            Visit(**{**v, "visited_at": local(v["visited_at"])}, worker_name=named.get(v["worker"]))
+            for v in visits
+        ],
         closed_at=local(case.closed_at),
         resolution=case.resolution,
         closure_summary=case.closure_summary,
         rating=case.rating,
         reopen_count=case.reopen_count,
         mediations=[
-            MediationSession(**{**m, "held_at": local(m["held_at"])})
-            for m in getattr(case, "mediations", None) or []
+            MediationSession(
+                **{**m, "held_at": local(m["held_at"])}, mediator_name=named.get(m["mediator"])
+            )
+            for m in mediations
         ]
         if case.kind == "dispute"
         else None,
-        claim=ClaimOut(**case.claim) if getattr(case, "claim", None) else None,
+        claim=ClaimOut(**claim, claimant_name=named.get(claim["claimant"])) if claim else None,
         fulfilled_at=local(getattr(case, "fulfilled_at", None)),
     )
 
@@ -151,9 +190,15 @@ class HistoryEvent(BaseModel):
     type: str = Field(examples=["Received", "Assigned", "Visited", "Closed", "Rated"])
     occurred_at: datetime = Field(description="when it happened, as the actor said")
     recorded_at: datetime = Field(description="when the service recorded it")
-    actor: dict[str, str] = Field(description="id and role of who did it")
+    actor: dict[str, str | None] = Field(
+        description="id, role and name of who did it (name null for an actor who is no "
+        "user of the service, e.g. cli:<os user>)"
+    )
     correlation_id: str
-    data: dict[str, Any]
+    data: dict[str, Any] = Field(
+        description="the event's fields; each that holds a user's id (assignee, worker, "
+        "mediator, ...) has that user's name beside it as `<field>_name`"
+    )
 
 
 class History(BaseModel):
@@ -162,9 +207,17 @@ class History(BaseModel):
 
 
 def history_out(
-    case_id: UUID, entries: list[HistoryEntry], zone: ZoneInfo, role: str | None = None
+    case_id: UUID,
+    entries: list[HistoryEntry],
+    zone: ZoneInfo,
+    role: str | None = None,
+    names: Names = _no_names,
 ) -> History:
     """``role``: the reader's, which decides whether personal data is masked."""
+    named = names(
+        [e.actor.get("id") for e in entries]
+        + [e.data.get(field) for e in entries for field in PERSON_FIELDS]
+    )
     return History(
         case_id=case_id,
         events=[
@@ -173,10 +226,20 @@ def history_out(
                 type=e.type,
                 occurred_at=e.occurred_at.astimezone(zone),
                 recorded_at=e.recorded_at.astimezone(zone),
-                actor=e.actor,
+                actor={**e.actor, "name": named.get(e.actor.get("id", ""))},
                 correlation_id=e.correlation_id,
-                data=event_data_for(e.data, role),
+                data=with_names(event_data_for(e.data, role), named),
             )
             for e in entries
         ],
     )
+
+
+def with_names(data: dict[str, Any], named: dict[str, str]) -> dict[str, Any]:
+    """An event's fields with ``<field>_name`` beside each that holds a user's id."""
+    extra = {
+        f"{field}_name": named.get(str(data[field]))
+        for field in PERSON_FIELDS
+        if data.get(field) is not None and not isinstance(data[field], dict)
+    }
+    return {**data, **extra}

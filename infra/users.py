@@ -7,6 +7,7 @@ are long random strings, so a fast hash is enough: there is nothing to brute-for
 import hashlib
 import secrets
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
@@ -41,6 +42,49 @@ class User:
     area: str | None
 
 
+@dataclass(frozen=True)
+class Profile:
+    """Who a caller is, for GET /me."""
+
+    user: User
+    area_name: str | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One line of the directory; ``active``: the token neither revoked nor expired."""
+
+    id: UUID
+    name: str
+    role: str
+    area: str | None
+    active: bool
+
+
+# Who may be handed a case (see api.dependencies.HANDLERS): the directory also lists those
+# of them whose area encloses the caller's, since they can handle cases there too.
+HANDLER_ROLES = ("worker", "supervisor")
+
+# The directory of an area: the users whose area is it or lies within it (areas nest three
+# deep: street, community, grid), and the handlers whose area encloses it (or the city).
+DIRECTORY = """
+SELECT u.id, u.name, u.role, u.area,
+       u.revoked_at IS NULL AND (u.expires_at IS NULL OR u.expires_at > now()) AS active
+FROM casework_users u
+LEFT JOIN casework_areas g ON g.id = u.area
+LEFT JOIN casework_areas c ON c.id = g.parent_id
+WHERE (%(area)s::text IS NULL OR %(area)s IN (u.area, g.parent_id, c.parent_id)
+       OR (u.role = ANY(%(handlers)s) AND (u.area IS NULL OR u.area IN (
+           SELECT a.parent_id FROM casework_areas a WHERE a.id = %(area)s
+           UNION ALL
+           SELECT p.parent_id FROM casework_areas a JOIN casework_areas p ON p.id = a.parent_id
+           WHERE a.id = %(area)s))))
+  AND (%(roles)s::text[] IS NULL OR u.role = ANY(%(roles)s))
+ORDER BY u.role, u.name, u.id
+"""
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -63,6 +107,9 @@ class Users:
         another process (the CLI, another server) stops working within that time."""
         self.pool = pool
         self._checked: TTLCache[str, object] = TTLCache(maxsize=10_000, ttl=cache_seconds)
+        # Names beside ids in answers: kept as long as a checked token, so that one answer
+        # costs at most one query for the names it has not seen lately.
+        self._names: TTLCache[str, str | None] = TTLCache(maxsize=10_000, ttl=cache_seconds)
         self._lock = threading.Lock()
 
     def create_schema(self) -> None:
@@ -120,6 +167,70 @@ class Users:
             return cursor.execute(
                 "SELECT id, name, role, area FROM casework_users WHERE id = %s", (user_id,)
             ).fetchone()
+
+    def profile(self, user_id: UUID) -> Profile | None:
+        """The user with their area's name and when their token expires."""
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT u.id, u.name, u.role, u.area, a.name, u.expires_at"
+                " FROM casework_users u LEFT JOIN casework_areas a ON a.id = u.area"
+                " WHERE u.id = %s",
+                (user_id,),
+            ).fetchone()
+        return Profile(User(*row[:4]), row[4], row[5]) if row else None
+
+    def directory(self, area: str | None, roles: Iterable[str] | None = None) -> list[Listed]:
+        """The users of ``area`` (None: the whole city), by role then name."""
+        wanted = sorted(set(roles)) if roles else None
+        with self.pool.connection() as conn:
+            cursor = conn.cursor(row_factory=class_row(Listed))
+            return cursor.execute(
+                DIRECTORY, {"area": area, "roles": wanted, "handlers": list(HANDLER_ROLES)}
+            ).fetchall()
+
+    def names(self, ids: Iterable[object]) -> dict[str, str]:
+        """{id: name} of those of ``ids`` that are users; anything else (None, ``cli:root``,
+        a free-text claimant) is left out. One query at most, for the ids not seen lately."""
+        wanted = {str(i) for i in ids if i is not None}
+        found: dict[str, str] = {}
+        missing: list[UUID] = []
+        with self._lock:
+            for key in wanted:
+                name = self._names.get(key, _UNCHECKED)
+                if name is _UNCHECKED:
+                    try:
+                        missing.append(UUID(key))
+                    except ValueError:
+                        continue
+                elif name is not None:
+                    found[key] = name  # type: ignore[assignment]
+        if not missing:
+            return found
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT id, name FROM casework_users WHERE id = ANY(%s)", (missing,)
+            ).fetchall()
+        looked_up = {str(user_id): name for user_id, name in rows}
+        with self._lock:
+            for user_id in missing:
+                # Ids are the canonical form of the UUID; other spellings are asked again.
+                self._names[str(user_id)] = looked_up.get(str(user_id))
+        return found | {k: n for k in wanted if (n := looked_up.get(k)) is not None}
+
+    def rotate(self, user_id: UUID, expires_at: datetime | None = None) -> str | None:
+        """Give the user a new token, returned once; the old one stops working (in this
+        process at once, in others within the cache time). A revoked user is active again.
+        None when there is no such user."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.pool.connection() as conn:
+            cursor = conn.execute(
+                "UPDATE casework_users SET token_sha256 = %s, expires_at = %s, revoked_at = NULL"
+                " WHERE id = %s",
+                (hash_token(token), expires_at, user_id),
+            )
+        with self._lock:
+            self._checked.clear()
+        return token if cursor.rowcount == 1 else None
 
     def revoke(self, user_id: UUID) -> bool:
         """Stop the user's token working (in this process at once, in others within the

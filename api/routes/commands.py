@@ -46,7 +46,13 @@ def answer(outcome: Outcome, response: Response, services: Services, caller: Cal
     now = datetime.now(UTC)
     time_left = services.cases.time_left(outcome.case, now)
     return case_out(
-        outcome.case, outcome.position, services.settings.zone, now, time_left, caller.role
+        outcome.case,
+        outcome.position,
+        services.settings.zone,
+        now,
+        time_left,
+        caller.role,
+        services.users.names,
     )
 
 

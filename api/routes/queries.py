@@ -43,11 +43,13 @@ def get_case(
     now = as_of or datetime.now(UTC)
     time_left = services.cases.time_left(case, now)
     services.reads.record(_user.id, _user.role, "case", case_id, case.resident_id)
-    return case_out(case, position, services.settings.zone, now, time_left, _user.role)
+    return case_out(
+        case, position, services.settings.zone, now, time_left, _user.role, services.users.names
+    )
 
 
 @router.get("/{case_id}/history", summary="Every event of the case, oldest first")
 def get_history(case_id: UUID, services: ServicesDep, _user: UserDep) -> History:
     entries = services.cases.history(case_id)
     services.reads.record(_user.id, _user.role, "history", case_id)
-    return history_out(case_id, entries, services.settings.zone, _user.role)
+    return history_out(case_id, entries, services.settings.zone, _user.role, services.users.names)

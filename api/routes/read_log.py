@@ -19,6 +19,7 @@ class ReadOut(BaseModel):
     id: int
     read_at: datetime
     user_id: UUID | None
+    user_name: str | None = None
     role: str
     what: str
     case_id: UUID | None
@@ -48,4 +49,11 @@ def get_reads(
         case_id=case_id, user_id=user_id, since=since, until=until, limit=limit, within=within
     )
     zone = services.settings.zone
-    return [ReadOut(**{**vars(r), "read_at": r.read_at.astimezone(zone)}) for r in reads]
+    names = services.users.names(r.user_id for r in reads)
+    return [
+        ReadOut(
+            **{**vars(r), "read_at": r.read_at.astimezone(zone)},
+            user_name=names.get(str(r.user_id)),
+        )
+        for r in reads
+    ]

@@ -67,7 +67,9 @@ class CaseSummary(BaseModel):
     grid_id: str
     level: str
     assignee: str | None
+    assignee_name: str | None = None
     first_contact: str
+    first_contact_name: str | None = None
     received_at: datetime
     due_at: datetime
     due_at_provisional: bool
@@ -184,8 +186,11 @@ def get_cases(
         except ValueError as error:
             raise bad_field(["query", "after"], str(error)) from None
     now = datetime.now(UTC)
+    names = services.users.names(
+        [row[field] for row in page.items for field in ("assignee", "first_contact")]
+    )
     return CasePage(
-        items=[_summary(row, services, now) for row in page.items],
+        items=[_summary(row, services, now, names) for row in page.items],
         total=page.total,
         next_cursor=page.next_cursor,
     )
@@ -217,7 +222,9 @@ def _export(services: Services, filters: CaseFilter, sort: str, wanted: Format) 
     )
 
 
-def _summary(row: dict[str, Any], services: Services, now: datetime) -> CaseSummary:
+def _summary(
+    row: dict[str, Any], services: Services, now: datetime, names: dict[str, str]
+) -> CaseSummary:
     zone = services.settings.zone
     local = {k: v.astimezone(zone) if isinstance(v, datetime) else v for k, v in row.items()}
     left = None
@@ -232,7 +239,12 @@ def _summary(row: dict[str, Any], services: Services, now: datetime) -> CaseSumm
         left = TimeLeftOut(
             **vars(cases.time_left_on(row["due_at"], limit, row["suspended_since"], now))
         )
-    return CaseSummary(**local, time_left=left)
+    return CaseSummary(
+        **local,
+        time_left=left,
+        assignee_name=names.get(row["assignee"] or ""),
+        first_contact_name=names.get(row["first_contact"]),
+    )
 
 
 @router.get(
@@ -242,12 +254,15 @@ def _summary(row: dict[str, Any], services: Services, now: datetime) -> CaseSumm
 )
 def get_dashboard(services: ServicesDep, access: AccessDep) -> dict[str, Any]:
     with services.pool.connection() as conn:
-        return dashboard_summary(
+        summary = dashboard_summary(
             conn,
             now=datetime.now(UTC),
             zone=services.settings.zone,
             reach=CaseFilter(**access.reach_filter()),
         )
+    names = services.users.names(row["worker"] for row in summary["workload"])
+    summary["workload"] = [{**row, "name": names.get(row["worker"])} for row in summary["workload"]]
+    return summary
 
 
 class ProjectionOut(BaseModel):

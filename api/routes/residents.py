@@ -96,7 +96,7 @@ def lookup(body: LookupRequest, services: ServicesDep, access: AccessDep) -> Loo
 class ErasureOut(BaseModel):
     resident_id: UUID
     erased_at: datetime
-    erased_by: dict[str, str] = Field(description="id and role of who erased it")
+    erased_by: dict[str, str | None] = Field(description="id, role and name of who erased it")
     via: str = Field(description="api or cli")
     reference: str | None = Field(description="e.g. the ticket of the resident's request")
     phone_lookups_deleted: int
@@ -105,11 +105,15 @@ class ErasureOut(BaseModel):
     )
 
 
-def erasure_out(erasure: Erasure, zone: object) -> ErasureOut:
+def erasure_out(erasure: Erasure, zone: object, names: dict[str, str] | None = None) -> ErasureOut:
     return ErasureOut(
         resident_id=UUID(erasure.resident_id),
         erased_at=erasure.erased_at.astimezone(zone),  # type: ignore[arg-type]
-        erased_by={"id": erasure.actor_id, "role": erasure.actor_role},
+        erased_by={
+            "id": erasure.actor_id,
+            "role": erasure.actor_role,
+            "name": (names or {}).get(erasure.actor_id),
+        },
         via=erasure.via,
         reference=erasure.reference,
         phone_lookups_deleted=erasure.phone_lookups_deleted,
@@ -154,7 +158,8 @@ def erase(
         )
     except UnknownResident:
         raise _unknown(resident_id) from None
-    return erasure_out(erasure, services.settings.zone)
+    names = services.users.names([erasure.actor_id])  # an earlier erasure: maybe another's
+    return erasure_out(erasure, services.settings.zone, names)
 
 
 @router.get(
@@ -169,7 +174,8 @@ def erasures(
     found = services.residents.erasures(
         str(resident_id) if resident_id else None, within_grids=access.grids
     )
-    return [erasure_out(e, services.settings.zone) for e in found]
+    names = services.users.names(e.actor_id for e in found)
+    return [erasure_out(e, services.settings.zone, names) for e in found]
 
 
 def _reached(conn: Connection[Any], resident_id: str, access: Access) -> bool:

@@ -38,6 +38,9 @@ def history(args: argparse.Namespace) -> None:
         reader = administrator()
         what = "history (clear)" if args.clear else "history"
         built.reads.record(None, reader.role, what, case_id, actor=reader.actor_id)
+        names = built.users.names(e.actor.get("id") for e in entries)
+    # Each actor with their name beside the id (none for cli:<os user>).
+    entries = [replace(e, actor={**e.actor, "name": names.get(e.actor["id"])}) for e in entries]
     if not args.clear:  # the operator reads as an auditor does unless they ask
         entries = [replace(e, data=event_data_for(e.data, role=None)) for e in entries]
     if args.json:
@@ -50,6 +53,7 @@ def history(args: argparse.Namespace) -> None:
             f"v{e.version:<3} {e.type:<14} occurred {e.occurred_at.astimezone(zone).isoformat()}"
             f"  recorded {e.recorded_at.astimezone(zone).isoformat()}"
             f"  by {e.actor['role']} {e.actor['id']}"
+            + (f" ({e.actor['name']})" if e.actor["name"] else "")
         )
         print(f"     {json.dumps(e.data, default=_json_value, ensure_ascii=False)}")
 

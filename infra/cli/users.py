@@ -9,6 +9,26 @@ from uuid import UUID
 from domain.vocabulary import Role
 from infra.cli.common import CommandError, services
 
+# How soon a revoked or replaced token stops working in a running server (README: Who may
+# do what); the same words in every --help that changes a token.
+TAKES_EFFECT = (
+    "within CASEWORK_AUTH_CACHE_SECONDS (5 s by default): a running server trusts a token "
+    "it has checked for that long"
+)
+
+
+def days(raw: str) -> int:
+    """--expires-in-days: a whole number of days, at least one."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days, got '{raw}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be 1 or more (got {value}); leave it out for a token that does not expire"
+        )
+    return value
+
 
 def register(subcommands: Any) -> None:
     users = subcommands.add_parser("users", help="manage who may call the service")
@@ -19,9 +39,33 @@ def register(subcommands: Any) -> None:
     add.add_argument("--name", required=True)
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--area", help="a street, community or grid id")
-    add.add_argument("--expires-in-days", type=int, help="the token stops working after this")
+    add.add_argument(
+        "--expires-in-days",
+        type=days,
+        metavar="N",
+        help="the token stops working N days from now (N >= 1); without it, it never expires",
+    )
     add.set_defaults(handler=add_user)
-    revoke = actions.add_parser("revoke", help="stop a user's token working, at once")
+    rotate = actions.add_parser(
+        "rotate",
+        help="issue a new token for an existing user and print it once; the old one stops working",
+        description="Issue a new token for an existing user, printed once. The old token "
+        f"stops working {TAKES_EFFECT}. A revoked user's new token works: rotating "
+        "reinstates them.",
+    )
+    rotate.add_argument("user_id", metavar="USER_ID")
+    rotate.add_argument(
+        "--expires-in-days",
+        type=days,
+        metavar="N",
+        help="the new token stops working N days from now (N >= 1); without it, it never expires",
+    )
+    rotate.set_defaults(handler=rotate_token)
+    revoke = actions.add_parser(
+        "revoke",
+        help="stop a user's token working (within CASEWORK_AUTH_CACHE_SECONDS, 5 s by default)",
+        description=f"Stop a user's token working {TAKES_EFFECT}.",
+    )
     revoke.add_argument("user_id", metavar="USER_ID")
     revoke.set_defaults(handler=revoke_user)
     listing = actions.add_parser("list", help="list users, their roles, areas and token state")
@@ -43,15 +87,42 @@ def add_user(args: argparse.Namespace) -> None:
     print("The token is shown only this once; store it now.", file=sys.stderr)
 
 
-def revoke_user(args: argparse.Namespace) -> None:
+def _user_id(raw: str) -> UUID:
     try:
-        user_id = UUID(args.user_id)
+        return UUID(raw)
     except ValueError:
-        raise CommandError(f"'{args.user_id}' is not a user id (a UUID)") from None
+        raise CommandError(f"'{raw}' is not a user id (a UUID)") from None
+
+
+def rotate_token(args: argparse.Namespace) -> None:
+    user_id = _user_id(args.user_id)
+    expires_at = (
+        datetime.now(UTC) + timedelta(days=args.expires_in_days) if args.expires_in_days else None
+    )
+    with services() as built:
+        token = built.users.rotate(user_id, expires_at)
+    if token is None:
+        raise CommandError(f"no user with id {user_id}")
+    print(f"id:    {user_id}")
+    if expires_at is not None:
+        print(f"expires: {expires_at:%Y-%m-%d %H:%M} UTC")
+    print(f"token: {token}")
+    print(
+        "The token is shown only this once; store it now. The old token stops working "
+        "within CASEWORK_AUTH_CACHE_SECONDS (5 s by default) in running servers.",
+        file=sys.stderr,
+    )
+
+
+def revoke_user(args: argparse.Namespace) -> None:
+    user_id = _user_id(args.user_id)
     with services() as built:
         if not built.users.revoke(user_id):
             raise CommandError(f"no user with id {user_id}")
-    print(f"revoked the token of user {user_id}")
+    print(
+        f"revoked the token of user {user_id}; running servers refuse it within "
+        "CASEWORK_AUTH_CACHE_SECONDS (5 s by default)"
+    )
 
 
 def list_users(args: argparse.Namespace) -> None:

@@ -57,7 +57,7 @@ def test_history_prints_a_case_as_an_auditor_reads_it(
     lines = result.stdout.splitlines()
     assert lines[0] == f"case {case_id}: 2 events, oldest first"
     assert lines[1].startswith("v1   Received")
-    assert f"by supervisor {worker_id}" in lines[1]
+    assert lines[1].endswith(f"by supervisor {worker_id} (王芳)")
     assert lines[3].startswith("v2   Assigned")
     assert "楼道灯坏了" in result.stdout
 
@@ -100,3 +100,73 @@ def test_an_unreachable_database_is_one_plain_line(service_env: dict[str, str]) 
     assert result.returncode == 1
     assert result.stderr.startswith("casework: error: cannot reach PostgreSQL at 127.0.0.1:1")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_rotate_prints_a_new_token_once_and_the_old_one_stops_working(
+    server: Server, service_env: dict[str, str]
+) -> None:
+    user_id, old = new_token(service_env, "clerk", "换证 陈")
+    result = casework("users", "rotate", user_id, "--expires-in-days", "30", env=service_env)
+    assert result.returncode == 0, result.stderr
+    fields = dict(line.split(":", 1) for line in result.stdout.splitlines())
+    new = fields["token"].strip()
+    assert fields["id"].strip() == user_id
+    assert result.stdout.count(new) == 1
+    assert "only this once" in result.stderr
+    assert "CASEWORK_AUTH_CACHE_SECONDS" in result.stderr
+    # The server never checked the old token, so nothing of it is cached: refused at once.
+    assert (
+        httpx.get(f"{server.url}/me", headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    )
+    me = httpx.get(f"{server.url}/me", headers={"Authorization": f"Bearer {new}"})
+    assert me.status_code == 200
+    assert me.json()["id"] == user_id
+    assert me.json()["token_expires_at"] is not None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["users", "add", "--name", "x", "--role", "clerk", "--expires-in-days", "0"],
+            "casework users add: error: argument --expires-in-days: must be 1 or more (got 0)",
+        ),
+        (
+            ["users", "add", "--name", "x", "--role", "clerk", "--expires-in-days", "-5"],
+            "casework users add: error: argument --expires-in-days: must be 1 or more (got -5)",
+        ),
+        (
+            ["users", "rotate", "0f0f0f0f-0000-4000-8000-000000000000", "--expires-in-days=0"],
+            "casework users rotate: error: argument --expires-in-days: must be 1 or more",
+        ),
+        (
+            ["users", "rotate", "0f0f0f0f-0000-4000-8000-000000000000"],
+            "casework: error: no user with id 0f0f0f0f-0000-4000-8000-000000000000",
+        ),
+        (["users", "rotate", "nobody"], "casework: error: 'nobody' is not a user id (a UUID)"),
+    ],
+)
+def test_bad_token_requests_are_one_plain_line(
+    args: list[str], message: str, service_env: dict[str, str], database_url: str
+) -> None:
+    with psycopg.connect(database_url) as conn:
+        before = conn.execute("SELECT count(*) FROM casework_users").fetchone()
+    result = casework(*args, env=service_env)
+    assert result.returncode != 0
+    assert result.stderr.startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM casework_users").fetchone() == before
+
+
+def test_help_and_readme_agree_on_when_a_revocation_takes_effect(
+    service_env: dict[str, str],
+) -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    promise = "within `CASEWORK_AUTH_CACHE_SECONDS` (5 s by default)"
+    assert promise in readme
+    for action in ("revoke", "rotate"):
+        shown = " ".join(casework("users", action, "--help", env=service_env).stdout.split())
+        assert promise.replace("`", "") in shown, action

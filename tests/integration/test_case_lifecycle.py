@@ -164,9 +164,9 @@ def test_history_lists_every_event_oldest_first_with_actor_and_times(
         (3, "Visited"),
     ]
     assert [e["actor"] for e in events] == [
-        {"id": people.clerk.id, "role": "clerk"},
-        {"id": people.clerk.id, "role": "clerk"},
-        {"id": people.worker.id, "role": "worker"},
+        {"id": people.clerk.id, "role": "clerk", "name": "窗口 陈"},
+        {"id": people.clerk.id, "role": "clerk", "name": "窗口 陈"},
+        {"id": people.worker.id, "role": "worker", "name": "网格员 王芳"},
     ]
     recorded = [datetime.fromisoformat(e["recorded_at"]) for e in events]
     occurred = [datetime.fromisoformat(e["occurred_at"]) for e in events]
@@ -215,7 +215,11 @@ def test_the_actor_comes_from_the_token_not_from_the_body(
     assert response.status_code == 422
     case_id = as_clerk.new_case(intake())["id"]
     history = as_supervisor.get(f"/cases/{case_id}/history").json()
-    assert history["events"][0]["actor"] == {"id": people.clerk.id, "role": "clerk"}
+    assert history["events"][0]["actor"] == {
+        "id": people.clerk.id,
+        "role": "clerk",
+        "name": "窗口 陈",
+    }
 
 
 def test_work_recorded_after_the_fact_keeps_when_it_happened(

@@ -157,6 +157,7 @@ def test_reads_of_cases_and_histories_are_recorded_for_auditors(
     ).json()
     assert [r["what"] for r in reads][:2] == ["case", "history"]
     assert all(r["role"] == "supervisor" for r in reads)
+    assert all(r["user_name"] == "权限 supervisor" for r in reads)
 
 
 def test_a_revoked_or_expired_token_stops_working(client: TestClient, services: Services) -> None:
@@ -182,9 +183,10 @@ def test_a_supervisors_report_counts_only_their_area(
     cases: dict[str, str],
     services: Services,
 ) -> None:
-    from datetime import date
+    from datetime import datetime
 
-    today = date.today().isoformat()
+    # The service's day (Asia/Shanghai), not the machine's: they differ 8 hours a day.
+    today = datetime.now(services.settings.zone).date().isoformat()
     params = {"from": today, "to": today, "group_by": "grid"}
     _, token = services.users.add("全市督导", "supervisor", None)
     city = client.get(

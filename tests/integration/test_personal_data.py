@@ -483,7 +483,7 @@ def test_after_erasure_no_table_holds_the_residents_data_and_every_figure_stays(
     assert answer.status_code == 200, answer.text
     erasure = answer.json()
     assert erasure["resident_id"] == rid
-    assert erasure["erased_by"] == {"id": admin.id, "role": "admin"}
+    assert erasure["erased_by"] == {"id": admin.id, "role": "admin", "name": "管理员 钱"}
     assert erasure["via"] == "api"
     assert erasure["phone_lookups_deleted"] == 1
     assert erasure["already_erased"] is False
@@ -546,7 +546,7 @@ def test_after_erasure_no_table_holds_the_residents_data_and_every_figure_stays(
     # The erasure is on record for auditors; erasing again changes nothing.
     records = as_(client, people.auditor).get("/residents/erasures", resident_id=rid).json()
     assert [(r["erased_by"], r["via"], r["reference"]) for r in records] == [
-        ({"id": admin.id, "role": "admin"}, "api", "PIPL-2026-001")
+        ({"id": admin.id, "role": "admin", "name": "管理员 钱"}, "api", "PIPL-2026-001")
     ]
     again = erase_via_api(client, admin, rid).json()
     assert again["already_erased"] is True
