@@ -659,17 +659,18 @@ class CaseWork(Application[UUID]):
                 try:
                     recordings = self.save(case, *others)
                 except IntegrityError:
-                    if expected_version is not None:
-                        continue  # stale now, unless its own twin came first: see above
                     if time.monotonic() >= deadline:
                         raise ConcurrentChanges(
                             f"the case kept changing for {self.busy_seconds:g} s while this "
                             "command was decided; send it again"
                         ) from None
-                    # Jitter, not security: colliding processes must not retry in step.
-                    pause = min(MAX_BACKOFF_SECONDS, BACKOFF_SECONDS * 2**attempt)
-                    time.sleep(random.uniform(0, pause))  # noqa: S311
-                    attempt += 1
+                    # With If-Match the command is stale now (unless its own twin came
+                    # first, see above), or only a duplicate's original moved: no wait.
+                    if expected_version is None:
+                        # Jitter, not security: colliding processes must not retry in step.
+                        pause = min(MAX_BACKOFF_SECONDS, BACKOFF_SECONDS * 2**attempt)
+                        time.sleep(random.uniform(0, pause))  # noqa: S311
+                        attempt += 1
                     continue
                 if not recordings:  # the case decided that nothing changes
                     return Outcome(case, self.position_of(case_id), created=False)
