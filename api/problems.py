@@ -173,8 +173,8 @@ def install(app: FastAPI) -> None:
             503,
             "database_unavailable",
             "Database unavailable",
-            "the case store cannot be reached right now; retry later (a new case with the "
-            "same Idempotency-Key, so that it is recorded once)",
+            "the case store cannot be reached right now; retry later (with the same "
+            "Idempotency-Key, so that it is recorded once)",
             headers={"Retry-After": "5"},
         )
 

@@ -1,6 +1,7 @@
 """What clients send: one model per command, validated before the domain sees it."""
 
 from typing import Annotated, Literal
+from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -142,6 +143,11 @@ class Extend(Command):
 class Close(Command):
     resolution: Resolution
     summary: LongText
+    duplicate_of: UUID | None = Field(
+        default=None,
+        description="for resolution duplicate (重复件), and only for it: the id of the original "
+        "case, in the caller's area and not itself closed as a duplicate",
+    )
 
 
 class Rate(Command):

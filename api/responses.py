@@ -102,6 +102,13 @@ class CaseOut(BaseModel):
     closure_summary: str | None
     rating: str | None
     reopen_count: int
+    duplicate_of: UUID | None = Field(
+        default=None, description="closed as a duplicate (重复件): the original case's id"
+    )
+    duplicates: list[UUID] = Field(
+        default_factory=list,
+        description="the cases closed as duplicates of this one (and not reopened since)",
+    )
     mediations: list[MediationSession] | None = None
     claim: ClaimOut | None = None
     fulfilled_at: datetime | None = None
@@ -172,6 +179,8 @@ def case_out(
         closure_summary=case.closure_summary,
         rating=case.rating,
         reopen_count=case.reopen_count,
+        duplicate_of=getattr(case, "duplicate_of", None),
+        duplicates=list(getattr(case, "duplicates", [])),
         mediations=[
             MediationSession(
                 **{**m, "held_at": local(m["held_at"])}, mediator_name=named.get(m["mediator"])

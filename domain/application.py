@@ -7,7 +7,9 @@ by the bootstrap, so this module stays free of infrastructure.
 
 import hashlib
 import json
-from collections.abc import Callable
+import random
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -17,7 +19,8 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from domain import errors
-from domain.case import Case
+from domain.case import Case, command_scope
+from domain.case_locks import CaseLocks
 from domain.kinds import CASE_CLASSES, Dispute, MicroWish
 from domain.stamp import Stamp
 from domain.time_limits import (
@@ -34,7 +37,14 @@ from domain.time_limits import (
 from domain.vocabulary import Kind
 
 IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:casework:idempotency-key")
-CONFLICT_RETRIES = 8
+# How long a command waits its turn on a busy case, and retries after other processes'
+# commands took the version it meant to write, before it is refused as
+# concurrent_modification. Between retries it backs off for a random time up to
+# BACKOFF_SECONDS * 2**attempt, at most MAX_BACKOFF_SECONDS, so that colliding
+# processes do not collide again in step.
+BUSY_SECONDS = 10.0
+BACKOFF_SECONDS = 0.002
+MAX_BACKOFF_SECONDS = 0.1
 
 
 class CaseNotFound(Exception):
@@ -68,6 +78,15 @@ class Caller:
     actor_id: str
     role: str
     correlation_id: str
+
+
+@dataclass(frozen=True)
+class CommandKey:
+    """A command's Idempotency-Key, and the fingerprint of its request (see
+    ``request_fingerprint``): the same key again with the same request is a retry."""
+
+    key: str
+    request_hash: str
 
 
 @dataclass(frozen=True)
@@ -105,6 +124,16 @@ def _is_the_resident(party: dict[str, Any], resident: dict[str, Any]) -> bool:
     return not party.get("phone") and party.get("name") == resident.get("name")
 
 
+def _event_data(event: Any) -> dict[str, Any]:
+    """An event's own fields; of a command sent with an Idempotency-Key, the key (its
+    request's fingerprint is the service's own business)."""
+    data = {k: v for k, v in vars(event).items() if k not in _EVENT_METADATA}
+    idempotency = data.pop("idempotency", None)
+    if idempotency is not None:
+        data["idempotency_key"] = idempotency["key"]
+    return data
+
+
 def request_fingerprint(body: dict[str, Any]) -> str:
     """A stable hash of a request body, to tell a retry from a different request."""
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
@@ -124,8 +153,11 @@ class CaseWork(Application[UUID]):
         position_of: Callable[[UUID], int | None] = lambda case_id: None,
         time_limits: TimeLimits,
         identify_resident: Callable[[dict[str, Any]], str] | None = None,
+        busy_seconds: float = BUSY_SECONDS,
     ):
         super().__init__(env)
+        self.busy_seconds = busy_seconds
+        self._case_locks = CaseLocks()
         self.calendar = calendar
         self.zone = zone
         self.clock = clock
@@ -231,6 +263,7 @@ class CaseWork(Application[UUID]):
         caller: Caller,
         occurred_at: datetime | None = None,
         expected_version: int | None = None,
+        command_key: CommandKey | None = None,
     ) -> Outcome:
         return self._change(
             case_id,
@@ -238,6 +271,7 @@ class CaseWork(Application[UUID]):
             occurred_at,
             expected_version,
             lambda case, stamp: case.assign(assignee, note, stamp),
+            command_key,
         )
 
     def reassign(
@@ -248,6 +282,7 @@ class CaseWork(Application[UUID]):
         caller: Caller,
         occurred_at: datetime | None = None,
         expected_version: int | None = None,
+        command_key: CommandKey | None = None,
     ) -> Outcome:
         return self._change(
             case_id,
@@ -255,6 +290,7 @@ class CaseWork(Application[UUID]):
             occurred_at,
             expected_version,
             lambda case, stamp: case.reassign(assignee, reason, stamp),
+            command_key,
         )
 
     def record_visit(
@@ -267,6 +303,7 @@ class CaseWork(Application[UUID]):
         caller: Caller,
         occurred_at: datetime | None = None,
         expected_version: int | None = None,
+        command_key: CommandKey | None = None,
     ) -> Outcome:
         return self._change(
             case_id,
@@ -274,6 +311,7 @@ class CaseWork(Application[UUID]):
             occurred_at,
             expected_version,
             lambda case, stamp: case.visit(visited_at, duration_minutes, notes, outcome, stamp),
+            command_key,
         )
 
     def escalate(
@@ -284,6 +322,7 @@ class CaseWork(Application[UUID]):
         caller: Caller,
         occurred_at: datetime | None = None,
         expected_version: int | None = None,
+        command_key: CommandKey | None = None,
     ) -> Outcome:
         return self._change(
             case_id,
@@ -291,6 +330,7 @@ class CaseWork(Application[UUID]):
             occurred_at,
             expected_version,
             lambda case, stamp: case.escalate(level, reason, stamp),
+            command_key,
         )
 
     def suspend(
@@ -300,6 +340,7 @@ class CaseWork(Application[UUID]):
         caller: Caller,
         occurred_at: datetime | None = None,
         expected_version: int | None = None,
+        command_key: CommandKey | None = None,
     ) -> Outcome:
         return self._change(
             case_id,
@@ -307,6 +348,7 @@ class CaseWork(Application[UUID]):
             occurred_at,
             expected_version,
             lambda case, stamp: case.suspend(reason, stamp),
+            command_key,
         )
 
     def resume(
@@ -316,6 +358,7 @@ class CaseWork(Application[UUID]):
         caller: Caller,
         occurred_at: datetime | None = None,
         expected_version: int | None = None,
+        command_key: CommandKey | None = None,
     ) -> Outcome:
         def resume(case: Case, stamp: Stamp) -> None:
             deadline = Deadline(case.due_at, case.due_at_provisional)
@@ -329,7 +372,7 @@ class CaseWork(Application[UUID]):
                 )
             case.resume(reason, deadline.due_at, stamp, provisional=deadline.provisional)
 
-        return self._change(case_id, caller, occurred_at, expected_version, resume)
+        return self._change(case_id, caller, occurred_at, expected_version, resume, command_key)
 
     def extend(
         self,
@@ -341,6 +384,7 @@ class CaseWork(Application[UUID]):
         extra_working_days: int | None = None,
         occurred_at: datetime | None = None,
         expected_version: int | None = None,
+        command_key: CommandKey | None = None,
     ) -> Outcome:
         def extend(case: Case, stamp: Stamp) -> None:
             if new_due_at is not None:
@@ -364,7 +408,7 @@ class CaseWork(Application[UUID]):
             else:
                 raise errors.ExtensionNeedsDeadline("give new_due_at or extra_working_days")
 
-        return self._change(case_id, caller, occurred_at, expected_version, extend)
+        return self._change(case_id, caller, occurred_at, expected_version, extend, command_key)
 
     def recount_deadline(
         self, case_id: UUID, reason: str, caller: Caller, occurred_at: datetime | None = None
@@ -395,14 +439,28 @@ class CaseWork(Application[UUID]):
         caller: Caller,
         occurred_at: datetime | None = None,
         expected_version: int | None = None,
+        command_key: CommandKey | None = None,
+        duplicate_of: UUID | None = None,
+        visible: Callable[[Case], bool] = lambda case: True,
     ) -> Outcome:
-        return self._change(
-            case_id,
-            caller,
-            occurred_at,
-            expected_version,
-            lambda case, stamp: case.close(resolution, summary, stamp),
-        )
+        """``duplicate_of``: the original of a case closed as a duplicate, which must be
+        ``visible`` to the caller (else it is answered as unknown)."""
+
+        def close(case: Case, stamp: Stamp) -> list[Case]:
+            original = None if duplicate_of is None else self._original(duplicate_of, visible)
+            case.close(resolution, summary, stamp, original)
+            return [] if original is None else [original]
+
+        return self._change(case_id, caller, occurred_at, expected_version, close, command_key)
+
+    def _original(self, case_id: UUID, visible: Callable[[Case], bool]) -> Case:
+        try:
+            original = self.get_case(case_id)
+        except CaseNotFound:
+            original = None
+        if original is None or not visible(original):
+            raise errors.UnknownOriginal(f"duplicate_of: no case with id {case_id}")
+        return original
 
     def rate(
         self,
@@ -412,6 +470,7 @@ class CaseWork(Application[UUID]):
         caller: Caller,
         occurred_at: datetime | None = None,
         expected_version: int | None = None,
+        command_key: CommandKey | None = None,
     ) -> Outcome:
         return self._change(
             case_id,
@@ -419,6 +478,7 @@ class CaseWork(Application[UUID]):
             occurred_at,
             expected_version,
             lambda case, stamp: case.rate(rating, comment, stamp),
+            command_key,
         )
 
     def reopen(
@@ -428,14 +488,15 @@ class CaseWork(Application[UUID]):
         caller: Caller,
         occurred_at: datetime | None = None,
         expected_version: int | None = None,
+        command_key: CommandKey | None = None,
     ) -> Outcome:
-        return self._change(
-            case_id,
-            caller,
-            occurred_at,
-            expected_version,
-            lambda case, stamp: case.reopen(reason, stamp),
-        )
+        def reopen(case: Case, stamp: Stamp) -> list[Case]:
+            # A duplicate reopened is no longer one: its original drops it.
+            original = None if case.duplicate_of is None else self.get_case(UUID(case.duplicate_of))
+            case.reopen(reason, stamp, original)
+            return [] if original is None else [original]
+
+        return self._change(case_id, caller, occurred_at, expected_version, reopen, command_key)
 
     def hold_mediation(
         self,
@@ -447,12 +508,13 @@ class CaseWork(Application[UUID]):
         caller: Caller,
         occurred_at: datetime | None = None,
         expected_version: int | None = None,
+        command_key: CommandKey | None = None,
     ) -> Outcome:
         def mediate(case: Case, stamp: Stamp) -> None:
             self._require_kind(case, Dispute, "mediation sessions")
             case.hold_mediation(held_at, participants, outcome, notes, stamp)
 
-        return self._change(case_id, caller, occurred_at, expected_version, mediate)
+        return self._change(case_id, caller, occurred_at, expected_version, mediate, command_key)
 
     def claim(
         self,
@@ -462,12 +524,13 @@ class CaseWork(Application[UUID]):
         caller: Caller,
         occurred_at: datetime | None = None,
         expected_version: int | None = None,
+        command_key: CommandKey | None = None,
     ) -> Outcome:
         def claim(case: Case, stamp: Stamp) -> None:
             self._require_kind(case, MicroWish, "claims")
             case.claim_wish(claimant, claimant_type, stamp)
 
-        return self._change(case_id, caller, occurred_at, expected_version, claim)
+        return self._change(case_id, caller, occurred_at, expected_version, claim, command_key)
 
     def fulfil(
         self,
@@ -477,12 +540,13 @@ class CaseWork(Application[UUID]):
         caller: Caller,
         occurred_at: datetime | None = None,
         expected_version: int | None = None,
+        command_key: CommandKey | None = None,
     ) -> Outcome:
         def fulfil(case: Case, stamp: Stamp) -> None:
             self._require_kind(case, MicroWish, "fulfilment")
             case.fulfil(fulfilled_at, notes, stamp)
 
-        return self._change(case_id, caller, occurred_at, expected_version, fulfil)
+        return self._change(case_id, caller, occurred_at, expected_version, fulfil, command_key)
 
     # -- deadlines ----------------------------------------------------------------
 
@@ -535,7 +599,7 @@ class CaseWork(Application[UUID]):
                 recorded_at=e.timestamp,
                 actor=e.actor,
                 correlation_id=e.correlation_id,
-                data={k: v for k, v in vars(e).items() if k not in _EVENT_METADATA},
+                data=_event_data(e),
             )
             for e in self._events(case_id)
         ]
@@ -548,13 +612,18 @@ class CaseWork(Application[UUID]):
 
     # -- the one way every command changes a case ------------------------------------
 
-    def _stamp(self, caller: Caller, occurred_at: datetime | None) -> Stamp:
+    def _stamp(
+        self, caller: Caller, occurred_at: datetime | None, command_key: CommandKey | None = None
+    ) -> Stamp:
         return Stamp.create(
             actor_id=caller.actor_id,
             actor_role=caller.role,
             correlation_id=caller.correlation_id,
             now=self.clock(),
             occurred_at=occurred_at,
+            idempotency=None
+            if command_key is None
+            else {"key": command_key.key, "request_hash": command_key.request_hash},
         )
 
     def _change(
@@ -563,32 +632,72 @@ class CaseWork(Application[UUID]):
         caller: Caller,
         occurred_at: datetime | None,
         expected_version: int | None,
-        decide: Callable[[Case, Stamp], None],
+        decide: Callable[[Case, Stamp], Iterable[Case] | None],
+        command_key: CommandKey | None = None,
     ) -> Outcome:
         """Load the case, let it decide, save what it decided.
 
-        With an expected version (If-Match) a concurrent change makes the command
-        stale. Without one, the command is decided again on the fresh case, so it
-        lands exactly once or is refused by the case's rules.
+        ``decide`` returns the other cases it changed too, if any (a duplicate's original),
+        saved in the same transaction. Commands on one case take turns in this process
+        (see ``CaseLocks``); a command that finds its version taken by another process
+        is decided again on the fresh case after a random back-off, so it lands exactly
+        once or is refused by the case's rules, within ``busy_seconds``. With an expected
+        version (If-Match) a concurrent change makes the command stale. With a
+        ``command_key`` already answered on this case (a retry whose answer was lost, or
+        its twin that came first) the command is not decided again: it gets the first
+        answer.
         """
-        for _attempt in range(CONFLICT_RETRIES):
-            case = self.get_case(case_id)
-            if expected_version is not None and case.version != expected_version:
-                raise StaleVersion(expected_version, case.version)
-            decide(case, self._stamp(caller, occurred_at))
-            try:
-                recordings = self.save(case)
-            except IntegrityError:
-                if expected_version is not None:
-                    current = self.get_case(case_id).version
-                    raise StaleVersion(expected_version, current) from None
-                continue
-            if not recordings:  # the case decided that nothing changes
-                return Outcome(case, self.position_of(case_id), created=False)
-            return Outcome(case, recordings[-1].notification.id)
-        raise ConcurrentChanges(
-            f"the case changed {CONFLICT_RETRIES} times while this command was decided; "
-            "send it again"
+        deadline = time.monotonic() + self.busy_seconds
+        with self._case_locks.held(case_id, self.busy_seconds) as got_turn:
+            if not got_turn:
+                raise ConcurrentChanges(
+                    f"other commands kept the case busy for {self.busy_seconds:g} s; send it again"
+                )
+            attempt = 0
+            while True:
+                case = self.get_case(case_id)
+                if command_key is not None:
+                    earlier = self._earlier_answer(case, caller, command_key)
+                    if earlier is not None:
+                        return earlier
+                if expected_version is not None and case.version != expected_version:
+                    raise StaleVersion(expected_version, case.version)
+                others = list(decide(case, self._stamp(caller, occurred_at, command_key)) or [])
+                try:
+                    recordings = self.save(case, *others)
+                except IntegrityError:
+                    if time.monotonic() >= deadline:
+                        raise ConcurrentChanges(
+                            f"the case kept changing for {self.busy_seconds:g} s while this "
+                            "command was decided; send it again"
+                        ) from None
+                    # With If-Match the command is stale now (unless its own twin came
+                    # first, see above), or only a duplicate's original moved: no wait.
+                    if expected_version is None:
+                        # Jitter, not security: colliding processes must not retry in step.
+                        pause = min(MAX_BACKOFF_SECONDS, BACKOFF_SECONDS * 2**attempt)
+                        time.sleep(random.uniform(0, pause))  # noqa: S311
+                        attempt += 1
+                    continue
+                if not recordings:  # the case decided that nothing changes
+                    return Outcome(case, self.position_of(case_id), created=False)
+                return Outcome(case, max(r.notification.id for r in recordings))
+
+    def _earlier_answer(
+        self, case: Case, caller: Caller, command_key: CommandKey
+    ) -> Outcome | None:
+        """The first answer to this caller's command with this key on this case: the case
+        as that command left it."""
+        answered = case.answered_commands.get(command_scope(caller.actor_id, command_key.key))
+        if answered is None:
+            return None
+        request_hash, version = answered
+        if request_hash != command_key.request_hash:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was already used on this case with a different request"
+            )
+        return Outcome(
+            self.get_case(case.id, version=version), self.position_of(case.id), created=False
         )
 
     @staticmethod

@@ -25,9 +25,28 @@ from domain.vocabulary import (
 )
 
 
+def command_scope(actor_id: str, key: str) -> str:
+    """Idempotency keys belong to their caller: two callers' same key are two commands."""
+    return f"{actor_id}\n{key}"
+
+
 class Case(Aggregate):
     # Each kind of case sets KIND (no annotation: the library would make the class a dataclass).
     KIND = Kind.RESIDENT_REQUEST
+
+    class Event(Aggregate.Event):
+        """What every event of a case's life does besides its own change: a command sent
+        with an Idempotency-Key leaves the key in its event, so the case knows, on every
+        replay, which of its caller's keys it has answered and at which version."""
+
+        def apply(self, aggregate: Any) -> None:
+            idempotency = getattr(self, "idempotency", None)
+            if idempotency is not None:
+                actor = getattr(self, "actor", {})
+                aggregate.answered_commands[command_scope(actor["id"], idempotency["key"])] = (
+                    idempotency["request_hash"],
+                    self.originator_version,
+                )
 
     # Fields every event carries besides its own: see Stamp.event_fields().
     # actor: {"id", "role"}; occurred_at: aware datetime; correlation_id: str
@@ -139,6 +158,11 @@ class Case(Aggregate):
         self.rating_comment: str | None = None
         self.reopen_count = 0
         self.last_occurred_at = occurred_at
+        # A case closed as a duplicate names its original; an original lists its duplicates.
+        self.duplicate_of: str | None = None
+        self.duplicates: list[str] = []
+        # command_scope(actor, Idempotency-Key) -> (request fingerprint, version it made)
+        self.answered_commands: dict[str, tuple[str, int]] = {}
         self._start_kind_state()
 
     def _start_kind_state(self) -> None:
@@ -217,6 +241,7 @@ class Case(Aggregate):
         actor: dict[str, str],
         occurred_at: datetime,
         correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.assignee = assignee
         self.last_occurred_at = occurred_at
@@ -242,6 +267,7 @@ class Case(Aggregate):
         actor: dict[str, str],
         occurred_at: datetime,
         correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.assignee = assignee
         self.last_occurred_at = occurred_at
@@ -279,6 +305,7 @@ class Case(Aggregate):
         actor: dict[str, str],
         occurred_at: datetime,
         correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.visits.append(
             {"visited_at": visited_at, "duration_minutes": duration_minutes, "worker": worker}
@@ -306,6 +333,7 @@ class Case(Aggregate):
         actor: dict[str, str],
         occurred_at: datetime,
         correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.level = level
         self.last_occurred_at = occurred_at
@@ -325,6 +353,7 @@ class Case(Aggregate):
         actor: dict[str, str],
         occurred_at: datetime,
         correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.suspended_since = occurred_at
         self.last_occurred_at = occurred_at
@@ -350,6 +379,7 @@ class Case(Aggregate):
         occurred_at: datetime,
         correlation_id: str,
         due_at_provisional: bool | None = None,  # None in events recorded before it was
+        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.deadline_moves.append(
             {"suspended_at": self.suspended_since, "resumed_at": occurred_at}
@@ -406,6 +436,7 @@ class Case(Aggregate):
         occurred_at: datetime,
         correlation_id: str,
         extra_working_days: int | None = None,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.deadline_moves.append(
             {"new_due_at": due_at}
@@ -445,6 +476,7 @@ class Case(Aggregate):
         actor: dict[str, str],
         occurred_at: datetime,
         correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         # Not a move: a recount replays the moves, it does not add one.
         self.due_at = due_at
@@ -453,10 +485,38 @@ class Case(Aggregate):
 
     # -- the verdict --------------------------------------------------------------
 
-    def close(self, resolution: str, summary: str, stamp: Stamp) -> None:
+    def close(
+        self, resolution: str, summary: str, stamp: Stamp, original: "Case | None" = None
+    ) -> None:
+        """``original``: the case this one repeats, for a closure as a duplicate (重复件);
+        it records the link too, so that its own history shows it."""
+        parsed = parse(Resolution, resolution, "resolution")
+        if parsed == Resolution.DUPLICATE and original is None:
+            raise errors.DuplicateOfRequired(
+                "a case closed as a duplicate names its original case in duplicate_of"
+            )
+        if parsed != Resolution.DUPLICATE and original is not None:
+            raise errors.DuplicateOfNotApplicable(
+                f"duplicate_of names an original only for resolution 'duplicate', not '{parsed}'"
+            )
+        if original is not None:
+            self._check_original(original)
         self._check_active(stamp)
-        self._check_can_close(parse(Resolution, resolution, "resolution"))
-        self._close(resolution=str(resolution), summary=summary, **stamp.event_fields())
+        self._check_can_close(parsed)
+        extra = {} if original is None else {"duplicate_of": str(original.id)}
+        self._close(resolution=str(resolution), summary=summary, **extra, **stamp.event_fields())
+        if original is not None:
+            original._link_duplicate(duplicate=str(self.id), **stamp.without_key())
+
+    def _check_original(self, original: "Case") -> None:
+        if original.id == self.id:
+            raise errors.DuplicateOfItself("a case cannot be closed as a duplicate of itself")
+        if original.duplicate_of is not None:
+            # Links point at the root original, so that they can never form a loop.
+            raise errors.OriginalIsDuplicate(
+                f"case {original.id} is itself closed as a duplicate of case "
+                f"{original.duplicate_of}: name that case as the original"
+            )
 
     def _check_can_close(self, resolution: Resolution) -> None:
         """Kinds with further conditions on closing extend this."""
@@ -470,14 +530,43 @@ class Case(Aggregate):
         actor: dict[str, str],
         occurred_at: datetime,
         correlation_id: str,
+        duplicate_of: str | None = None,  # the original, for a closure as a duplicate
+        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.closed_at = occurred_at
         self.resolution = resolution
         self.closure_summary = summary
+        self.duplicate_of = duplicate_of
         self.closures += 1
         self.rating = None
         self.rating_comment = None
         self.last_occurred_at = occurred_at
+
+    # The original's side of a duplicate: recorded by the command that closes (or reopens)
+    # the duplicate, in the same transaction. Not work on the original: its clock and
+    # status stay as they are, whatever its state.
+
+    @event("DuplicateLinked")
+    def _link_duplicate(
+        self,
+        duplicate: str,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
+    ) -> None:
+        self.duplicates.append(duplicate)
+
+    @event("DuplicateUnlinked")
+    def _unlink_duplicate(
+        self,
+        duplicate: str,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
+    ) -> None:
+        self.duplicates.remove(duplicate)
 
     def rate(self, rating: str, comment: str | None, stamp: Stamp) -> None:
         self._check_stamp(stamp)
@@ -499,16 +588,21 @@ class Case(Aggregate):
         actor: dict[str, str],
         occurred_at: datetime,
         correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.rating = rating
         self.rating_comment = comment
         self.last_occurred_at = occurred_at
 
-    def reopen(self, reason: str, stamp: Stamp) -> None:
+    def reopen(self, reason: str, stamp: Stamp, original: "Case | None" = None) -> None:
+        """``original``: the case this one was closed as a duplicate of, which drops it
+        from its duplicates."""
         self._check_stamp(stamp)
         if not self.is_closed:
             raise errors.CaseNotClosed("only a closed case can be reopened")
         self._reopen(reason=reason, **stamp.event_fields())
+        if original is not None:
+            original._unlink_duplicate(duplicate=str(self.id), **stamp.without_key())
 
     @event("Reopened")
     def _reopen(
@@ -517,10 +611,12 @@ class Case(Aggregate):
         actor: dict[str, str],
         occurred_at: datetime,
         correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.closed_at = None
         self.resolution = None
         self.closure_summary = None
+        self.duplicate_of = None
         self.rating = None
         self.rating_comment = None
         self.reopen_count += 1

@@ -142,3 +142,28 @@ class ExtensionNeedsDeadline(InvalidCommand):
 class InvalidValue(InvalidCommand):
     code = "invalid_value"
     title = "A value is not one of those allowed"
+
+
+class OriginalIsDuplicate(RuleBroken):
+    code = "original_is_duplicate"
+    title = "The case named as the original is itself closed as a duplicate"
+
+
+class DuplicateOfRequired(InvalidCommand):
+    code = "duplicate_of_required"
+    title = "A closure as a duplicate names the original case"
+
+
+class DuplicateOfNotApplicable(InvalidCommand):
+    code = "duplicate_of_not_applicable"
+    title = "Only a closure as a duplicate names an original case"
+
+
+class DuplicateOfItself(InvalidCommand):
+    code = "duplicate_of_itself"
+    title = "A case cannot be a duplicate of itself"
+
+
+class UnknownOriginal(InvalidCommand):
+    code = "unknown_original"
+    title = "No such original case"

@@ -74,6 +74,7 @@ class Dispute(Case):
         correlation_id: str,
         # Whose the participants' names may be (None in events recorded before ids).
         resident_ids: list[str] | None = None,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.mediations.append({"held_at": held_at, "outcome": outcome, "mediator": mediator})
         if outcome == MediationOutcome.AGREEMENT:
@@ -125,6 +126,7 @@ class MicroWish(Case):
         actor: dict[str, str],
         occurred_at: datetime,
         correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.claim = {
             "claimant": claimant,
@@ -152,6 +154,7 @@ class MicroWish(Case):
         actor: dict[str, str],
         occurred_at: datetime,
         correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.fulfilled_at = fulfilled_at
         self.last_occurred_at = occurred_at

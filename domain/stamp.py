@@ -1,6 +1,6 @@
 """Who did a thing, when, and under which request: carried by every event."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,9 @@ class Stamp:
     actor_role: str
     occurred_at: datetime
     correlation_id: str
+    # The command's Idempotency-Key and request fingerprint, recorded in its event(s) so a
+    # retry finds the first answer: {"key": ..., "request_hash": ...}.
+    idempotency: dict[str, str] | None = None
 
     @classmethod
     def create(
@@ -29,6 +32,7 @@ class Stamp:
         correlation_id: str,
         now: datetime,
         occurred_at: datetime | None = None,
+        idempotency: dict[str, str] | None = None,
     ) -> "Stamp":
         """Stamp a command; ``now`` comes from the caller so the domain never reads a clock."""
         when = aware(now if occurred_at is None else occurred_at, "occurred_at")
@@ -36,7 +40,7 @@ class Stamp:
             raise OccurredInFuture(
                 f"occurred_at {when.isoformat()} lies in the future (now is {now.isoformat()})"
             )
-        return cls(actor_id, actor_role, when, correlation_id)
+        return cls(actor_id, actor_role, when, correlation_id, idempotency)
 
     def check_not_after(self, moment: datetime, field: str) -> None:
         """Work done (a visit, a session) cannot be later than when it is recorded as done."""
@@ -47,8 +51,16 @@ class Stamp:
             )
 
     def event_fields(self) -> dict[str, Any]:
-        return {
+        fields: dict[str, Any] = {
             "actor": {"id": self.actor_id, "role": self.actor_role},
             "occurred_at": self.occurred_at,
             "correlation_id": self.correlation_id,
         }
+        if self.idempotency is not None:  # only commands sent with a key carry one
+            fields["idempotency"] = self.idempotency
+        return fields
+
+    def without_key(self) -> dict[str, Any]:
+        """The fields for an event a command records on another case than its own: the
+        key answers for the command's own case only."""
+        return replace(self, idempotency=None).event_fields()

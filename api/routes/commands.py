@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Request, Response, status
+from pydantic import BaseModel
 
 from api.access import AccessDep, Authorized
 from api.dependencies import (
@@ -33,7 +34,7 @@ from api.requests import (
     WithReason,
 )
 from api.responses import CaseOut, case_out
-from domain.application import Caller, Outcome, request_fingerprint
+from domain.application import Caller, CommandKey, Outcome, request_fingerprint
 from infra.bootstrap import Services
 
 router = APIRouter(
@@ -54,6 +55,26 @@ def answer(outcome: Outcome, response: Response, services: Services, caller: Cal
         caller.role,
         services.users.names,
     )
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=200,
+        description="a retry with the same key and body is recorded once and answered as "
+        "the first time (the case as that command left it); the same key with another body "
+        "is 422. Keys are the caller's own, per case",
+    ),
+]
+
+
+def keyed(key: str | None, command: str, body: BaseModel) -> CommandKey | None:
+    """The command's key and its request's fingerprint; the command's name is part of the
+    request, so one key cannot stand for two different commands on a case."""
+    if key is None:
+        return None
+    fields = body.model_dump(mode="json", exclude_unset=True)
+    return CommandKey(key, request_fingerprint({"command": command, "body": fields}))
 
 
 @router.post(
@@ -111,10 +132,19 @@ def assign(
     services: ServicesDep,
     caller: CallerDep,
     version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     ensure_user(services, body.assignee, ["body", "assignee"], HANDLERS)
     return answer(
-        services.cases.assign(case_id, body.assignee, body.note, caller, body.occurred_at, version),
+        services.cases.assign(
+            case_id,
+            body.assignee,
+            body.note,
+            caller,
+            body.occurred_at,
+            version,
+            keyed(idempotency_key, "assign", body),
+        ),
         response,
         services,
         caller,
@@ -129,11 +159,18 @@ def reassign(
     services: ServicesDep,
     caller: CallerDep,
     version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     ensure_user(services, body.assignee, ["body", "assignee"], HANDLERS)
     return answer(
         services.cases.reassign(
-            case_id, body.assignee, body.reason, caller, body.occurred_at, version
+            case_id,
+            body.assignee,
+            body.reason,
+            caller,
+            body.occurred_at,
+            version,
+            keyed(idempotency_key, "reassign", body),
         ),
         response,
         services,
@@ -149,6 +186,7 @@ def visit(
     services: ServicesDep,
     caller: CallerDep,
     version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     return answer(
         services.cases.record_visit(
@@ -160,6 +198,7 @@ def visit(
             caller,
             body.occurred_at,
             version,
+            keyed(idempotency_key, "visits", body),
         ),
         response,
         services,
@@ -175,10 +214,17 @@ def escalate(
     services: ServicesDep,
     caller: CallerDep,
     version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     return answer(
         services.cases.escalate(
-            case_id, body.level, body.reason, caller, body.occurred_at, version
+            case_id,
+            body.level,
+            body.reason,
+            caller,
+            body.occurred_at,
+            version,
+            keyed(idempotency_key, "escalate", body),
         ),
         response,
         services,
@@ -194,9 +240,17 @@ def suspend(
     services: ServicesDep,
     caller: CallerDep,
     version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     return answer(
-        services.cases.suspend(case_id, body.reason, caller, body.occurred_at, version),
+        services.cases.suspend(
+            case_id,
+            body.reason,
+            caller,
+            body.occurred_at,
+            version,
+            keyed(idempotency_key, "suspend", body),
+        ),
         response,
         services,
         caller,
@@ -211,9 +265,17 @@ def resume(
     services: ServicesDep,
     caller: CallerDep,
     version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     return answer(
-        services.cases.resume(case_id, body.reason, caller, body.occurred_at, version),
+        services.cases.resume(
+            case_id,
+            body.reason,
+            caller,
+            body.occurred_at,
+            version,
+            keyed(idempotency_key, "resume", body),
+        ),
         response,
         services,
         caller,
@@ -228,6 +290,7 @@ def extend(
     services: ServicesDep,
     caller: CallerDep,
     version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     ensure_user(services, body.approved_by, ["body", "approved_by"], ("supervisor",))
     return answer(
@@ -240,6 +303,7 @@ def extend(
             extra_working_days=body.extra_working_days,
             occurred_at=body.occurred_at,
             expected_version=version,
+            command_key=keyed(idempotency_key, "extend", body),
         ),
         response,
         services,
@@ -255,10 +319,20 @@ def close(
     services: ServicesDep,
     caller: CallerDep,
     version: ExpectedVersion,
+    access: AccessDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     return answer(
         services.cases.close_case(
-            case_id, body.resolution, body.summary, caller, body.occurred_at, version
+            case_id,
+            body.resolution,
+            body.summary,
+            caller,
+            body.occurred_at,
+            version,
+            keyed(idempotency_key, "close", body),
+            duplicate_of=body.duplicate_of,
+            visible=access.reaches,  # an original out of reach is answered as unknown
         ),
         response,
         services,
@@ -274,9 +348,18 @@ def rate(
     services: ServicesDep,
     caller: CallerDep,
     version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     return answer(
-        services.cases.rate(case_id, body.rating, body.comment, caller, body.occurred_at, version),
+        services.cases.rate(
+            case_id,
+            body.rating,
+            body.comment,
+            caller,
+            body.occurred_at,
+            version,
+            keyed(idempotency_key, "rate", body),
+        ),
         response,
         services,
         caller,
@@ -291,9 +374,17 @@ def reopen(
     services: ServicesDep,
     caller: CallerDep,
     version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     return answer(
-        services.cases.reopen(case_id, body.reason, caller, body.occurred_at, version),
+        services.cases.reopen(
+            case_id,
+            body.reason,
+            caller,
+            body.occurred_at,
+            version,
+            keyed(idempotency_key, "reopen", body),
+        ),
         response,
         services,
         caller,
@@ -308,6 +399,7 @@ def mediate(
     services: ServicesDep,
     caller: CallerDep,
     version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     return answer(
         services.cases.hold_mediation(
@@ -319,6 +411,7 @@ def mediate(
             caller,
             body.occurred_at,
             version,
+            keyed(idempotency_key, "mediations", body),
         ),
         response,
         services,
@@ -334,10 +427,17 @@ def claim(
     services: ServicesDep,
     caller: CallerDep,
     version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     return answer(
         services.cases.claim(
-            case_id, body.claimant, body.claimant_type, caller, body.occurred_at, version
+            case_id,
+            body.claimant,
+            body.claimant_type,
+            caller,
+            body.occurred_at,
+            version,
+            keyed(idempotency_key, "claim", body),
         ),
         response,
         services,
@@ -353,10 +453,17 @@ def fulfil(
     services: ServicesDep,
     caller: CallerDep,
     version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     return answer(
         services.cases.fulfil(
-            case_id, body.fulfilled_at, body.notes, caller, body.occurred_at, version
+            case_id,
+            body.fulfilled_at,
+            body.notes,
+            caller,
+            body.occurred_at,
+            version,
+            keyed(idempotency_key, "fulfil", body),
         ),
         response,
         services,

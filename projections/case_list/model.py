@@ -207,7 +207,12 @@ def _fulfilled(row: Row, event: Any) -> None:
     row["fulfilled"] = True
 
 
-# Every event a case can have, and what it changes in its row.
+def _nothing(row: Row, event: Any) -> None:
+    """An event that changes no column of the list (only the row's version and position)."""
+
+
+# Every event a case can have, and what it changes in its row. An event missing here stops
+# the projection on it (never skipped): add each new event.
 APPLY: dict[str, Callable[[Row, Any], None]] = {
     "Assigned": _assigned,
     "Reassigned": _assigned,
@@ -223,6 +228,9 @@ APPLY: dict[str, Callable[[Row, Any], None]] = {
     "MediationHeld": _mediation_held,
     "Claimed": _claimed,
     "Fulfilled": _fulfilled,
+    # An original's side of a duplicate (重复件): the duplicate's own Closed carries the link.
+    "DuplicateLinked": _nothing,
+    "DuplicateUnlinked": _nothing,
 }
 
 

@@ -566,8 +566,8 @@ class ComplianceFacts(ReadModel):
                     **_facts(case),
                 }
             )
-        # Every other event (escalation, mediation, claim, fulfilment, ...) changes
-        # nothing the report counts.
+        # Every other event (escalation, mediation, claim, fulfilment, an original's
+        # DuplicateLinked and DuplicateUnlinked, ...) changes nothing the report counts.
 
     @staticmethod
     def _write(

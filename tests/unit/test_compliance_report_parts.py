@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
-from api.report_files import to_csv, to_xlsx
-from api.routes.reports import Format, _wanted_format
+from api.report_files import Format, to_csv, to_xlsx, wanted_format
 from infra.calendar import ChineseWorkingCalendar
 from projections.compliance.report import Period, category_name
 from projections.compliance.working_time import working_seconds
@@ -90,7 +89,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def test_the_format_comes_from_the_parameter_else_from_accept(
     format_: Format | None, accept: str | None, wanted: Format
 ) -> None:
-    assert _wanted_format(format_, accept) == wanted
+    assert wanted_format(format_, accept) == wanted
 
 
 def figures(group: str | None, name: str, received: int) -> dict[str, object]:
