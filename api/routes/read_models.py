@@ -17,7 +17,13 @@ from domain.time_limits import TimeLimit, Unit
 from domain.vocabulary import Kind, Status
 from infra.bootstrap import Services
 from infra.projections import READ_MODELS, projection_status
-from projections.case_list.queries import SORTS, CaseFilter, dashboard_summary, list_cases
+from projections.case_list.queries import (
+    SORTS,
+    TEXT_COUNT_CAP,
+    CaseFilter,
+    dashboard_summary,
+    list_cases,
+)
 from projections.case_list.search import query_terms
 from projections.runner import wait_for_position
 
@@ -91,6 +97,11 @@ class CaseSummary(BaseModel):
 class CasePage(BaseModel):
     items: list[CaseSummary]
     total: int = Field(description="how many cases match the filters, over all pages")
+    total_capped: bool = Field(
+        default=False,
+        description=f"a text search (`q`) counts up to {TEXT_COUNT_CAP:,} matches: true when "
+        "more match than `total` says",
+    )
     next_cursor: str | None = Field(description="pass as `after` for the next page")
 
 
@@ -192,6 +203,7 @@ def get_cases(
     return CasePage(
         items=[_summary(row, services, now, names) for row in page.items],
         total=page.total,
+        total_capped=page.total_capped,
         next_cursor=page.next_cursor,
     )
 
@@ -204,7 +216,8 @@ def _export(services: Services, filters: CaseFilter, sort: str, wanted: Format) 
             422,
             "export_too_large",
             "Too many cases to export",
-            f"{page.total} cases match; an export holds at most {EXPORT_LIMIT:,}: "
+            f"{page.total}{'+' if page.total_capped else ''} cases match; an export holds"
+            f" at most {EXPORT_LIMIT:,}: "
             "narrow the filters (e.g. a grid, a status or due_before)",
         )
     zone = services.settings.zone

@@ -126,11 +126,17 @@ def _joined(clauses: list[sql.Composable]) -> sql.Composable:
     return sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("TRUE")
 
 
+# A text search counts its matches up to this many: the planner cannot tell how many cases
+# hold a set of terms, and counting tens of thousands of them costs a second.
+TEXT_COUNT_CAP = 1000
+
+
 @dataclass(frozen=True)
 class Page:
     items: list[dict[str, Any]]
     total: int
     next_cursor: str | None
+    total_capped: bool = False  # more than `total` match (text searches only)
 
 
 def encode_cursor(value: Any, case_id: UUID) -> str:
@@ -175,15 +181,31 @@ def list_cases(
         ") AS page USING (id) ORDER BY {col} {dir}, id {dir}"
     ).format(overdue=OVERDUE, where=page_where, col=sql.Identifier(column), dir=direction)
     params["limit"] = limit + 1
-    with conn.cursor(row_factory=dict_row) as cursor:
+    with conn.transaction(), conn.cursor(row_factory=dict_row) as cursor:
+        capped = False
+        if filters.text is not None:
+            total_row = cursor.execute(
+                sql.SQL(
+                    "SELECT count(*) AS n FROM (SELECT 1 FROM rm_cases WHERE {} LIMIT {}) AS hits"
+                ).format(where, sql.Literal(TEXT_COUNT_CAP + 1)),
+                params,
+            ).fetchone()
+            capped = total_row is not None and total_row["n"] > TEXT_COUNT_CAP
+            if capped:
+                # Many cases match: walking the sort's index and testing each is fast,
+                # gathering every match and sorting them is not (the planner, guessing
+                # the terms rare, would do the latter).
+                cursor.execute("SET LOCAL enable_bitmapscan = off")
         rows = cursor.execute(query, params).fetchall()
-        total_row = cursor.execute(*_total_query(filters, where, params)).fetchone()
+        if filters.text is None:
+            total_row = cursor.execute(*_total_query(filters, where, params)).fetchone()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = encode_cursor(last[column], last["id"])
-    return Page(items=rows, total=int(total_row["n"]) if total_row else 0, next_cursor=next_cursor)
+    total = min(int(total_row["n"]), TEXT_COUNT_CAP) if total_row else 0
+    return Page(items=rows, total=total, next_cursor=next_cursor, total_capped=capped)
 
 
 def _total_query(
