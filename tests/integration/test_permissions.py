@@ -182,9 +182,10 @@ def test_a_supervisors_report_counts_only_their_area(
     cases: dict[str, str],
     services: Services,
 ) -> None:
-    from datetime import date
+    from datetime import UTC, datetime
 
-    today = date.today().isoformat()
+    # Asia/Shanghai's today, as the service counts it: not the machine's.
+    today = datetime.now(UTC).astimezone(services.settings.zone).date().isoformat()
     params = {"from": today, "to": today, "group_by": "grid"}
     _, token = services.users.add("全市督导", "supervisor", None)
     city = client.get(
