@@ -39,6 +39,7 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import strtobool
 from psycopg import Cursor
+from psycopg.generators import send
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composable, Identifier, Literal
 
@@ -303,6 +304,7 @@ class ChainedApplicationRecorder(PostgresApplicationRecorder):
             self.insert_one_per_case_statement if one_per_case else self.insert_events_statement
         )
         curs.execute(statement, (pg_stored_events,), prepare=True)
+        _send_all(curs)
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any
@@ -316,6 +318,20 @@ class ChainedApplicationRecorder(PostgresApplicationRecorder):
             )
             raise ProgrammingError(msg)
         return notification_ids
+
+
+def _send_all(curs: Cursor[DictRow]) -> None:
+    """Hand libpq's whole output buffer to the server before the library syncs the pipeline.
+
+    psycopg's ``Pipeline.sync()`` stops writing as soon as its queue of commands is empty,
+    even when libpq could not pass the whole statement to the socket (PQflush answered "not
+    all sent"), and then only waits to read. A Unix socket takes about 200 kB a write (TCP on
+    loopback takes megabytes), so a batch of some 1,500 events (1 MB) on the embedded
+    PostgreSQL left its tail in libpq's buffer while the server waited for it (ClientRead):
+    both sides waited forever. ``send`` writes until the buffer is empty, reading meanwhile.
+    """
+    conn = curs.connection
+    conn.wait(send(conn.pgconn))
 
 
 class Factory(postgres.PostgresFactory):

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2 as httpx
@@ -108,18 +109,27 @@ def new_token(env: dict[str, str], role: str, name: str = "e2e") -> tuple[str, s
     return fields["id"].strip(), fields["token"].strip()
 
 
-@pytest.fixture
-def fresh_database(database_url: str) -> Iterator[str]:
-    """A database of its own on the same server, for tests that compare whole tables."""
+@contextmanager
+def scratch_database(server_url: str) -> Iterator[str]:
+    """A database of its own on the server of ``server_url``, dropped afterwards."""
     import psycopg
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     name = f"casework_e2e_{os.getpid()}_{int(time.time() * 1000) % 10**9}"
-    admin = make_conninfo(database_url, dbname="postgres")
+    admin = make_conninfo(server_url, dbname="postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    params = conninfo_to_dict(database_url)
+    params = conninfo_to_dict(server_url)
     params["dbname"] = name
-    yield make_conninfo("", **{k: v for k, v in params.items() if v is not None})
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield make_conninfo("", **{k: v for k, v in params.items() if v is not None})
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_database(database_url: str) -> Iterator[str]:
+    """A database of its own on the same server, for tests that compare whole tables."""
+    with scratch_database(database_url) as url:
+        yield url

@@ -2,12 +2,16 @@
 
 import os
 import signal
+import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from uuid import uuid4
 
 import httpx2 as httpx
 
-from tests.e2e.conftest import Server, casework, new_token
+from tests.e2e.conftest import Server, casework, new_token, scratch_database
 from tests.helpers import intake
 
 
@@ -24,13 +28,13 @@ def postmaster_pid(pgdata: Path) -> int | None:
 
 
 def test_without_database_url_data_lives_under_var_and_survives_restarts(
-    tmp_path: Path,
+    outside_pytest_tmp: Path,
 ) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    pgdata = tmp_path / "var" / "pg"
+    pgdata = outside_pytest_tmp / "var" / "pg"
 
-    server = Server(env, cwd=tmp_path).start()
-    env_here = {**env, "CASEWORK_DATA_DIR": str(tmp_path / "var")}
+    server = Server(env, cwd=outside_pytest_tmp).start()
+    env_here = {**env, "CASEWORK_DATA_DIR": str(outside_pytest_tmp / "var")}
     assert casework("areas", "load", "--sample", env=env_here).returncode == 0
     _, token = new_token(env_here, "clerk", "窗口")
     auth = {"Authorization": f"Bearer {token}"}
@@ -69,3 +73,66 @@ def test_without_database_url_data_lives_under_var_and_survives_restarts(
             assert response.headers["Retry-After"]
     finally:
         server.stop()
+
+
+def closed_cases(count: int, resident_id: str) -> list[Any]:
+    """``count`` requests received, assigned, visited and closed: four events each."""
+    from domain.kinds import ResidentRequest
+    from domain.stamp import Stamp
+    from domain.time_limits import TimeLimit, Unit
+
+    now = datetime.now(UTC)
+    stamp = Stamp.create(actor_id="seed", actor_role="clerk", correlation_id="seed", now=now)
+    cases = []
+    for n in range(count):
+        case = ResidentRequest.receive(
+            case_id=uuid4(),
+            category="help",
+            channel="hotline",
+            title=f"第{n}件",
+            description="批量",
+            grid_id=f"tiansheng-0{n % 4 + 1}",
+            first_contact="seed",
+            due_at=now + timedelta(days=3),
+            due_at_provisional=False,
+            time_limit=TimeLimit(3, Unit.WORKING_DAYS),
+            resident={"name": "某"},
+            parties=[],
+            intake={},
+            stamp=stamp,
+            resident_id=resident_id,
+        )
+        case.assign("seed-worker", None, stamp)
+        case.visit(now, 20, "上门", None, stamp)
+        case.close("resolved", "办结", stamp)
+        cases.append(case)
+    return cases
+
+
+def test_a_save_of_2000_events_at_once_completes_on_the_embedded_postgresql(
+    embedded_database_url: str,
+) -> None:
+    """One save of 500 cases (about 1.3 MB) over the embedded server's Unix socket.
+
+    It used to hang for ever: the statement's tail stayed in the client's buffer while the
+    server waited for it. A bound far above the second it takes tells a hang from a pass.
+    """
+    from infra.bootstrap import bootstrap
+    from infra.settings import Settings
+
+    with scratch_database(embedded_database_url) as url:
+        built = bootstrap(Settings(database_url=url))
+        try:
+            cases = closed_cases(500, built.residents.identify({"name": "某"}))
+            saved: list[object] = []
+            saver = threading.Thread(
+                target=lambda: saved.append(built.cases.save(*cases)), daemon=True
+            )
+            saver.start()
+            saver.join(timeout=120)
+            assert saved, "the save of 2,000 events did not finish"
+            assert built.cases.recorder.max_notification_id() == 2000
+            again = built.cases.repository.get(cases[-1].id)
+            assert (again.version, again.status) == (4, cases[-1].status)
+        finally:
+            built.close()
