@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from domain.application import HistoryEntry
 from domain.case import Case
-from domain.time_limits import TimeLeft
+from domain.time_limits import TimeLeft, in_zone
 from infra.personal.masking import event_data_for, resident_part
 
 
@@ -101,7 +101,7 @@ def case_out(
     masked)."""
 
     def local(moment: datetime | None) -> datetime | None:
-        return moment.astimezone(zone) if moment is not None else None
+        return in_zone(moment, zone) if moment is not None else None
 
     return CaseOut(
         id=case.id,
@@ -171,8 +171,8 @@ def history_out(
             HistoryEvent(
                 version=e.version,
                 type=e.type,
-                occurred_at=e.occurred_at.astimezone(zone),
-                recorded_at=e.recorded_at.astimezone(zone),
+                occurred_at=in_zone(e.occurred_at, zone),
+                recorded_at=in_zone(e.recorded_at, zone),
                 actor=e.actor,
                 correlation_id=e.correlation_id,
                 data=event_data_for(e.data, role),

@@ -43,6 +43,10 @@ class TimeLimit:
         return cls(int(data["amount"]), Unit(data["unit"]))
 
 
+# How far after its approval an extension may set a deadline: beyond it a deadline is a
+# mistake (or an attack), and years past 9999 cannot even be represented.
+LONGEST_EXTENSION = timedelta(days=731)
+
 # The limit of every category of every kind. The defaults are data the administrator may
 # edit (infra/time_limits.json), so the domain only names the shape.
 TimeLimits = dict[tuple[Kind, str], TimeLimit]
