@@ -2,8 +2,8 @@
 make a deadline unrepresentable or a count slow (README: "Dates the service accepts").
 
 - Moments of work done (``received_at``, ``occurred_at``, ``visited_at``, ``held_at``,
-  ``fulfilled_at``): from 2000-01-01 (Asia/Shanghai) to now, plus a few minutes for the
-  caller's clock running ahead.
+  ``fulfilled_at``): not before 2000-01-01 (Asia/Shanghai); here not after 2100, and then
+  the case's own rule refuses any moment after now (409/422 ``occurred_in_future``).
 - A new deadline (``new_due_at``): from 2000-01-01 to two years from now
   (``LONGEST_EXTENSION``, a rule of the case too).
 - Dates and moments a query asks about (``as_of``, ``due_before``, a report's ``from`` and
@@ -12,7 +12,7 @@ make a deadline unrepresentable or a count slow (README: "Dates the service acce
 A value outside its window is answered 422, naming the field and its window.
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -23,9 +23,8 @@ from domain.time_limits import LONGEST_EXTENSION
 _ZONE = ZoneInfo("Asia/Shanghai")
 EARLIEST = datetime(2000, 1, 1, tzinfo=_ZONE)
 LATEST_QUERY = datetime(2101, 1, 1, tzinfo=_ZONE)  # exclusive: the end of 2100
-CLOCK_SKEW = timedelta(minutes=5)
 
-PAST_WINDOW = "from 2000-01-01T00:00:00+08:00 to now (5 minutes of clock skew allowed)"
+PAST_WINDOW = "from 2000-01-01T00:00:00+08:00, and not in the future"
 DUE_WINDOW = "from 2000-01-01T00:00:00+08:00 to 2 years from now"
 QUERY_WINDOW = "within the years 2000 to 2100"
 
@@ -41,7 +40,9 @@ def _within(moment: datetime, earliest: datetime, latest: datetime, window: str)
 
 
 def _past(moment: datetime) -> datetime:
-    return _within(moment, EARLIEST, datetime.now(UTC) + CLOCK_SKEW, PAST_WINDOW)
+    # The upper bound only keeps absurd years out; "not after now" is the case's own rule,
+    # answered with its code occurred_in_future.
+    return _within(moment, EARLIEST, LATEST_QUERY, PAST_WINDOW)
 
 
 def _due(moment: datetime) -> datetime:
