@@ -4,6 +4,7 @@ import logging
 from typing import Any
 
 import psycopg
+from eventsourcing.domain import OriginatorVersionError
 from eventsourcing.persistence import InterfaceError as StoreInterfaceError
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 from fastapi import FastAPI, Request
@@ -137,6 +138,21 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CaseNotFound)
     def unknown_case(request: Request, exc: CaseNotFound) -> JSONResponse:
         return problem_response(request, 404, "case_not_found", "No such case", str(exc))
+
+    @app.exception_handler(OriginatorVersionError)
+    def broken_history(request: Request, exc: OriginatorVersionError) -> JSONResponse:
+        # An event of the case is missing or out of order in the store (deleted or edited
+        # by hand): the case cannot be replayed, and guessing its state would be worse.
+        log.error("a case's stored history does not replay on %s: %s", request.url.path, exc)
+        return problem_response(
+            request,
+            409,
+            "case_history_broken",
+            "The case's stored history is broken",
+            "an event of this case is missing or out of order in the store, so the case "
+            "cannot be shown or changed; an auditor can see where with GET "
+            "/cases/{case_id}/verify or `casework audit verify`",
+        )
 
     @app.exception_handler(StaleVersion)
     def stale(request: Request, exc: StaleVersion) -> JSONResponse:

@@ -3,8 +3,9 @@
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from api.date_windows import DUE_WINDOW, PAST_WINDOW, DueMoment, PastMoment
 from domain.vocabulary import (
     Channel,
     ClaimantType,
@@ -33,10 +34,10 @@ class Strict(BaseModel):
 
 
 class Command(Strict):
-    occurred_at: AwareDatetime | None = Field(
+    occurred_at: PastMoment | None = Field(
         default=None,
         description="when the work happened, for work recorded after the fact; default now. "
-        "Not in the future, not before the case's last event.",
+        f"Not in the future, not before the case's last event; {PAST_WINDOW}.",
     )
 
 
@@ -60,8 +61,8 @@ class _Intake(Strict):
     description: LongText
     grid_id: GridId = Field(examples=["tiansheng-01"])
     resident: Resident
-    received_at: AwareDatetime | None = Field(
-        default=None, description="when the matter was received; default now"
+    received_at: PastMoment | None = Field(
+        default=None, description=f"when the matter was received; default now; {PAST_WINDOW}"
     )
     first_contact: UserId | None = Field(
         default=None,
@@ -112,7 +113,7 @@ class Reassign(Command):
 
 
 class Visit(Command):
-    visited_at: AwareDatetime
+    visited_at: PastMoment = Field(description=PAST_WINDOW)
     duration_minutes: int = Field(ge=1, le=24 * 60)
     notes: LongText
     outcome: Text | None = None
@@ -128,8 +129,8 @@ class WithReason(Command):
 
 
 class Extend(Command):
-    new_due_at: AwareDatetime | None = None
-    extra_working_days: int | None = Field(default=None, ge=1, le=365)
+    new_due_at: DueMoment | None = Field(default=None, description=DUE_WINDOW)
+    extra_working_days: int | None = Field(default=None, ge=1, le=250)
     reason: Reason
     approved_by: UserId = Field(description="user id of the supervisor who approved it")
 
@@ -156,7 +157,7 @@ class Rate(Command):
 
 
 class Mediation(Command):
-    held_at: AwareDatetime
+    held_at: PastMoment = Field(description=PAST_WINDOW)
     participants: list[Text] = Field(min_length=1, max_length=50)
     outcome: MediationOutcome
     notes: LongText
@@ -168,5 +169,5 @@ class Claim(Command):
 
 
 class Fulfil(Command):
-    fulfilled_at: AwareDatetime
+    fulfilled_at: PastMoment = Field(description=PAST_WINDOW)
     notes: LongText

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from domain.application import HistoryEntry
 from domain.case import Case
-from domain.time_limits import TimeLeft
+from domain.time_limits import TimeLeft, in_zone
 from infra.personal.masking import event_data_for, resident_part
 
 Names = Callable[[Iterable[object]], dict[str, str]]
@@ -127,7 +127,7 @@ def case_out(
     masked). ``names``: how to name the people the case refers to."""
 
     def local(moment: datetime | None) -> datetime | None:
-        return moment.astimezone(zone) if moment is not None else None
+        return in_zone(moment, zone) if moment is not None else None
 
     visits = case.visits
     mediations = getattr(case, "mediations", None) or []
@@ -233,8 +233,8 @@ def history_out(
             HistoryEvent(
                 version=e.version,
                 type=e.type,
-                occurred_at=e.occurred_at.astimezone(zone),
-                recorded_at=e.recorded_at.astimezone(zone),
+                occurred_at=in_zone(e.occurred_at, zone),
+                recorded_at=in_zone(e.recorded_at, zone),
                 actor={**e.actor, "name": named.get(e.actor.get("id", ""))},
                 correlation_id=e.correlation_id,
                 data=with_names(event_data_for(e.data, role), named),

@@ -14,7 +14,7 @@ from eventsourcing.domain import Aggregate, event
 from domain import errors
 from domain.stamp import Stamp, aware
 from domain.status import case_status
-from domain.time_limits import Deadline, TimeLimit
+from domain.time_limits import LONGEST_EXTENSION, Deadline, TimeLimit
 from domain.vocabulary import (
     CATEGORIES,
     Kind,
@@ -408,6 +408,11 @@ class Case(Aggregate):
             raise errors.ExtensionAfterDeadline(
                 f"the deadline {self.due_at.isoformat()} has passed; an extension must be "
                 "approved before it"
+            )
+        if due_at > stamp.occurred_at + LONGEST_EXTENSION:
+            raise errors.ExtensionTooFar(
+                f"the new deadline {due_at.isoformat()} is more than {LONGEST_EXTENSION.days} "
+                f"days after the extension ({stamp.occurred_at.isoformat()})"
             )
         if due_at <= self.due_at:
             raise errors.ExtensionNotLater(

@@ -104,6 +104,11 @@ class ExtensionNotLater(RuleBroken):
     title = "An extension must move the deadline later"
 
 
+class ExtensionTooFar(RuleBroken):
+    code = "extension_too_far"
+    title = "An extension may set a deadline at most two years after it is approved"
+
+
 class OccurredOutOfOrder(RuleBroken):
     code = "occurred_out_of_order"
     title = "The command is dated before the case's last event"

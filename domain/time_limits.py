@@ -18,7 +18,7 @@ counted again from the case's own history once a missing year's calendar is load
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from domain.vocabulary import Kind
 
@@ -43,6 +43,10 @@ class TimeLimit:
         return cls(int(data["amount"]), Unit(data["unit"]))
 
 
+# How far after its approval an extension may set a deadline: beyond it a deadline is a
+# mistake (or an attack), and years past 9999 cannot even be represented.
+LONGEST_EXTENSION = timedelta(days=731)
+
 # The limit of every category of every kind. The defaults are data the administrator may
 # edit (infra/time_limits.json), so the domain only names the shape.
 TimeLimits = dict[tuple[Kind, str], TimeLimit]
@@ -50,7 +54,15 @@ TimeLimits = dict[tuple[Kind, str], TimeLimit]
 
 class WorkingCalendar(Protocol):
     def is_working_day(self, day: date) -> bool | None:
-        """True or False where the year's calendar is known; None where it is not."""
+        """True or False where the year's calendar is known; None where it is not.
+        A calendar knows whole years: a year is known when its first day is."""
+
+
+@runtime_checkable
+class CountsWholeYears(Protocol):
+    """A calendar that can say at once how many working days a year has (None: unknown)."""
+
+    def working_days_in_year(self, year: int) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -59,12 +71,50 @@ class Deadline:
     provisional: bool
 
 
+def weekdays_after(first: date, last: date) -> int:
+    """How many Monday-to-Friday days d there are with first < d <= last (0 if none)."""
+    if last <= first:
+        return 0
+    days = (last - first).days
+    weeks, rest = divmod(days, 7)
+    start = (first.weekday() + 1) % 7  # weekday of first + 1 day
+    return weeks * 5 + sum(1 for k in range(rest) if (start + k) % 7 < 5)
+
+
+def nth_weekday_after(day: date, n: int) -> date:
+    """The nth Monday-to-Friday day after ``day`` (n >= 1), without walking day by day."""
+    # Step back to the last weekday on or before ``day``: the same count follows from it.
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    weeks, rest = divmod(n - 1, 5)
+    day += timedelta(weeks=weeks)
+    for _ in range(rest + 1):
+        day += timedelta(days=3 if day.weekday() == 4 else 1)
+    return day
+
+
 class _Counter:
-    """Walks days on a calendar, remembering whether it had to guess any of them."""
+    """Counts working days on a calendar, remembering whether it had to guess any of them.
+
+    Years the calendar does not know are counted on weekdays arithmetically, and known
+    whole years by their total where the calendar gives it, so a count costs about the
+    same however far apart its days are (a hostile date in year 1 or 9999 included).
+    Counting stops at the last representable day rather than failing.
+    """
 
     def __init__(self, calendar: WorkingCalendar):
         self.calendar = calendar
         self.guessed = False
+        self._known_years: dict[int, bool] = {}
+
+    def knows(self, year: int) -> bool:
+        if year not in self._known_years:
+            if isinstance(self.calendar, CountsWholeYears):
+                known = self.calendar.working_days_in_year(year) is not None
+            else:
+                known = self.calendar.is_working_day(date(year, 1, 1)) is not None
+            self._known_years[year] = known
+        return self._known_years[year]
 
     def is_working_day(self, day: date) -> bool:
         known = self.calendar.is_working_day(day)
@@ -75,22 +125,75 @@ class _Counter:
 
     def nth_working_day_after(self, day: date, n: int) -> date:
         while n > 0:
-            day += timedelta(days=1)
+            if day == date.max:
+                return day
+            year_end = date(day.year, 12, 31)
+            if day == year_end:
+                year_end = date(day.year + 1, 12, 31)
+            following = day + timedelta(days=1)
+            if not self.knows(following.year):
+                self.guessed = True
+                available = weekdays_after(day, year_end)
+                if available >= n:
+                    return nth_weekday_after(day, n)
+                n -= available
+                day = year_end
+                continue
+            day = following
             if self.is_working_day(day):
                 n -= 1
         return day
 
     def working_days_after(self, first: date, last: date) -> int:
         """How many working days d there are with first < d <= last."""
-        return sum(
-            self.is_working_day(first + timedelta(days=n))
-            for n in range(1, (last - first).days + 1)
-        )
+        count = 0
+        while first < last:
+            year_end = min(date(first.year, 12, 31), last)
+            if first == year_end:  # first is Dec 31: the span starts next year
+                year_end = min(date(first.year + 1, 12, 31), last)
+            year = year_end.year
+            if not self.knows(year):
+                self.guessed = True
+                count += weekdays_after(first, year_end)
+            elif (
+                first == date(year - 1, 12, 31)
+                and year_end == date(year, 12, 31)
+                and (whole := self._whole_year(year)) is not None
+            ):
+                count += whole
+            else:
+                count += sum(
+                    self.is_working_day(first + timedelta(days=k))
+                    for k in range(1, (year_end - first).days + 1)
+                )
+            first = year_end
+        return count
+
+    def _whole_year(self, year: int) -> int | None:
+        if isinstance(self.calendar, CountsWholeYears):
+            return self.calendar.working_days_in_year(year)
+        return None
 
     def working_day_on_or_after(self, day: date) -> date:
         while not self.is_working_day(day):
+            if day == date.max:
+                return day
             day += timedelta(days=1)
         return day
+
+
+def in_zone(moment: datetime, zone: tzinfo) -> datetime:
+    """The moment in the zone's local time; as it is for a moment whose local time would
+    fall past year 9999 (a deadline like 9999-12-31T23:59:59Z, stored before dates were
+    bounded), which Python cannot represent."""
+    try:
+        return moment.astimezone(zone)
+    except OverflowError:
+        return moment
+
+
+def local_day(moment: datetime, zone: tzinfo) -> date:
+    return in_zone(moment, zone).date()
 
 
 def end_of_day(day: date, zone: tzinfo) -> datetime:
@@ -103,7 +206,7 @@ def deadline_for(
     if limit.unit == Unit.HOURS:
         return Deadline(received_at + timedelta(hours=limit.amount), provisional=False)
     counter = _Counter(calendar)
-    received_on = received_at.astimezone(zone).date()
+    received_on = local_day(received_at, zone)
     if limit.unit == Unit.WORKING_DAYS:
         last_day = counter.nth_working_day_after(received_on, limit.amount)
     else:
@@ -116,7 +219,7 @@ def extended_by_working_days(
 ) -> Deadline:
     """A deadline moved to the end of the Nth working day after the current one's day."""
     counter = _Counter(calendar)
-    last_day = counter.nth_working_day_after(due_at.astimezone(zone).date(), days)
+    last_day = counter.nth_working_day_after(local_day(due_at, zone), days)
     return Deadline(end_of_day(last_day, zone), provisional=counter.guessed)
 
 
@@ -142,9 +245,9 @@ def shifted_for_suspension(
             deadline.due_at + max(resumed_at - suspended_at, timedelta(0)), deadline.provisional
         )
     counter = _Counter(calendar)
-    suspended_on = suspended_at.astimezone(zone).date()
-    resumed_on = resumed_at.astimezone(zone).date()
-    due_on = deadline.due_at.astimezone(zone).date()
+    suspended_on = local_day(suspended_at, zone)
+    resumed_on = local_day(resumed_at, zone)
+    due_on = local_day(deadline.due_at, zone)
     if limit.unit == Unit.WORKING_DAYS:
         lost = counter.working_days_after(suspended_on, resumed_on)
         if lost == 0:  # still provisional if the days it waited were guessed
@@ -216,8 +319,8 @@ def time_left(
     if limit.unit == Unit.HOURS:
         return TimeLeft(hours, None)
     counter = _Counter(calendar)
-    today = now.astimezone(zone).date()
-    due_on = due_at.astimezone(zone).date()
+    today = local_day(now, zone)
+    due_on = local_day(due_at, zone)
     if due_on >= today:
         return TimeLeft(hours, counter.working_days_after(today, due_on))
     return TimeLeft(hours, -counter.working_days_after(due_on, today))

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import chinese_calendar
@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS casework_calendar_years (
 
 # The years the installed package has notices for.
 PACKAGE_YEARS = sorted({day.year for day in chinese_calendar.constants.holidays})
+_PACKAGE_YEAR_SET = frozenset(PACKAGE_YEARS)
 
 
 class CalendarFileError(Exception):
@@ -181,6 +182,8 @@ class ChineseWorkingCalendar:
         # Every answer given since the loaded years last changed: a page of cases asks about
         # the same few hundred days once per case.
         self._answers: dict[date, bool | None] = {}
+        # Each known year's count of working days, so that long spans cost a lookup a year.
+        self._year_counts: dict[int, int] = {}
         self._read_at: float | None = None
         self._lock = threading.Lock()
 
@@ -193,6 +196,19 @@ class ChineseWorkingCalendar:
         answer = year.is_working_day(day) if year is not None else _library_is_workday(day)
         answers[day] = answer
         return answer
+
+    def working_days_in_year(self, year: int) -> int | None:
+        """How many working days the year has; None for a year neither source knows."""
+        years = self._current_years()
+        if year not in years and year not in _PACKAGE_YEAR_SET:
+            return None
+        counts = self._year_counts
+        if year not in counts:
+            first, days = date(year, 1, 1), (date(year, 12, 31) - date(year, 1, 1)).days + 1
+            counts[year] = sum(
+                bool(self.is_working_day(first + timedelta(days=k))) for k in range(days)
+            )
+        return counts[year]
 
     def refresh(self) -> None:
         """Read the loaded years now."""
@@ -218,6 +234,6 @@ class ChineseWorkingCalendar:
         try:
             years = self.loaded_years()
             if years != self._years:
-                self._years, self._answers = years, {}
+                self._years, self._answers, self._year_counts = years, {}, {}
         except Exception:  # keep counting on what was read last (and logged)
             log.exception("cannot read the loaded calendar years; keeping the last read")

@@ -6,6 +6,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from domain.application import Caller, CaseWork
+from domain.case import Case
 from domain.errors import DomainError
 from domain.kinds import CASE_CLASSES
 
@@ -14,17 +15,29 @@ _DEADLINE_EVENTS = ("Received", "Resumed", "Extended", "DeadlineRecounted")
 _BATCH = 1000
 
 
+def deadline_topics() -> list[str]:
+    """The stored topics of the events that set a deadline.
+
+    The library stores a case's Received under its kind's class (``casework:dispute.Received``)
+    but every later event under the class that declares it, ``Case``
+    (``casework:case.Extended``): ask for both spellings of each, as either may be stored.
+    """
+    return sorted(
+        {
+            get_topic(getattr(case_class, name))
+            for case_class in (Case, *CASE_CLASSES.values())
+            for name in _DEADLINE_EVENTS
+        }
+    )
+
+
 def cases_with_provisional_deadlines(app: CaseWork) -> list[UUID]:
     """Cases whose deadline stands provisional, in the order they were received.
 
     Scans the whole event log (only the events that set deadlines); a read model of
     provisional deadlines will answer this instead once there is one.
     """
-    topics = [
-        get_topic(getattr(case_class, name))
-        for case_class in CASE_CLASSES.values()
-        for name in _DEADLINE_EVENTS
-    ]
+    topics = deadline_topics()
     provisional: dict[UUID, bool] = {}
     start = 1
     while batch := app.recorder.select_notifications(start, _BATCH, topics=topics):

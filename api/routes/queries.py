@@ -7,6 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api.access import Authorized
+from api.date_windows import QUERY_WINDOW, QueryMoment
 from api.dependencies import ServicesDep, UserDep
 from api.problems import PROBLEM_RESPONSES
 from api.responses import CaseOut, History, case_out, history_out
@@ -27,8 +28,11 @@ def get_case(
         int | None, Query(ge=1, le=10**9, description="the case as it stood at this version")
     ] = None,
     as_of: Annotated[
-        datetime | None,
-        Query(description="the case as the service knew it at this moment (with timezone)"),
+        QueryMoment | None,
+        Query(
+            description="the case as the service knew it at this moment (with timezone); "
+            + QUERY_WINDOW
+        ),
     ] = None,
 ) -> CaseOut:
     if as_of is not None and as_of.tzinfo is None:

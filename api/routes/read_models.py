@@ -5,15 +5,16 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from api import case_list_files
 from api.access import AccessDep, Authorized
+from api.date_windows import QUERY_WINDOW, QueryAwareMoment
 from api.dependencies import ServicesDep, UserDep
 from api.problems import PROBLEM_RESPONSES, ApiProblem, bad_field
 from api.report_files import CSV_TYPE, XLSX_TYPE, Format, wanted_format
 from api.responses import TimeLeftOut
-from domain.time_limits import TimeLimit, Unit
+from domain.time_limits import TimeLimit, Unit, in_zone
 from domain.vocabulary import Kind, Status
 from infra.bootstrap import Services
 from infra.projections import READ_MODELS, projection_status
@@ -148,7 +149,7 @@ def get_cases(
     assignee: str | None = Query(default=None, max_length=64),
     first_contact: str | None = Query(default=None, max_length=64),
     overdue: bool | None = None,
-    due_before: AwareDatetime | None = None,
+    due_before: Annotated[QueryAwareMoment | None, Query(description=QUERY_WINDOW)] = None,
     provisional: bool | None = Query(default=None, description="deadline is provisional"),
     resident_id: Annotated[
         UUID | None, Query(description="only this resident's cases (see POST /residents/lookup)")
@@ -239,7 +240,7 @@ def _summary(
     row: dict[str, Any], services: Services, now: datetime, names: dict[str, str]
 ) -> CaseSummary:
     zone = services.settings.zone
-    local = {k: v.astimezone(zone) if isinstance(v, datetime) else v for k, v in row.items()}
+    local = {k: in_zone(v, zone) if isinstance(v, datetime) else v for k, v in row.items()}
     left = None
     if row["closed_at"] is None:
         cases = services.cases

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
 
 from api.access import AccessDep, Authorized
+from api.date_windows import QUERY_WINDOW, QueryDay
 from api.dependencies import ServicesDep
 from api.problems import PROBLEM_RESPONSES, bad_field
 from api.report_files import (
@@ -105,9 +106,15 @@ def get_compliance_report(
     services: ServicesDep,
     access: AccessDep,
     from_: Annotated[
-        date, Query(alias="from", description="first day of the period, e.g. 2026-10-01")
+        QueryDay,
+        Query(
+            alias="from", description=f"first day of the period, e.g. 2026-10-01; {QUERY_WINDOW}"
+        ),
     ],
-    to: Annotated[date, Query(description="last day of the period (included), e.g. 2026-10-31")],
+    to: Annotated[
+        QueryDay,
+        Query(description=f"last day of the period (included), e.g. 2026-10-31; {QUERY_WINDOW}"),
+    ],
     group_by: Annotated[GroupBy, Query(description="how rows are grouped")] = GroupBy.COMMUNITY,
     format_: Annotated[
         Format | None, Query(alias="format", description="json, csv or xlsx; default: Accept")

@@ -196,6 +196,124 @@ def test_loading_2027_with_the_cli_recounts_a_provisional_deadline(
     assert "by cli:" in line_2027
 
 
+# A made-up 2028, for a deadline that reaches past 2027.
+YEAR_2028 = {"year": 2028, "holidays": ["2028-01-03", "2028-01-31"], "workdays": []}
+
+
+@pytest.fixture
+def without_2028(services: Services) -> Iterator[None]:
+    def forget() -> None:
+        with services.pool.connection() as conn:
+            conn.execute("DELETE FROM casework_calendar_years WHERE year = 2028")
+
+    forget()
+    yield
+    forget()
+
+
+def printed_count(output: str, what: str) -> int:
+    found = re.search(rf"(\d+) {what}", output)
+    assert found, output
+    return int(found.group(1))
+
+
+@needs_2027_unknown
+def test_loading_a_year_recounts_deadlines_made_provisional_every_way(
+    fresh_service: Services,
+    without_2028: None,
+    as_supervisor: Api,
+    people: People,
+    env: dict[str, str],
+    year_file: Path,
+    tmp_path: Path,
+) -> None:
+    """Intake, extension, resumption and an earlier recount each leave a deadline provisional;
+    loading the years it reaches into makes each final, with a DeadlineRecounted event."""
+    received = {"received_at": "2026-12-21T10:00:00+08:00"}
+    with (
+        time_machine.travel(local(2027, 1, 6, 12), tick=True),
+        TestClient(create_app(fresh_service)) as client,
+    ):
+        api = Api(client, people.supervisor)
+        # 13 working days from Dec 21 reach Jan 2027.
+        by_intake = api.new_case(intake(category="complaint", **received))
+        # 3 working days end on Dec 24 (2026 is known); 10 more reach Jan 2027.
+        by_extension = api.new_case(intake(**received))
+        extend = {"reason": "等待物业回复", "approved_by": people.supervisor.id}
+        at_dec_22 = {"occurred_at": "2026-12-22T10:00:00+08:00"}
+        extended = api.command(
+            by_extension["id"], "extend", {**extend, **at_dec_22, "extra_working_days": 10}
+        )
+        assert extended.status_code == 200, extended.text
+        # Suspended on Dec 22, resumed on Jan 6: the lost days include Jan 1-6 of 2027.
+        by_resumption = api.new_case(intake(**received))
+        suspended = api.command(
+            by_resumption["id"], "suspend", {"reason": "等待居民补充材料", **at_dec_22}
+        )
+        assert suspended.status_code == 200, suspended.text
+        resumed = api.command(by_resumption["id"], "resume", {"reason": "材料已补齐"})
+        assert resumed.status_code == 200, resumed.text
+        # Extended into 2028: loading 2027 recounts it and leaves it provisional.
+        by_recount = api.new_case(intake(**received))
+        for days in (250, 30):
+            response = api.command(
+                by_recount["id"], "extend", {**extend, **at_dec_22, "extra_working_days": days}
+            )
+            assert response.status_code == 200, response.text
+        assert response.json()["due_at"].startswith("2028-"), response.text
+
+    cases = {
+        "intake": by_intake["id"],
+        "extension": by_extension["id"],
+        "resumption": by_resumption["id"],
+        "recount": by_recount["id"],
+    }
+    for way, case_id in cases.items():
+        case = as_supervisor.get(f"/cases/{case_id}").json()
+        assert case["due_at"].startswith(("2027-", "2028-")), (way, case)
+        assert case["due_at_provisional"] is True, (way, case)
+
+    def load(year: dict[str, Any], hour: int) -> str:
+        path = tmp_path / f"calendar-{year['year']}.json"
+        path.write_text(json.dumps(year))
+        loaded = casework(
+            "calendar", "load", str(path), env=env, now=local(2027, 1, 6, hour), tmp_path=tmp_path
+        )
+        assert loaded.returncode == 0, loaded.stderr
+        return loaded.stdout
+
+    def history(case_id: str) -> list[dict[str, Any]]:
+        return as_supervisor.get(f"/cases/{case_id}/history").json()["events"]
+
+    output = load(YEAR_2027, 14)
+    assert printed_count(output, "provisional deadlines") >= 4, output
+    assert printed_count(output, "still provisional") >= 1, output
+    for way in ("intake", "extension", "resumption"):
+        case = as_supervisor.get(f"/cases/{cases[way]}").json()
+        assert case["due_at"].startswith("2027-"), (way, case)
+        assert case["due_at_provisional"] is False, (way, case)
+        last = history(cases[way])[-1]
+        assert last["type"] == "DeadlineRecounted", (way, last)
+        assert last["data"]["previous_due_at_provisional"] is True
+        assert last["data"]["due_at_provisional"] is False
+    still = history(cases["recount"])[-1]
+    assert still["type"] == "DeadlineRecounted"
+    assert still["data"]["due_at_provisional"] is True
+    # 2027's four holidays and one make-up Saturday move it three working days on.
+    assert still["data"]["due_at"] > still["data"]["previous_due_at"]
+
+    output = load(YEAR_2028, 15)
+    assert printed_count(output, "provisional deadlines") >= 1, output
+    case = as_supervisor.get(f"/cases/{cases['recount']}").json()
+    assert case["due_at"].startswith("2028-") and case["due_at_provisional"] is False, case
+    recounts = [e for e in history(cases["recount"]) if e["type"] == "DeadlineRecounted"]
+    assert len(recounts) == 2
+    assert recounts[-1]["data"]["previous_due_at"] == still["data"]["due_at"]
+    # Loading a year again finds nothing provisional left among these cases.
+    load(YEAR_2028, 16)
+    assert len(history(cases["recount"])) == len(recounts) + 3
+
+
 @needs_2027_unknown
 def test_a_running_service_counts_on_a_year_loaded_after_it_started(
     fresh_service: Services, services: Services, people: People, year_file: Path

@@ -9,6 +9,7 @@ from domain.time_limits import (
     Deadline,
     TimeLimit,
     Unit,
+    _Counter,
     deadline_for,
     extended_by_working_days,
     shifted_for_suspension,
@@ -500,3 +501,36 @@ def test_thirteen_working_days_across_spring_festival_2025() -> None:
     # Mon 2025-01-20: Jan 21-24 (4), make-up Sun 26 (5), Mon 27 (6), Feb 5-7 (9),
     # make-up Sat Feb 8 (10), Feb 10-12 (13).
     assert due(local(2025, 1, 20), COMPLAINT).due_at == end_of(2025, 2, 12)
+
+
+def _day_by_day_after(calendar: ChineseWorkingCalendar, first: date, last: date) -> int:
+    days = (first + timedelta(days=k) for k in range(1, (last - first).days + 1))
+    return sum(
+        calendar.is_working_day(d) if calendar.is_working_day(d) is not None else d.weekday() < 5
+        for d in days
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        (date(2001, 3, 7), date(2006, 2, 1)),  # unknown years, then the package's
+        (date(2025, 12, 30), date(2028, 1, 3)),  # the package's, then unknown years
+        (date(2026, 12, 31), date(2027, 12, 31)),  # exactly one unknown year
+        (date(2010, 1, 1), date(2010, 1, 1)),
+    ],
+)
+def test_working_days_are_counted_as_day_by_day_across_known_and_unknown_years(
+    first: date, last: date
+) -> None:
+    calendar = ChineseWorkingCalendar()
+    counter = _Counter(calendar)
+    assert counter.working_days_after(first, last) == _day_by_day_after(calendar, first, last)
+
+
+def test_counting_reaches_the_last_representable_day_without_failing() -> None:
+    counter = _Counter(ChineseWorkingCalendar())
+    assert counter.nth_working_day_after(date(9999, 12, 1), 250) == date.max
+    assert counter.guessed
+    # Years 1 to 9999: every year but the package's on weekdays.
+    assert counter.working_days_after(date(1, 1, 1), date(9999, 12, 31)) > 2_600_000
