@@ -347,19 +347,19 @@ def switch_to(conn: psycopg.Connection[Any], model: ReadModel, generation: int) 
     return int(row[0]) if row else None
 
 
-def wait_for_position(
-    conn: psycopg.Connection[Any], names: Sequence[str], position: int, timeout: float
-) -> bool:
-    """True once every named read model's active generation has reached ``position``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        row = conn.execute(
-            "SELECT coalesce(min(position), 0) FROM casework_projections"
-            " WHERE active AND name = ANY(%s)",
-            (list(names),),
-        ).fetchone()
-        if row and row[0] >= position:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.01)
+def read_models_and_head(
+    conn: psycopg.Connection[Any], names: Sequence[str], events_table: str
+) -> tuple[int, int]:
+    """The position every named read model's active generation has reached, and the log's
+    head, in one short statement (a waiting query checks again later on a fresh checkout,
+    never holding a connection across the wait)."""
+    row = conn.execute(
+        sql.SQL(
+            "SELECT (SELECT coalesce(min(position), 0) FROM casework_projections"
+            " WHERE active AND name = ANY(%s)),"
+            " (SELECT coalesce(max(notification_id), 0) FROM {})"
+        ).format(sql.Identifier(events_table)),
+        (list(names),),
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])

@@ -1,54 +1,110 @@
 """Queries answered from the read models: case lists, the dashboard, projection health."""
 
+import asyncio
+import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query
+from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime, BaseModel, Field
 
 from api.access import AccessDep, Authorized
 from api.dependencies import ServicesDep, UserDep
 from api.problems import PROBLEM_RESPONSES, ApiProblem, bad_field
 from api.responses import TimeLeftOut
+from domain.application import CaseWork
 from domain.time_limits import TimeLimit, Unit
 from domain.vocabulary import Kind, Status
 from infra.bootstrap import Services
 from infra.projections import READ_MODELS, projection_status
 from projections.case_list.queries import SORTS, CaseFilter, dashboard_summary, list_cases
-from projections.runner import wait_for_position
+from projections.runner import read_models_and_head
 
 router = APIRouter(tags=["read models"], responses=PROBLEM_RESPONSES, dependencies=[Authorized])
 
 
-def read_your_writes(
+# Positions are PostgreSQL bigints: anything larger is refused as a bad field, not a 500.
+MAX_POSITION = 2**63 - 1
+# How often a waiting query looks again: soon at first (the projector usually lands the
+# event within milliseconds), then less often, so many waiters cost the database little.
+FIRST_LOOK_SECONDS = 0.005
+LOOK_AT_MOST_EVERY_SECONDS = 0.05
+
+
+async def read_your_writes(
     services: ServicesDep,
     min_position: Annotated[
         int | None,
         Query(
             ge=0,
+            le=MAX_POSITION,
             description="answer only once the read models have applied the event at "
-            "this position (the `position` of a command's answer)",
+            "this position (the `position` of a command's answer); a position beyond the "
+            "log's head is refused with 422 `position_beyond_head`",
         ),
     ] = None,
     x_min_position: Annotated[
-        int | None, Header(ge=0, description="the same as min_position, as a header")
+        int | None,
+        Header(ge=0, le=MAX_POSITION, description="the same as min_position, as a header"),
     ] = None,
 ) -> None:
-    position = min_position if min_position is not None else x_min_position
-    if position is None:
+    """Wait until the read models have applied ``position``.
+
+    Each look at the positions is one short checkout of a pooled connection, released before
+    the next sleep, and the sleep holds no worker thread: many waiting queries cannot starve
+    the pool that commands and other queries need.
+    """
+    if min_position is not None:
+        position, loc = min_position, ["query", "min_position"]
+    elif x_min_position is not None:
+        position, loc = x_min_position, ["header", "X-Min-Position"]
+    else:
         return
     timeout = services.settings.read_wait_seconds
-    with services.pool.connection() as conn:
-        if not wait_for_position(conn, list(READ_MODELS), position, timeout):
-            raise ApiProblem(
-                503,
-                "read_model_behind",
-                "Read model behind",
-                f"the read models did not reach position {position} within {timeout} s; "
-                "retry shortly",
-                headers={"Retry-After": "1"},
-            )
+    deadline = time.monotonic() + timeout
+    names = list(READ_MODELS)
+    events_table = f"{CaseWork.name}_events"
+
+    def look() -> tuple[int, int]:
+        with services.pool.connection() as conn:
+            return read_models_and_head(conn, names, events_table)
+
+    reached, head = await run_in_threadpool(look)
+    if reached >= position:
+        return
+    if position > head:
+        # No command has answered this position: waiting could not help.
+        raise ApiProblem(
+            422,
+            "position_beyond_head",
+            "Position beyond the log's head",
+            f"{'.'.join(loc)}: position {position} is beyond the log's head, position "
+            f"{head}; pass the `position` of a command's answer",
+            errors=[
+                {
+                    "loc": loc,
+                    "message": f"beyond the log's head (position {head})",
+                    "type": "position_beyond_head",
+                }
+            ],
+        )
+    pause = FIRST_LOOK_SECONDS
+    while time.monotonic() < deadline:
+        await asyncio.sleep(min(pause, max(deadline - time.monotonic(), 0)))
+        pause = min(pause * 2, LOOK_AT_MOST_EVERY_SECONDS)
+        reached, head = await run_in_threadpool(look)
+        if reached >= position:
+            return
+    raise ApiProblem(
+        503,
+        "read_model_behind",
+        "Read model behind",
+        f"the read models did not reach position {position} (the log's head is {head}) "
+        f"within {timeout} s; retry shortly",
+        headers={"Retry-After": "1"},
+    )
 
 
 ReadYourWrites = Depends(read_your_writes)
