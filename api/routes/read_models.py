@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from api.access import AccessDep, Authorized
 from api.dependencies import ServicesDep, UserDep
 from api.problems import PROBLEM_RESPONSES, ApiProblem, bad_field
+from api.requests import text
 from api.responses import TimeLeftOut
 from domain.application import CaseWork
 from domain.time_limits import TimeLimit, Unit
@@ -150,13 +151,13 @@ def get_cases(
     services: ServicesDep,
     access: AccessDep,
     kind: Kind | None = None,
-    category: str | None = Query(default=None, max_length=40),
+    category: Annotated[text(40) | None, Query()] = None,
     status: Annotated[list[Status] | None, Query()] = None,
-    street_id: str | None = Query(default=None, max_length=64),
-    community_id: str | None = Query(default=None, max_length=64),
-    grid_id: str | None = Query(default=None, max_length=64),
-    assignee: str | None = Query(default=None, max_length=64),
-    first_contact: str | None = Query(default=None, max_length=64),
+    street_id: Annotated[text(64) | None, Query()] = None,
+    community_id: Annotated[text(64) | None, Query()] = None,
+    grid_id: Annotated[text(64) | None, Query()] = None,
+    assignee: Annotated[text(64) | None, Query()] = None,
+    first_contact: Annotated[text(64) | None, Query()] = None,
     overdue: bool | None = None,
     due_before: AwareDatetime | None = None,
     provisional: bool | None = Query(default=None, description="deadline is provisional"),
@@ -165,7 +166,7 @@ def get_cases(
     ] = None,
     sort: Literal[tuple(SORTS)] = "-received_at",  # type: ignore[valid-type]
     limit: int = Query(default=50, ge=1, le=500),
-    after: str | None = Query(default=None, max_length=200, description="a next_cursor"),
+    after: Annotated[text(200) | None, Query(description="a next_cursor")] = None,
 ) -> CasePage:
     filters = CaseFilter(
         kind=kind,
