@@ -25,6 +25,7 @@ import psycopg
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 from psycopg import sql
+from psycopg.types.string import StrDumperUnknown
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,28 @@ def lock_key(name: str) -> int:
     return zlib.crc32(f"casework-projection:{name}".encode()) - 2**31
 
 
+class ReadModelText(StrDumperUnknown):
+    """Text as every read model writes it.
+
+    An event keeps its text as it was stored, but PostgreSQL's text cannot hold NUL, nor
+    UTF-8 a lone surrogate: one stored event with either would stop its read model for good.
+    So read models drop NUL and write a lone surrogate as U+FFFD (the API refuses both at
+    the door; this is for events stored before, or by other means)."""
+
+    def dump(self, obj: str) -> bytes:
+        encoding = self.connection.info.encoding if self.connection else "utf-8"
+        if "\x00" in obj:
+            obj = obj.replace("\x00", "")
+        try:
+            return obj.encode(encoding)
+        except UnicodeEncodeError:
+            return (
+                obj.encode("utf-16", "surrogatepass")
+                .decode("utf-16", "replace")
+                .encode(encoding, "replace")
+            )
+
+
 GENERATION_RECHECK_SECONDS = 1.0
 
 
@@ -283,6 +306,7 @@ class Projector:
         if self.conn is None:
             self.conn = self.connect()
             self.conn.autocommit = True
+            self.conn.adapters.register_dumper(str, ReadModelText)
             channel = sql.Identifier(self.app.recorder.channel_name)
             self.conn.execute(sql.SQL("LISTEN {}").format(channel))
         if self.generation is not None and time.monotonic() < self._recheck_at:
