@@ -46,6 +46,19 @@ CREATE TABLE IF NOT EXISTS casework_projections (
 )
 """
 
+# Events an operator told a read model to pass over (`casework projections skip`): who,
+# when and why, for every generation of that read model, rebuilds included.
+SKIPS = """
+CREATE TABLE IF NOT EXISTS casework_projection_skips (
+    name text NOT NULL,
+    position bigint NOT NULL,
+    skipped_by text NOT NULL,
+    reason text NOT NULL,
+    skipped_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (name, position)
+)
+"""
+
 
 class ReadModel(ABC):
     """A set of tables built from the event log by applying events in order."""
@@ -78,19 +91,41 @@ class Progress:
 
 
 class ProjectionFailed(Exception):
-    def __init__(self, position: int, event: Any, error: Exception):
-        kind = type(event).__name__
+    def __init__(self, notification: Notification, error: Exception):
+        kind = notification.topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
         super().__init__(
-            f"event {position} ({kind} of case {event.originator_id} "
-            f"v{event.originator_version}) failed: {type(error).__name__}: {error}"
+            f"event {notification.id} ({kind} of case {notification.originator_id} "
+            f"v{notification.originator_version}) failed: {type(error).__name__}: {error}"
         )
-        self.position = position
+        self.position = notification.id
+
+
+def skip_event(
+    conn: psycopg.Connection[Any], name: str, position: int, by: str, reason: str
+) -> bool:
+    """Make read model ``name`` pass over the event at ``position`` from now on (its
+    projector sees it within a second); False if it was skipped before."""
+    ensure_registry(conn)
+    row = conn.execute(
+        "INSERT INTO casework_projection_skips (name, position, skipped_by, reason)"
+        " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1",
+        (name, position, by, reason),
+    ).fetchone()
+    return row is not None
+
+
+def skipped_events(conn: psycopg.Connection[Any], name: str) -> frozenset[int]:
+    rows = conn.execute(
+        "SELECT position FROM casework_projection_skips WHERE name = %s", (name,)
+    ).fetchall()
+    return frozenset(int(position) for (position,) in rows)
 
 
 def ensure_registry(conn: psycopg.Connection[Any]) -> None:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key("registry"),))
         conn.execute(REGISTRY)
+        conn.execute(SKIPS)
 
 
 def ensure_active_generation(conn: psycopg.Connection[Any], model: ReadModel) -> int:
@@ -213,6 +248,7 @@ class Projector:
         self.generation: int | None = None
         self.position = 0
         self.failures = 0
+        self.skipped: frozenset[int] = frozenset()
         self._recheck_at = 0.0
 
     # -- running ------------------------------------------------------------------
@@ -259,12 +295,13 @@ class Projector:
         notifications = self.app.recorder.select_notifications(start=self.position + 1, limit=limit)
         if not notifications:
             return 0
-        events = [self.decode(n) for n in notifications]
         last = notifications[-1].id
         try:
+            # Decoded inside the try: an event that cannot even be decoded is named too.
+            positioned = [(n.id, self.decode(n)) for n in notifications if n.id not in self.skipped]
             with self.conn.transaction(), self.conn.cursor() as cursor:
-                positioned = [(n.id, e) for n, e in zip(notifications, events, strict=True)]
-                self.model.apply(cursor, self.generation, positioned)
+                if positioned:
+                    self.model.apply(cursor, self.generation, positioned)
                 cursor.execute(
                     "UPDATE casework_projections SET position = %s, updated_at = now(),"
                     " failures = 0, error = NULL, error_position = NULL, error_at = NULL"
@@ -276,13 +313,13 @@ class Projector:
         except psycopg.OperationalError:
             raise
         except Exception as error:
-            if len(events) == 1:
-                raise ProjectionFailed(notifications[0].id, events[0], error) from error
+            if len(notifications) == 1:
+                raise ProjectionFailed(notifications[0], error) from error
             self.failures += 1  # retry at once, one event at a time
             return self.catch_up_batch()
         self.position = last
         self.failures = 0
-        return len(events)
+        return len(notifications)
 
     def catch_up(self, on_progress: Callable[[Progress], None] | None = None) -> None:
         """Apply everything up to the head of the log as it is now, then return."""
@@ -315,6 +352,7 @@ class Projector:
         # once a second, not once a batch (the lookup takes two transactions and locks).
         self._recheck_at = time.monotonic() + GENERATION_RECHECK_SECONDS
         wanted = self.fixed_generation or ensure_active_generation(self.conn, self.model)
+        self.skipped = skipped_events(self.conn, self.model.name)
         if wanted == self.generation:
             return True
         if self.generation is not None:

@@ -231,6 +231,13 @@ def get_dashboard(services: ServicesDep, access: AccessDep) -> dict[str, Any]:
         )
 
 
+class SkippedEvent(BaseModel):
+    position: int
+    skipped_by: str = Field(description="who ran `casework projections skip`")
+    reason: str
+    skipped_at: datetime
+
+
 class ProjectionOut(BaseModel):
     name: str
     generation: int
@@ -243,6 +250,9 @@ class ProjectionOut(BaseModel):
     error: str | None = Field(description="why the last attempt failed, naming the event")
     error_position: int | None
     updated_at: datetime
+    skipped: list[SkippedEvent] = Field(
+        description="events an operator made this read model pass over, with who and why"
+    )
 
 
 @router.get("/projections", summary="Each read model's position, the log's head and the lag")

@@ -11,7 +11,7 @@ import pytest
 
 from domain.application import Caller
 from infra.bootstrap import Services
-from projections.runner import Projector, ReadModel, ensure_active_generation
+from projections.runner import Projector, ReadModel, ensure_active_generation, skip_event
 from tests.helpers import intake, visit_body
 from tests.integration.conftest import Api, People
 
@@ -200,3 +200,37 @@ def test_an_event_stored_with_a_nul_in_its_text_does_not_stop_the_read_models(
     assert (errors["case_list"], errors["compliance"]) == (None, None)
     # The event itself stays as it was stored.
     assert services.cases.get_case(received.case.id).title == title
+
+
+def test_an_operator_skips_an_event_a_projection_cannot_apply_recorded_with_who_and_why(
+    services: Services,
+    model: VisitNotes,
+    as_clerk: Api,
+    as_worker: Api,
+    as_supervisor: Api,
+    people: People,
+) -> None:
+    bad_notes = f"永远坏 {uuid4()}"
+    model.choke_on = bad_notes  # and it stays so: no fix of the code will help
+    bad = visited(as_clerk, as_worker, people, bad_notes)
+    after = visited(as_clerk, as_worker, people, "跳过之后")
+    projector = Projector(model, services.cases, services.connect, max_backoff_seconds=0.2)
+    thread = run_in_background(projector)
+    try:
+        wait_for(lambda: registry(services, model.name)["error_position"] == bad)
+        with services.connect() as conn:
+            conn.autocommit = True
+            assert skip_event(conn, model.name, bad, "cli:operator", "garbage from an old import")
+            assert not skip_event(conn, model.name, bad, "cli:operator", "again")
+        wait_for(lambda: registry(services, model.name)["position"] >= after)
+        assert registry(services, model.name)["error"] is None
+        with services.connect() as conn:
+            notes = [n for (n,) in conn.execute(f"SELECT notes FROM rm_{model.name}").fetchall()]
+        assert "跳过之后" in notes and bad_notes not in notes
+        shown = next(s for s in as_supervisor.get("/projections").json() if s["name"] == model.name)
+        assert [(s["position"], s["skipped_by"], s["reason"]) for s in shown["skipped"]] == [
+            (bad, "cli:operator", "garbage from an old import")
+        ]
+    finally:
+        projector.stop()
+        thread.join(timeout=10)
