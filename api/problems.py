@@ -101,6 +101,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": description}
     for status, description in [
         (401, "missing, unknown, revoked or expired bearer token"),
+        (403, "the role may not do this (`forbidden`), or not in this area (`outside_area`)"),
         (404, "no such case"),
         (409, "the command breaks a rule of the case's life; `code` names the rule"),
         (412, "If-Match names a version the case is no longer at"),
@@ -189,6 +190,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            # FastAPI's answer to a body it could not even decode (e.g. not UTF-8): a bad
+            # body like any other, so the same 422 the OpenAPI document promises.
+            message = "the body is not JSON in UTF-8"
+            return problem_response(
+                request,
+                422,
+                "validation_error",
+                "Request is not valid",
+                f"body: {message}",
+                [{"loc": ["body"], "message": message, "type": "json_invalid"}],
+            )
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return problem_response(
             request,

@@ -86,3 +86,24 @@ def test_a_phone_with_too_few_digits_is_422_at_intake_and_lookup(as_clerk: Api, 
         as_clerk.post("/residents/lookup", {"phone": phone}), 422, "validation_error"
     )
     assert field_locations(lookup_problem) == ["body.phone"]
+
+
+def test_a_body_that_is_not_utf8_is_422_like_any_bad_body(as_clerk: Api) -> None:
+    response = as_clerk.client.post(
+        "/cases",
+        content=b'{"title": "\xff\xfe\x12"}',
+        headers={**as_clerk.person.auth, "Content-Type": "application/json"},
+    )
+    problem = assert_problem(response, 422, "validation_error")
+    assert field_locations(problem) == ["body"]
+
+
+def test_every_route_documents_the_403_it_may_answer(as_clerk: Api) -> None:
+    paths = as_clerk.client.get("/openapi.json").json()["paths"]
+    undocumented = [
+        f"{method.upper()} {path}"
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if path not in ("/health",) and "403" not in operation["responses"]
+    ]
+    assert undocumented == []
