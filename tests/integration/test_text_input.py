@@ -107,3 +107,9 @@ def test_every_route_documents_the_403_it_may_answer(as_clerk: Api) -> None:
         if path not in ("/health",) and "403" not in operation["responses"]
     ]
     assert undocumented == []
+
+
+def test_a_method_not_allowed_names_every_method_of_the_path(as_clerk: Api) -> None:
+    response = as_clerk.client.request("PATCH", "/cases", headers=as_clerk.person.auth)
+    assert_problem(response, 405, "method_not_allowed")
+    assert set(response.headers["allow"].split(", ")) >= {"GET", "POST"}
