@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from domain.application import CaseNotFound, IdempotencyKeyReused, StaleVersion
 from domain.errors import DomainError, InvalidCommand
@@ -102,6 +103,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": description}
     for status, description in [
         (401, "missing, unknown, revoked or expired bearer token"),
+        (403, "the role may not do this (`forbidden`), or not in this area (`outside_area`)"),
         (404, "no such case"),
         (409, "the command breaks a rule of the case's life; `code` names the rule"),
         (412, "If-Match names a version the case is no longer at"),
@@ -113,6 +115,16 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [{"loc": list(e["loc"]), "message": e["msg"], "type": e["type"]} for e in exc.errors()]
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every documented method at this path (Starlette names only the first route's:
+    GET and POST /cases are two routes)."""
+    methods: set[str] = set()
+    for path, operations in request.app.openapi()["paths"].items():
+        if compile_path(path)[0].match(request.url.path):
+            methods |= {method.upper() for method in operations}
+    return ", ".join(sorted(methods))
 
 
 def install(app: FastAPI) -> None:
@@ -205,14 +217,29 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            # FastAPI's answer to a body it could not even decode (e.g. not UTF-8): a bad
+            # body like any other, so the same 422 the OpenAPI document promises.
+            message = "the body is not JSON in UTF-8"
+            return problem_response(
+                request,
+                422,
+                "validation_error",
+                "Request is not valid",
+                f"body: {message}",
+                [{"loc": ["body"], "message": message, "type": "json_invalid"}],
+            )
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allowed_methods(request)}
         return problem_response(
             request,
             exc.status_code,
             code,
             str(exc.detail),
             str(exc.detail),
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
 
     @app.exception_handler(Exception)

@@ -1,9 +1,17 @@
 """What clients send: one model per command, validated before the domain sees it."""
 
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from api.date_windows import DUE_WINDOW, PAST_WINDOW, DueMoment, PastMoment
 from domain.vocabulary import (
@@ -17,16 +25,51 @@ from domain.vocabulary import (
     Resolution,
     WishCategory,
 )
+from infra.personal.crypto import normalise_phone
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 -]{4,19}$")]
-IdNumber = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{17}[\dXx]$")]
-GridId = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-]
-UserId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+# Characters no text of ours may hold: PostgreSQL's text refuses NUL, a lone surrogate is no
+# character at all (it cannot be encoded as UTF-8), and other C0 controls are only ever
+# garbage from a client; tab, line feed and carriage return stay.
+_UNWANTED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def _refuse_unwanted_characters(value: str) -> str:
+    found = _UNWANTED.search(value)
+    if found is not None:
+        raise ValueError(
+            f"holds the character U+{ord(found.group()):04X} at offset {found.start()}: "
+            "control characters (but tab, line feed and carriage return) and lone "
+            "surrogates are refused"
+        )
+    return value
+
+
+def text(max_length: int, *, min_length: int = 1, pattern: str | None = None) -> Any:
+    """The one string type of requests: stripped, bounded, without control characters.
+
+    The length is checked first, so that a 10 MB field is refused without being scanned."""
+    return Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=min_length, max_length=max_length, pattern=pattern
+        ),
+        AfterValidator(_refuse_unwanted_characters),
+    ]
+
+
+def _callable_phone(value: str) -> str:
+    """A phone the resident lookup can match (enough digits once +86 and spacing are gone)."""
+    normalise_phone(value)  # its ValueError says what is missing
+    return value
+
+
+Text = text(200)
+LongText = text(5000)
+Reason = text(1000)
+Phone = Annotated[text(21, pattern=r"^\+?[0-9][0-9 -]{4,19}$"), AfterValidator(_callable_phone)]
+IdNumber = text(18, pattern=r"^\d{17}[\dXx]$")
+GridId = text(64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+UserId = text(64)
 
 
 class Strict(BaseModel):

@@ -101,6 +101,7 @@ class ProjectionStatus:
     error: str | None
     error_position: int | None
     updated_at: datetime
+    skipped: list[dict[str, Any]]
 
 
 def projection_status(conn: psycopg.Connection[Any], app: CaseWork) -> list[ProjectionStatus]:
@@ -109,6 +110,14 @@ def projection_status(conn: psycopg.Connection[Any], app: CaseWork) -> list[Proj
         "SELECT name, generation, active, position, failures, error, error_position, updated_at"
         " FROM casework_projections ORDER BY name, generation"
     ).fetchall()
+    skipped: dict[str, list[dict[str, Any]]] = {}
+    for name, position, by, reason, at in conn.execute(
+        "SELECT name, position, skipped_by, reason, skipped_at FROM casework_projection_skips"
+        " ORDER BY name, position"
+    ).fetchall():
+        skipped.setdefault(name, []).append(
+            {"position": position, "skipped_by": by, "reason": reason, "skipped_at": at}
+        )
     statuses = []
     for name, generation, active, position, failures, error, error_position, updated in rows:
         statuses.append(
@@ -124,6 +133,7 @@ def projection_status(conn: psycopg.Connection[Any], app: CaseWork) -> list[Proj
                 error=error,
                 error_position=error_position,
                 updated_at=updated,
+                skipped=skipped.get(name, []),
             )
         )
     return statuses

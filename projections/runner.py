@@ -25,6 +25,7 @@ import psycopg
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 from psycopg import sql
+from psycopg.types.string import StrDumperUnknown
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,19 @@ CREATE TABLE IF NOT EXISTS casework_projections (
     error_position bigint,
     error_at timestamptz,
     PRIMARY KEY (name, generation)
+)
+"""
+
+# Events an operator told a read model to pass over (`casework projections skip`): who,
+# when and why, for every generation of that read model, rebuilds included.
+SKIPS = """
+CREATE TABLE IF NOT EXISTS casework_projection_skips (
+    name text NOT NULL,
+    position bigint NOT NULL,
+    skipped_by text NOT NULL,
+    reason text NOT NULL,
+    skipped_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (name, position)
 )
 """
 
@@ -77,19 +91,41 @@ class Progress:
 
 
 class ProjectionFailed(Exception):
-    def __init__(self, position: int, event: Any, error: Exception):
-        kind = type(event).__name__
+    def __init__(self, notification: Notification, error: Exception):
+        kind = notification.topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
         super().__init__(
-            f"event {position} ({kind} of case {event.originator_id} "
-            f"v{event.originator_version}) failed: {type(error).__name__}: {error}"
+            f"event {notification.id} ({kind} of case {notification.originator_id} "
+            f"v{notification.originator_version}) failed: {type(error).__name__}: {error}"
         )
-        self.position = position
+        self.position = notification.id
+
+
+def skip_event(
+    conn: psycopg.Connection[Any], name: str, position: int, by: str, reason: str
+) -> bool:
+    """Make read model ``name`` pass over the event at ``position`` from now on (its
+    projector sees it within a second); False if it was skipped before."""
+    ensure_registry(conn)
+    row = conn.execute(
+        "INSERT INTO casework_projection_skips (name, position, skipped_by, reason)"
+        " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1",
+        (name, position, by, reason),
+    ).fetchone()
+    return row is not None
+
+
+def skipped_events(conn: psycopg.Connection[Any], name: str) -> frozenset[int]:
+    rows = conn.execute(
+        "SELECT position FROM casework_projection_skips WHERE name = %s", (name,)
+    ).fetchall()
+    return frozenset(int(position) for (position,) in rows)
 
 
 def ensure_registry(conn: psycopg.Connection[Any]) -> None:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key("registry"),))
         conn.execute(REGISTRY)
+        conn.execute(SKIPS)
 
 
 def ensure_active_generation(conn: psycopg.Connection[Any], model: ReadModel) -> int:
@@ -157,6 +193,28 @@ def lock_key(name: str) -> int:
     return zlib.crc32(f"casework-projection:{name}".encode()) - 2**31
 
 
+class ReadModelText(StrDumperUnknown):
+    """Text as every read model writes it.
+
+    An event keeps its text as it was stored, but PostgreSQL's text cannot hold NUL, nor
+    UTF-8 a lone surrogate: one stored event with either would stop its read model for good.
+    So read models drop NUL and write a lone surrogate as U+FFFD (the API refuses both at
+    the door; this is for events stored before, or by other means)."""
+
+    def dump(self, obj: str) -> bytes:
+        encoding = self.connection.info.encoding if self.connection else "utf-8"
+        if "\x00" in obj:
+            obj = obj.replace("\x00", "")
+        try:
+            return obj.encode(encoding)
+        except UnicodeEncodeError:
+            return (
+                obj.encode("utf-16", "surrogatepass")
+                .decode("utf-16", "replace")
+                .encode(encoding, "replace")
+            )
+
+
 GENERATION_RECHECK_SECONDS = 1.0
 
 
@@ -190,6 +248,7 @@ class Projector:
         self.generation: int | None = None
         self.position = 0
         self.failures = 0
+        self.skipped: frozenset[int] = frozenset()
         self._recheck_at = 0.0
 
     # -- running ------------------------------------------------------------------
@@ -236,12 +295,13 @@ class Projector:
         notifications = self.app.recorder.select_notifications(start=self.position + 1, limit=limit)
         if not notifications:
             return 0
-        events = [self.decode(n) for n in notifications]
         last = notifications[-1].id
         try:
+            # Decoded inside the try: an event that cannot even be decoded is named too.
+            positioned = [(n.id, self.decode(n)) for n in notifications if n.id not in self.skipped]
             with self.conn.transaction(), self.conn.cursor() as cursor:
-                positioned = [(n.id, e) for n, e in zip(notifications, events, strict=True)]
-                self.model.apply(cursor, self.generation, positioned)
+                if positioned:
+                    self.model.apply(cursor, self.generation, positioned)
                 cursor.execute(
                     "UPDATE casework_projections SET position = %s, updated_at = now(),"
                     " failures = 0, error = NULL, error_position = NULL, error_at = NULL"
@@ -253,13 +313,13 @@ class Projector:
         except psycopg.OperationalError:
             raise
         except Exception as error:
-            if len(events) == 1:
-                raise ProjectionFailed(notifications[0].id, events[0], error) from error
+            if len(notifications) == 1:
+                raise ProjectionFailed(notifications[0], error) from error
             self.failures += 1  # retry at once, one event at a time
             return self.catch_up_batch()
         self.position = last
         self.failures = 0
-        return len(events)
+        return len(notifications)
 
     def catch_up(self, on_progress: Callable[[Progress], None] | None = None) -> None:
         """Apply everything up to the head of the log as it is now, then return."""
@@ -283,6 +343,7 @@ class Projector:
         if self.conn is None:
             self.conn = self.connect()
             self.conn.autocommit = True
+            self.conn.adapters.register_dumper(str, ReadModelText)
             channel = sql.Identifier(self.app.recorder.channel_name)
             self.conn.execute(sql.SQL("LISTEN {}").format(channel))
         if self.generation is not None and time.monotonic() < self._recheck_at:
@@ -291,6 +352,7 @@ class Projector:
         # once a second, not once a batch (the lookup takes two transactions and locks).
         self._recheck_at = time.monotonic() + GENERATION_RECHECK_SECONDS
         wanted = self.fixed_generation or ensure_active_generation(self.conn, self.model)
+        self.skipped = skipped_events(self.conn, self.model.name)
         if wanted == self.generation:
             return True
         if self.generation is not None:
@@ -347,19 +409,19 @@ def switch_to(conn: psycopg.Connection[Any], model: ReadModel, generation: int) 
     return int(row[0]) if row else None
 
 
-def wait_for_position(
-    conn: psycopg.Connection[Any], names: Sequence[str], position: int, timeout: float
-) -> bool:
-    """True once every named read model's active generation has reached ``position``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        row = conn.execute(
-            "SELECT coalesce(min(position), 0) FROM casework_projections"
-            " WHERE active AND name = ANY(%s)",
-            (list(names),),
-        ).fetchone()
-        if row and row[0] >= position:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.01)
+def read_models_and_head(
+    conn: psycopg.Connection[Any], names: Sequence[str], events_table: str
+) -> tuple[int, int]:
+    """The position every named read model's active generation has reached, and the log's
+    head, in one short statement (a waiting query checks again later on a fresh checkout,
+    never holding a connection across the wait)."""
+    row = conn.execute(
+        sql.SQL(
+            "SELECT (SELECT coalesce(min(position), 0) FROM casework_projections"
+            " WHERE active AND name = ANY(%s)),"
+            " (SELECT coalesce(max(notification_id), 0) FROM {})"
+        ).format(sql.Identifier(events_table)),
+        (list(names),),
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])

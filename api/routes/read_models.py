@@ -1,10 +1,13 @@
 """Queries answered from the read models: case lists, the dashboard, projection health."""
 
+import asyncio
+import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api import case_list_files
@@ -13,7 +16,9 @@ from api.date_windows import QUERY_WINDOW, QueryAwareMoment
 from api.dependencies import ServicesDep, UserDep
 from api.problems import PROBLEM_RESPONSES, ApiProblem, bad_field
 from api.report_files import CSV_TYPE, XLSX_TYPE, Format, wanted_format
+from api.requests import text
 from api.responses import TimeLeftOut
+from domain.application import CaseWork
 from domain.time_limits import TimeLimit, Unit, in_zone
 from domain.vocabulary import Kind, Status
 from infra.bootstrap import Services
@@ -26,39 +31,91 @@ from projections.case_list.queries import (
     list_cases,
 )
 from projections.case_list.search import query_terms
-from projections.runner import wait_for_position
+from projections.runner import read_models_and_head
 
 router = APIRouter(tags=["read models"], responses=PROBLEM_RESPONSES, dependencies=[Authorized])
 
 
-def read_your_writes(
+# Positions are PostgreSQL bigints: anything larger is refused as a bad field, not a 500.
+MAX_POSITION = 2**63 - 1
+# How often a waiting query looks again: soon at first (the projector usually lands the
+# event within milliseconds), then less often, so many waiters cost the database little.
+FIRST_LOOK_SECONDS = 0.005
+LOOK_AT_MOST_EVERY_SECONDS = 0.05
+
+
+async def read_your_writes(
     services: ServicesDep,
     min_position: Annotated[
         int | None,
         Query(
             ge=0,
+            le=MAX_POSITION,
             description="answer only once the read models have applied the event at "
-            "this position (the `position` of a command's answer)",
+            "this position (the `position` of a command's answer); a position beyond the "
+            "log's head is refused with 422 `position_beyond_head`",
         ),
     ] = None,
     x_min_position: Annotated[
-        int | None, Header(ge=0, description="the same as min_position, as a header")
+        int | None,
+        Header(ge=0, le=MAX_POSITION, description="the same as min_position, as a header"),
     ] = None,
 ) -> None:
-    position = min_position if min_position is not None else x_min_position
-    if position is None:
+    """Wait until the read models have applied ``position``.
+
+    Each look at the positions is one short checkout of a pooled connection, released before
+    the next sleep, and the sleep holds no worker thread: many waiting queries cannot starve
+    the pool that commands and other queries need.
+    """
+    if min_position is not None:
+        position, loc = min_position, ["query", "min_position"]
+    elif x_min_position is not None:
+        position, loc = x_min_position, ["header", "X-Min-Position"]
+    else:
         return
     timeout = services.settings.read_wait_seconds
-    with services.pool.connection() as conn:
-        if not wait_for_position(conn, list(READ_MODELS), position, timeout):
-            raise ApiProblem(
-                503,
-                "read_model_behind",
-                "Read model behind",
-                f"the read models did not reach position {position} within {timeout} s; "
-                "retry shortly",
-                headers={"Retry-After": "1"},
-            )
+    deadline = time.monotonic() + timeout
+    names = list(READ_MODELS)
+    events_table = f"{CaseWork.name}_events"
+
+    def look() -> tuple[int, int]:
+        with services.pool.connection() as conn:
+            return read_models_and_head(conn, names, events_table)
+
+    reached, head = await run_in_threadpool(look)
+    if reached >= position:
+        return
+    if position > head:
+        # No command has answered this position: waiting could not help.
+        raise ApiProblem(
+            422,
+            "position_beyond_head",
+            "Position beyond the log's head",
+            f"{'.'.join(loc)}: position {position} is beyond the log's head, position "
+            f"{head}; pass the `position` of a command's answer",
+            errors=[
+                {
+                    "loc": loc,
+                    "message": f"beyond the log's head (position {head})",
+                    "type": "position_beyond_head",
+                }
+            ],
+        )
+    pause = FIRST_LOOK_SECONDS
+    while time.monotonic() < deadline:
+        await asyncio.sleep(min(pause, max(deadline - time.monotonic(), 0)))
+        pause = min(pause * 2, LOOK_AT_MOST_EVERY_SECONDS)
+        reached, head = await run_in_threadpool(look)
+        if reached >= position:
+            return
+    raise ApiProblem(
+        503,
+        "read_model_behind",
+        "Read model behind",
+        f"the read models did not reach position {position} (the log's head is {head}) "
+        f"within {timeout} s; retry shortly",
+        headers={"Retry-After": "1"},
+    )
 
 
 ReadYourWrites = Depends(read_your_writes)
@@ -133,21 +190,17 @@ def get_cases(
     services: ServicesDep,
     access: AccessDep,
     q: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=100,
-            description="text in the title or description, e.g. 楼道灯",
-        ),
+        text(100) | None,
+        Query(description="text in the title or description, e.g. 楼道灯"),
     ] = None,
     kind: Kind | None = None,
-    category: str | None = Query(default=None, max_length=40),
+    category: Annotated[text(40) | None, Query()] = None,
     status: Annotated[list[Status] | None, Query()] = None,
-    street_id: str | None = Query(default=None, max_length=64),
-    community_id: str | None = Query(default=None, max_length=64),
-    grid_id: str | None = Query(default=None, max_length=64),
-    assignee: str | None = Query(default=None, max_length=64),
-    first_contact: str | None = Query(default=None, max_length=64),
+    street_id: Annotated[text(64) | None, Query()] = None,
+    community_id: Annotated[text(64) | None, Query()] = None,
+    grid_id: Annotated[text(64) | None, Query()] = None,
+    assignee: Annotated[text(64) | None, Query()] = None,
+    first_contact: Annotated[text(64) | None, Query()] = None,
     overdue: bool | None = None,
     due_before: Annotated[QueryAwareMoment | None, Query(description=QUERY_WINDOW)] = None,
     provisional: bool | None = Query(default=None, description="deadline is provisional"),
@@ -156,23 +209,23 @@ def get_cases(
     ] = None,
     sort: Literal[tuple(SORTS)] = "-received_at",  # type: ignore[valid-type]
     limit: int = Query(default=50, ge=1, le=500),
-    after: str | None = Query(default=None, max_length=200, description="a next_cursor"),
+    after: Annotated[text(200) | None, Query(description="a next_cursor")] = None,
     format_: Annotated[
         Format | None, Query(alias="format", description="json, csv or xlsx; default: Accept")
     ] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Any:
-    text = None
+    terms = None
     if q is not None:
-        text = query_terms(q)
-        if text is None:
+        terms = query_terms(q)
+        if terms is None:
             raise bad_field(
                 ["query", "q"],
                 "give at least one Chinese character, letter or digit",
                 "empty_query",
             )
     filters = CaseFilter(
-        text=text,
+        text=terms,
         kind=kind,
         category=category,
         status=[s.value for s in status or []],
@@ -279,6 +332,13 @@ def get_dashboard(services: ServicesDep, access: AccessDep) -> dict[str, Any]:
     return summary
 
 
+class SkippedEvent(BaseModel):
+    position: int
+    skipped_by: str = Field(description="who ran `casework projections skip`")
+    reason: str
+    skipped_at: datetime
+
+
 class ProjectionOut(BaseModel):
     name: str
     generation: int
@@ -291,6 +351,9 @@ class ProjectionOut(BaseModel):
     error: str | None = Field(description="why the last attempt failed, naming the event")
     error_position: int | None
     updated_at: datetime
+    skipped: list[SkippedEvent] = Field(
+        description="events an operator made this read model pass over, with who and why"
+    )
 
 
 @router.get("/projections", summary="Each read model's position, the log's head and the lag")

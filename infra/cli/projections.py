@@ -1,4 +1,4 @@
-"""casework projections: run the read models' projectors, rebuild a read model."""
+"""casework projections: run the read models' projectors, rebuild a read model, skip an event."""
 
 import argparse
 import signal
@@ -7,9 +7,9 @@ from typing import Any
 
 from tqdm import tqdm
 
-from infra.cli.common import CommandError, services
+from infra.cli.common import CommandError, administrator, services
 from infra.projections import READ_MODELS, BackgroundProjectors, rebuild
-from projections.runner import Progress
+from projections.runner import Progress, skip_event
 
 
 def register(subcommands: Any) -> None:
@@ -39,6 +39,15 @@ def register(subcommands: Any) -> None:
         help=f"one of: {', '.join(sorted(READ_MODELS))} (default: all)",
     )
     again.set_defaults(handler=rebuild_read_models)
+    skip = actions.add_parser(
+        "skip",
+        help="make a read model pass over one event it cannot apply (see GET /projections "
+        "for the failing event); recorded with who and why",
+    )
+    skip.add_argument("name", choices=sorted(READ_MODELS), metavar="NAME")
+    skip.add_argument("position", type=int, metavar="POSITION", help="the event's position")
+    skip.add_argument("--reason", required=True, help="why, for the record")
+    skip.set_defaults(handler=skip_event_of)
 
 
 def run_projectors(args: argparse.Namespace) -> None:
@@ -73,3 +82,24 @@ def rebuild_read_models(args: argparse.Namespace) -> None:
                 f"{name}: generation {generation} now answers queries"
                 + (f" (replaced generation {replaced})" if replaced else "")
             )
+
+
+def skip_event_of(args: argparse.Namespace) -> None:
+    reason = args.reason.strip()
+    if not reason or "\x00" in reason:
+        raise CommandError("--reason: say why, in words")
+    with services() as built:
+        head = built.cases.recorder.max_notification_id() or 0
+        if not 1 <= args.position <= head:
+            raise CommandError(f"no event at position {args.position}: the log's head is {head}")
+        with built.connect() as conn:
+            conn.autocommit = True
+            new = skip_event(conn, args.name, args.position, administrator().actor_id, reason)
+    print(
+        f"{args.name}: event {args.position} "
+        + (
+            "will be passed over (its projector sees it at its next retry)"
+            if new
+            else "was skipped before"
+        )
+    )

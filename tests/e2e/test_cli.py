@@ -9,7 +9,10 @@ from tests.e2e.conftest import Server, casework, new_token
 from tests.helpers import intake
 
 
-@pytest.mark.parametrize("command", [[], ["serve"], ["users"], ["users", "add"], ["history"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["serve"], ["users"], ["users", "add"], ["history"], ["projections", "skip"]],
+)
 def test_every_command_has_help(command: list[str], service_env: dict[str, str]) -> None:
     result = casework(*command, "--help", env=service_env)
     assert result.returncode == 0
@@ -82,6 +85,10 @@ def test_history_prints_a_case_as_an_auditor_reads_it(
             "casework: error: no case with id 0f0f0f0f-0000-4000-8000-000000000000",
         ),
         (["users", "add", "--name", "x", "--role", "boss"], "casework users add: error:"),
+        (
+            ["projections", "skip", "case_list", str(10**15), "--reason", "garbage"],
+            f"casework: error: no event at position {10**15}: the log's head is",
+        ),
     ],
 )
 def test_errors_are_one_plain_line(

@@ -1,10 +1,15 @@
 """Lists and the dashboard, answered from read models the event log keeps up to date."""
 
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 from uuid import uuid4
 
 from fastapi.testclient import TestClient
 
+from infra.bootstrap import Services
 from tests.helpers import intake, visit_body
 from tests.integration.conftest import Api, People
 
@@ -207,13 +212,89 @@ def test_projections_report_their_position_and_lag(
     assert case_list["error"] is None
 
 
-def test_waiting_for_a_position_the_log_has_not_reached_is_a_bounded_503(
-    as_clerk: Api, services: Any
-) -> None:
-    services.settings.read_wait_seconds = 0.2
+@contextmanager
+def case_list_held_back(services: Services) -> Iterator[None]:
+    """The case-list projector cannot record progress while this lasts: a read model that is
+    really behind the log, as after a burst of commands."""
+    with services.connect() as conn, conn.transaction():
+        conn.execute(
+            "SELECT 1 FROM casework_projections WHERE name = 'case_list' AND active FOR UPDATE"
+        )
+        yield
+
+
+@contextmanager
+def read_wait(services: Services, seconds: float) -> Iterator[None]:
+    services.settings.read_wait_seconds = seconds
     try:
-        response = as_clerk.get("/cases", min_position=10**12)
+        yield
     finally:
         services.settings.read_wait_seconds = 5.0
+
+
+def test_a_position_beyond_the_log_head_is_refused_at_once_naming_the_head(
+    as_clerk: Api, services: Services
+) -> None:
+    case = fresh_grid_case(as_clerk)
+    # Long enough that a query that waited would be seen as waiting.
+    with read_wait(services, 60):
+        by_query = as_clerk.get("/cases", min_position=case["position"] + 10**9)
+        by_header = as_clerk.client.get(
+            "/dashboard/summary",
+            headers={**as_clerk.person.auth, "X-Min-Position": str(10**12)},
+        )
+    assert by_query.status_code == 422, by_query.text
+    problem = by_query.json()
+    assert problem["code"] == "position_beyond_head"
+    assert problem["errors"][0]["loc"] == ["query", "min_position"]
+    head = int(problem["errors"][0]["message"].rsplit(" ", 1)[-1].rstrip(")"))
+    assert head >= case["position"]
+    assert by_header.status_code == 422, by_header.text
+    assert by_header.json()["errors"][0]["loc"] == ["header", "X-Min-Position"]
+
+
+def test_a_position_too_large_for_any_log_is_a_bad_field(as_clerk: Api) -> None:
+    by_query = as_clerk.get("/cases", min_position=10**30)
+    by_header = as_clerk.client.post(
+        "/residents/lookup",
+        json={"phone": "13812345678"},
+        headers={**as_clerk.person.auth, "X-Min-Position": str(10**30)},
+    )
+    assert by_query.status_code == 422, by_query.text
+    assert by_query.json()["errors"][0]["loc"] == ["query", "min_position"]
+    assert by_header.status_code == 422, by_header.text
+    assert by_header.json()["errors"][0]["loc"] == ["header", "x-min-position"]
+
+
+def test_a_read_model_behind_a_position_the_log_has_answers_a_bounded_503(
+    as_clerk: Api, services: Services
+) -> None:
+    with case_list_held_back(services):
+        case = fresh_grid_case(as_clerk)
+        with read_wait(services, 0.2):
+            response = as_clerk.get("/cases", min_position=case["position"])
     assert response.status_code == 503
     assert response.json()["code"] == "read_model_behind"
+    assert listed(as_clerk, case["position"])["total"] >= 1  # and it catches up after
+
+
+def test_queries_waiting_for_a_read_model_leave_the_database_to_everyone_else(
+    client: TestClient, as_clerk: Api, services: Services
+) -> None:
+    waiting = 3 * services.settings.pool_size
+    with ThreadPoolExecutor(waiting) as threads, case_list_held_back(services):
+        behind = fresh_grid_case(as_clerk)
+        with read_wait(services, 60):
+            reads = [
+                threads.submit(as_clerk.get, "/cases", min_position=behind["position"])
+                for _ in range(waiting)
+            ]
+            time.sleep(0.5)  # let them all start waiting
+            # Writes and queries without min_position go on meanwhile.
+            written = as_clerk.post("/cases", intake())
+            dashboard = as_clerk.get("/dashboard/summary")
+            all_waiting = not any(read.done() for read in reads)
+    assert written.status_code == 201, written.text
+    assert dashboard.status_code == 200, dashboard.text
+    assert all_waiting
+    assert [read.result().status_code for read in reads] == [200] * waiting
