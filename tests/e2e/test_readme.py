@@ -86,7 +86,7 @@ def test_the_readme_runs_as_written(fresh_copy: Path) -> None:
     assert serve_command.endswith("casework serve"), serve_command
     walk_through = shell_blocks_under(readme, "## A case from intake to rating, with curl")
     tamper = shell_blocks_under(readme, "## Tamper evidence")
-    assert len(walk_through) == 1 and len(tamper) == 1
+    assert len(walk_through) == 2 and len(tamper) == 1  # the walk-through, then duplicates
 
     port = free_port()
     env = readme_env(port)
@@ -102,7 +102,7 @@ def test_the_readme_runs_as_written(fresh_copy: Path) -> None:
         )
     try:
         wait_until_up(f"http://127.0.0.1:{port}", service, log)
-        script = "set -eo pipefail\n" + walk_through[0] + "\n" + tamper[0]
+        script = "set -eo pipefail\n" + "\n".join([*walk_through, *tamper])
         run = subprocess.run(
             ["bash", "-c", script],
             cwd=fresh_copy,
@@ -131,9 +131,13 @@ def test_the_readme_runs_as_written(fresh_copy: Path) -> None:
             "Closed",
             "Rated",
         ]
+        # The repeat closed as its duplicate; the chains of both verify.
+        repeat = next(a for a in answers if a.get("duplicate_of") == case_id)
+        assert repeat["status"] == "closed"
         verified = next(a for a in answers if "first_bad_version" in a)
         assert verified["ok"] is True
-        assert run.stdout.count("1 case checked (5 events): every hash chain intact") == 2
+        assert "2 cases checked (9 events): every hash chain intact" in run.stdout
+        assert "1 case checked (6 events): every hash chain intact" in run.stdout
         assert list(fresh_copy.glob("*.xlsx")), "the Excel export was not saved"
     finally:
         os.killpg(service.pid, signal.SIGINT)  # what Ctrl+C in that terminal does
