@@ -5,9 +5,10 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from api.access import AccessDep, Authorized
+from api.date_windows import QUERY_WINDOW, QueryAwareMoment
 from api.dependencies import ServicesDep
 from api.problems import PROBLEM_RESPONSES
 from infra.read_log import Area
@@ -38,8 +39,8 @@ def get_reads(
     access: AccessDep,
     case_id: UUID | None = None,
     user_id: UUID | None = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Annotated[QueryAwareMoment | None, Query(description=QUERY_WINDOW)] = None,
+    until: Annotated[QueryAwareMoment | None, Query(description=QUERY_WINDOW)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[ReadOut]:
     within = None

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from api.access import Access, AccessDep, Authorized
 from api.dependencies import ServicesDep
 from api.problems import PROBLEM_RESPONSES, ApiProblem
-from api.requests import Phone, Strict
+from api.requests import Phone, Strict, text
 from api.routes.read_models import ReadYourWrites
 from infra.personal.keys import UnknownResident
 from infra.personal.residents import Erasure
@@ -136,9 +136,8 @@ def erase(
     services: ServicesDep,
     access: AccessDep,
     reference: Annotated[
-        str | None,
+        text(200) | None,
         Query(
-            max_length=200,
             description="your reference for the request, e.g. a ticket number; "
             "no personal data here",
         ),

@@ -113,3 +113,21 @@ def test_a_method_not_allowed_names_every_method_of_the_path(as_clerk: Api) -> N
     response = as_clerk.client.request("PATCH", "/cases", headers=as_clerk.person.auth)
     assert_problem(response, 405, "method_not_allowed")
     assert set(response.headers["allow"].split(", ")) >= {"GET", "POST"}
+
+
+def test_query_parameters_of_the_erasure_and_the_read_log_are_checked_too(
+    client: Any, services: Any
+) -> None:
+    """Found by schemathesis: a NUL in an erasure's reference, a number as a moment."""
+    _, token = services.users.add("管理员 输入", "admin", None)
+    auth = {"Authorization": f"Bearer {token}"}
+    erase = client.delete(
+        "/residents/6a4b1c1e-0000-4000-8000-000000000001/personal-data",
+        params={"reference": "工单\x00"},
+        headers=auth,
+    )
+    problem = assert_problem(erase, 422, "validation_error")
+    assert field_locations(problem) == ["query.reference"]
+    reads = client.get("/audit/reads", params={"until": "0.5"}, headers=auth)
+    problem = assert_problem(reads, 422, "validation_error")
+    assert field_locations(problem) == ["query.until"]
