@@ -16,7 +16,7 @@ counted again from the case's own history once a missing year's calendar is load
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -183,13 +183,14 @@ class _Counter:
 
 
 def in_zone(moment: datetime, zone: tzinfo) -> datetime:
-    """The moment in the zone's local time; as it is for a moment whose local time would
+    """The moment in the zone's local time; in UTC for a moment whose local time would
     fall past year 9999 (a deadline like 9999-12-31T23:59:59Z, stored before dates were
-    bounded), which Python cannot represent."""
+    bounded), which Python cannot represent. Not as it came: the database hands moments in
+    its session's zone, which on an embedded server is the machine's."""
     try:
         return moment.astimezone(zone)
     except OverflowError:
-        return moment
+        return moment.astimezone(UTC)
 
 
 def local_day(moment: datetime, zone: tzinfo) -> date:
