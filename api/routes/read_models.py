@@ -26,6 +26,7 @@ from infra.projections import READ_MODELS, projection_status
 from projections.case_list.queries import (
     SORTS,
     TEXT_COUNT_CAP,
+    TEXT_WINDOW,
     CaseFilter,
     dashboard_summary,
     list_cases,
@@ -157,8 +158,9 @@ class CasePage(BaseModel):
     total: int = Field(description="how many cases match the filters, over all pages")
     total_capped: bool = Field(
         default=False,
-        description=f"a text search (`q`) counts up to {TEXT_COUNT_CAP:,} matches: true when "
-        "more match than `total` says",
+        description="true when more cases match than `total` says: a text search (`q`) "
+        f"counts up to {TEXT_COUNT_CAP:,} matches, and when they are common only those among "
+        f"the first {TEXT_WINDOW:,} cases in the list's order",
     )
     next_cursor: str | None = Field(description="pass as `after` for the next page")
 

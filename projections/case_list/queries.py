@@ -1,6 +1,7 @@
 """Questions the case list answers, straight from its table (never by replaying cases)."""
 
 import base64
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -126,8 +127,9 @@ def _joined(clauses: list[sql.Composable]) -> sql.Composable:
     return sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("TRUE")
 
 
-# A text search counts its matches up to this many: the planner cannot tell how many cases
-# hold a set of terms, and counting tens of thousands of them costs a second.
+# A text search counts its matches up to this many (or, when they are common, those among
+# the first TEXT_WINDOW cases): the planner cannot tell how many cases hold a set of terms,
+# and counting tens of thousands of them costs a second.
 TEXT_COUNT_CAP = 1000
 
 
@@ -162,43 +164,57 @@ def list_cases(
     sort: str = "-received_at",
     limit: int = 50,
     after: str | None = None,
+    text_window: int | None = None,
 ) -> Page:
     column, descending = SORTS[sort]
     where, params = filters.where(now)
-    page_where = where
+    keyset: sql.Composable = sql.SQL("")
     if after is not None:
         value, case_id = decode_cursor(after)
         params.update(after_value=value, after_id=case_id)
         comparison = sql.SQL("<") if descending else sql.SQL(">")
-        keyset = sql.SQL(" AND ({col}, id) {cmp} (%(after_value)s, %(after_id)s)")
-        page_where = where + keyset.format(col=sql.Identifier(column), cmp=comparison)
-    direction = sql.SQL("DESC") if descending else sql.SQL("ASC")
+        keyset = sql.SQL(" AND ({col}, id) {cmp} (%(after_value)s, %(after_id)s)").format(
+            col=sql.Identifier(column), cmp=comparison
+        )
+    order = sql.SQL("{col} {dir}, id {dir}").format(
+        col=sql.Identifier(column), dir=sql.SQL("DESC") if descending else sql.SQL("ASC")
+    )
+    params["limit"] = limit + 1
     # The page's ids first, then their rows: the ids often come from an index alone, and
     # only the rows shown are read from the table.
-    query = sql.SQL(
-        "SELECT *, {overdue} AS overdue FROM rm_cases JOIN ("
-        " SELECT id FROM rm_cases WHERE {where} ORDER BY {col} {dir}, id {dir} LIMIT %(limit)s"
-        ") AS page USING (id) ORDER BY {col} {dir}, id {dir}"
-    ).format(overdue=OVERDUE, where=page_where, col=sql.Identifier(column), dir=direction)
-    params["limit"] = limit + 1
+    page = sql.SQL("SELECT id FROM rm_cases WHERE {where} ORDER BY {order} LIMIT %(limit)s")
+    rows_of = sql.SQL(
+        "SELECT *, {overdue} AS overdue FROM rm_cases JOIN ({ids}) AS page USING (id)"
+        " ORDER BY {order}"
+    )
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cursor:
         capped = False
-        if filters.text is not None:
-            total_row = cursor.execute(
-                sql.SQL(
-                    "SELECT count(*) AS n FROM (SELECT 1 FROM rm_cases WHERE {} LIMIT {}) AS hits"
-                ).format(where, sql.Literal(TEXT_COUNT_CAP + 1)),
-                params,
-            ).fetchone()
-            capped = total_row is not None and total_row["n"] > TEXT_COUNT_CAP
-            if capped:
-                # Many cases match: walking the sort's index and testing each is fast,
-                # gathering every match and sorting them is not (the planner, guessing
-                # the terms rare, would do the latter).
-                cursor.execute("SET LOCAL enable_bitmapscan = off")
-        rows = cursor.execute(query, params).fetchall()
         if filters.text is None:
+            ids = page.format(where=where + keyset, order=order)
+            rows = cursor.execute(rows_of.format(overdue=OVERDUE, ids=ids, order=order), params)
+            rows = rows.fetchall()
             total_row = cursor.execute(*_total_query(filters, where, params)).fetchone()
+        else:
+            window = TEXT_WINDOW if text_window is None else text_window
+            hits, exhausted = _recent_matches(cursor, filters, now, keyset, order, params, window)
+            if len(hits) >= params["limit"] or exhausted:
+                # The newest cases held a page: count what they held (more may match
+                # beyond them), or all of it when they were every candidate.
+                total_row, capped = {"n": len(hits)}, not exhausted
+                ids = sql.SQL("SELECT unnest(%(found)s::uuid[]) AS id")
+                params["found"] = hits[: params["limit"]]
+            else:
+                total_row = cursor.execute(
+                    sql.SQL(
+                        "SELECT count(*) AS n FROM (SELECT 1 FROM rm_cases WHERE {} LIMIT {})"
+                        " AS hits"
+                    ).format(where, sql.Literal(TEXT_COUNT_CAP + 1)),
+                    params,
+                ).fetchone()
+                capped = total_row is not None and total_row["n"] > TEXT_COUNT_CAP
+                ids = page.format(where=where + keyset, order=order)
+            rows = cursor.execute(rows_of.format(overdue=OVERDUE, ids=ids, order=order), params)
+            rows = rows.fetchall()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -206,6 +222,42 @@ def list_cases(
         next_cursor = encode_cursor(last[column], last["id"])
     total = min(int(total_row["n"]), TEXT_COUNT_CAP) if total_row else 0
     return Page(items=rows, total=total, next_cursor=next_cursor, total_capped=capped)
+
+
+# How many of the newest cases (in the list's order) a text search tests one by one before
+# it asks the text index instead.
+TEXT_WINDOW = 4000
+
+
+def _recent_matches(
+    cursor: psycopg.Cursor[Any],
+    filters: CaseFilter,
+    now: datetime,
+    keyset: sql.Composable,
+    order: sql.Composable,
+    params: dict[str, Any],
+    window: int,
+) -> tuple[list[Any], bool]:
+    """A text search's matches among the first cases in the list's order, and whether those
+    were every case the other filters let through.
+
+    The planner cannot tell how many cases hold a set of terms; it takes them for rare and
+    gathers every match from the text index, then sorts: a second for a common word. So the
+    first ``window`` cases that pass the other filters are tested in order first; when
+    they do not hold a page, the matches are rare enough for the index."""
+    others = dataclasses.replace(filters, text=None)
+    where, _ = others.where(now)
+    # The window's ids first (from an index alone where one serves the filters and order),
+    # then each one's text: sorting whole rows would read every candidate's text.
+    tested = cursor.execute(
+        sql.SQL(
+            "SELECT id, search @@ to_tsquery('simple', %(text)s) AS hit FROM rm_cases JOIN ("
+            " SELECT id FROM rm_cases WHERE {where} ORDER BY {order} LIMIT {window}"
+            ") AS window_ids USING (id) ORDER BY {order}"
+        ).format(where=where + keyset, order=order, window=sql.Literal(window)),
+        params,
+    ).fetchall()
+    return [row["id"] for row in tested if row["hit"]], len(tested) < window
 
 
 def _total_query(
