@@ -242,7 +242,7 @@ class CaseWork(Application[UUID]):
 
     def _earlier_intake(self, case_id: UUID, request_hash: str | None) -> Outcome | None:
         try:
-            case = self.repository.get(case_id)
+            case: Case = self.repository.get(case_id)
         except AggregateNotFoundError:
             return None
         first_hash = case.intake.get("request_hash")

@@ -203,9 +203,11 @@ class Case(Aggregate):
                 "the case is suspended waiting on the resident: resume it first"
             )
 
-    def _check_assigned(self) -> None:
+    def _check_assigned(self) -> str:
+        """The assignee; refused when there is none."""
         if self.assignee is None:
             raise errors.NoAssignee("the case has no assignee: assign it first")
+        return self.assignee
 
     @property
     def status(self) -> str:
@@ -248,12 +250,12 @@ class Case(Aggregate):
 
     def reassign(self, assignee: str, reason: str, stamp: Stamp) -> None:
         self._check_open(stamp)
-        self._check_assigned()
-        if assignee == self.assignee:
+        previous = self._check_assigned()
+        if assignee == previous:
             raise errors.SameAssignee(f"the case is already assigned to {assignee}")
         self._reassign(
             assignee=assignee,
-            previous_assignee=self.assignee,
+            previous_assignee=previous,
             reason=reason,
             **stamp.event_fields(),
         )
@@ -283,14 +285,14 @@ class Case(Aggregate):
         stamp: Stamp,
     ) -> None:
         self._check_active(stamp)
-        self._check_assigned()
+        worker = self._check_assigned()
         stamp.check_not_after(visited_at, "visited_at")
         self._visit(
             visited_at=visited_at,
             duration_minutes=duration_minutes,
             notes=notes,
             outcome=outcome,
-            worker=self.assignee,
+            worker=worker,
             **stamp.event_fields(),
         )
 
@@ -508,7 +510,8 @@ class Case(Aggregate):
             self._check_original(original)
         self._check_active(stamp)
         self._check_can_close(parsed)
-        extra = {} if original is None else {"duplicate_of": str(original.id)}
+        # Only a closure as a duplicate records the field at all.
+        extra: dict[str, Any] = {} if original is None else {"duplicate_of": str(original.id)}
         self._close(resolution=str(resolution), summary=summary, **extra, **stamp.event_fields())
         if original is not None:
             original._link_duplicate(duplicate=str(self.id), **stamp.without_key())

@@ -10,7 +10,7 @@ A command that needs more than the case (the calendar, a duplicate's original) a
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from domain import errors
@@ -24,7 +24,7 @@ Others = Iterable[Case] | None
 
 
 class Context(Protocol):
-    def moved_deadline(self, case: Case, move: dict[str, object]) -> Deadline:
+    def moved_deadline(self, case: Case, move: dict[str, Any]) -> Deadline:
         """The case's deadline moved by a suspension or by extra working days."""
 
     def recounted_deadline(self, case: Case) -> Deadline:

@@ -359,7 +359,8 @@ class Projector:
             self.conn = self.connect()
             self.conn.autocommit = True
             self.conn.adapters.register_dumper(str, ReadModelText)
-            channel = sql.Identifier(self.app.recorder.channel_name)
+            # The PostgreSQL recorder has one; the base class does not declare it.
+            channel = sql.Identifier(self.app.recorder.channel_name)  # type: ignore[attr-defined]
             self.conn.execute(sql.SQL("LISTEN {}").format(channel))
         if self.generation is not None and time.monotonic() < self._recheck_at:
             return True

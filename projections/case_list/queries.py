@@ -210,7 +210,7 @@ def list_cases(
 
 def _total_query(
     filters: CaseFilter, where: sql.Composable, params: dict[str, Any]
-) -> tuple[sql.Composable, dict[str, Any]]:
+) -> tuple[sql.Composed, dict[str, Any]]:
     counted = filters.counted_where()
     if counted is not None:
         counted_where, counted_params = counted
@@ -279,7 +279,7 @@ def dashboard_summary(
             params,
         ).fetchall()
     return {
-        **totals,
+        **(totals or {}),  # an aggregate without GROUP BY: always one row
         "open_by_status": {row["status"]: row["n"] for row in by_status},
         "open_by_grid": by_grid,
         "workload": workload,
