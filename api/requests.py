@@ -189,6 +189,12 @@ class Reassign(CaseCommand):
     reason: Reason
 
 
+class SignFor(CaseCommand):
+    command = commands.SignFor
+    path, action, about = "sign", "sign_for", "The assignee signs for the case (签收)"
+    roles = FIELD_WORK
+
+
 class Visit(CaseCommand):
     command = commands.Visit
     path, action, about = "visits", "visit", "Record a visit (上门/走访)"
@@ -307,6 +313,7 @@ class Fulfil(CaseCommand):
 CASE_COMMANDS: tuple[type[CaseCommand], ...] = (
     Assign,
     Reassign,
+    SignFor,
     Visit,
     Escalate,
     Suspend,

@@ -148,6 +148,7 @@ class Case(Aggregate):
         self.intake = intake
         self.worked_since_opened = False
         self.assignee: str | None = None
+        self.signed_for = False  # by the current assignee (签收); a reassignment unsigns
         self.suspended_since: datetime | None = None
         self.visits: list[dict[str, Any]] = []
         self.closed_at: datetime | None = None
@@ -246,6 +247,7 @@ class Case(Aggregate):
         idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.assignee = assignee
+        self.signed_for = False
         self.last_occurred_at = occurred_at
 
     def reassign(self, assignee: str, reason: str, stamp: Stamp) -> None:
@@ -272,6 +274,29 @@ class Case(Aggregate):
         idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.assignee = assignee
+        self.signed_for = False
+        self.last_occurred_at = occurred_at
+
+    def sign_for(self, stamp: Stamp) -> None:
+        """The assignee takes the case on (签收): once per assignment, by them only."""
+        self._check_open(stamp)
+        assignee = self._check_assigned()
+        if stamp.actor_id != assignee:
+            raise errors.NotTheAssignee(f"only the case's assignee ({assignee}) may sign for it")
+        if self.signed_for:
+            raise errors.AlreadySigned(f"{assignee} has already signed for the case")
+        self._sign_for(assignee=assignee, **stamp.event_fields())
+
+    @event("SignedFor")
+    def _sign_for(
+        self,
+        assignee: str,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
+    ) -> None:
+        self.signed_for = True
         self.last_occurred_at = occurred_at
 
     # -- field work ---------------------------------------------------------------

@@ -64,6 +64,13 @@ class Reassign(CaseCommand):
 
 
 @dataclass(frozen=True)
+class SignFor(CaseCommand):
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        case.sign_for(stamp)
+        return None
+
+
+@dataclass(frozen=True)
 class Visit(CaseCommand):
     visited_at: datetime
     duration_minutes: int

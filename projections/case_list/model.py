@@ -232,6 +232,8 @@ IGNORED = frozenset(
         # An original's side of a duplicate (重复件): the duplicate's own Closed carries it.
         "DuplicateLinked",
         "DuplicateUnlinked",
+        # Signing for a case (签收) changes no column of the list (yet).
+        "SignedFor",
     }
 )
 

@@ -164,7 +164,15 @@ HANDLED = frozenset(
     }
 )
 IGNORED = frozenset(
-    {"Escalated", "MediationHeld", "Claimed", "Fulfilled", "DuplicateLinked", "DuplicateUnlinked"}
+    {
+        "Escalated",
+        "MediationHeld",
+        "Claimed",
+        "Fulfilled",
+        "DuplicateLinked",
+        "DuplicateUnlinked",
+        "SignedFor",
+    }
 )
 
 
