@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiProblem, bad_field
-from domain.application import Caller, CaseWork
+from domain.application import Caller
 from infra.bootstrap import Services
 from infra.users import User
 
@@ -29,13 +29,6 @@ async def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
-
-
-async def get_cases(services: ServicesDep) -> CaseWork:
-    return services.cases
-
-
-CasesDep = Annotated[CaseWork, Depends(get_cases)]
 
 
 async def current_user(

@@ -1,7 +1,8 @@
 """What clients send: one model per command, validated before the domain sees it."""
 
 import re
-from typing import Annotated, Any, Literal
+from dataclasses import fields
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -14,6 +15,8 @@ from pydantic import (
 )
 
 from api.date_windows import DUE_WINDOW, PAST_WINDOW, DueMoment, PastMoment
+from api.dependencies import HANDLERS
+from domain import commands
 from domain.vocabulary import (
     Channel,
     ClaimantType,
@@ -23,6 +26,7 @@ from domain.vocabulary import (
     Rating,
     RequestCategory,
     Resolution,
+    Role,
     WishCategory,
 )
 from infra.personal.crypto import normalise_phone
@@ -145,33 +149,94 @@ INTAKE_EXAMPLE = {
 }
 
 
-class Assign(Command):
+FIELD_WORK = frozenset({Role.WORKER, Role.SUPERVISOR})
+
+
+class CaseCommand(Command):
+    """A command on one case. Its class says all the API needs: the route
+    (POST /cases/{case_id}/<path>), the roles that may send it, its summary (``about``), and which
+    of its fields name users (of which roles). ``api.routes.commands`` registers a route
+    for each; the domain command of the same name takes the fields it declares."""
+
+    command: ClassVar[type[commands.CaseCommand]]
+    path: ClassVar[str]
+    action: ClassVar[str]  # what the caller does, in "a clerk may not <action>"
+    roles: ClassVar[frozenset[Role]]
+    about: ClassVar[str]  # the route's summary
+    users: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    def to_command(self) -> commands.CaseCommand:
+        return self.command(**{f.name: getattr(self, f.name) for f in fields(self.command)})
+
+
+class Assign(CaseCommand):
+    command = commands.Assign
+    path, action, about = "assign", "assign", "Assign to a social worker (派单)"
+    roles = frozenset({Role.CLERK, Role.SUPERVISOR})
+    users = {"assignee": HANDLERS}
+
     assignee: UserId = Field(description="user id of the social worker")
     note: Reason | None = None
 
 
-class Reassign(Command):
+class Reassign(CaseCommand):
+    command = commands.Reassign
+    path, action, about = "reassign", "reassign", "Hand to another social worker (转派)"
+    roles = frozenset({Role.SUPERVISOR})
+    users = {"assignee": HANDLERS}
+
     assignee: UserId
     reason: Reason
 
 
-class Visit(Command):
+class SignFor(CaseCommand):
+    command = commands.SignFor
+    path, action, about = "sign", "sign_for", "The assignee signs for the case (签收)"
+    roles = FIELD_WORK
+
+
+class Visit(CaseCommand):
+    command = commands.Visit
+    path, action, about = "visits", "visit", "Record a visit (上门/走访)"
+    roles = FIELD_WORK
+
     visited_at: PastMoment = Field(description=PAST_WINDOW)
     duration_minutes: int = Field(ge=1, le=24 * 60)
     notes: LongText
     outcome: Text | None = None
 
 
-class Escalate(Command):
+class Escalate(CaseCommand):
+    command = commands.Escalate
+    path, action, about = "escalate", "escalate", "Escalate to community or street"
+    roles = FIELD_WORK
+
     level: Literal[Level.COMMUNITY, Level.STREET]
     reason: Reason
 
 
-class WithReason(Command):
+class Suspend(CaseCommand):
+    command = commands.Suspend
+    path, action, about = "suspend", "suspend", "Suspend while waiting on the resident"
+    roles = FIELD_WORK
+
     reason: Reason
 
 
-class Extend(Command):
+class Resume(CaseCommand):
+    command = commands.Resume
+    path, action, about = "resume", "resume", "Resume a suspended case"
+    roles = FIELD_WORK
+
+    reason: Reason
+
+
+class Extend(CaseCommand):
+    command = commands.Extend
+    path, action, about = "extend", "extend", "Extend the deadline (延期), approved"
+    roles = frozenset({Role.SUPERVISOR})
+    users = {"approved_by": ("supervisor",)}
+
     new_due_at: DueMoment | None = Field(default=None, description=DUE_WINDOW)
     extra_working_days: int | None = Field(default=None, ge=1, le=250)
     reason: Reason
@@ -184,7 +249,11 @@ class Extend(Command):
         return self
 
 
-class Close(Command):
+class Close(CaseCommand):
+    command = commands.Close
+    path, action, about = "close", "close", "Close with a resolution (办结)"
+    roles = FIELD_WORK
+
     resolution: Resolution
     summary: LongText
     duplicate_of: UUID | None = Field(
@@ -194,23 +263,66 @@ class Close(Command):
     )
 
 
-class Rate(Command):
+class Rate(CaseCommand):
+    command = commands.Rate
+    path, action, about = "rate", "rate", "Record the resident's verdict (回访评价)"
+    roles = frozenset({Role.CLERK, Role.SUPERVISOR})
+
     rating: Rating
     comment: LongText | None = None
 
 
-class Mediation(Command):
+class Reopen(CaseCommand):
+    command = commands.Reopen
+    path, action, about = "reopen", "reopen", "Reopen a closed case (发回重办)"
+    roles = frozenset({Role.SUPERVISOR})
+
+    reason: Reason
+
+
+class HoldMediation(CaseCommand):
+    command = commands.HoldMediation
+    path, action, about = "mediations", "mediate", "Record a mediation session (disputes)"
+    roles = FIELD_WORK
+
     held_at: PastMoment = Field(description=PAST_WINDOW)
     participants: list[Text] = Field(min_length=1, max_length=50)
     outcome: MediationOutcome
     notes: LongText
 
 
-class Claim(Command):
+class Claim(CaseCommand):
+    command = commands.Claim
+    path, action, about = "claim", "claim", "Claim a micro-wish (认领)"
+    roles = FIELD_WORK
+
     claimant: Text
     claimant_type: ClaimantType
 
 
-class Fulfil(Command):
+class Fulfil(CaseCommand):
+    command = commands.Fulfil
+    path, action, about = "fulfil", "fulfil", "Record a micro-wish fulfilled"
+    roles = FIELD_WORK
+
     fulfilled_at: PastMoment = Field(description=PAST_WINDOW)
     notes: LongText
+
+
+# Every command on a case, in the order the API lists them.
+CASE_COMMANDS: tuple[type[CaseCommand], ...] = (
+    Assign,
+    Reassign,
+    SignFor,
+    Visit,
+    Escalate,
+    Suspend,
+    Resume,
+    Extend,
+    Close,
+    Rate,
+    Reopen,
+    HoldMediation,
+    Claim,
+    Fulfil,
+)

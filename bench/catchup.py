@@ -14,7 +14,6 @@ database is kept and reused while it holds the expected number of events.
 
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +24,7 @@ import psycopg
 
 from bench.context import BenchContext, prepare_service_database, run_alone
 from bench.figures import Figure
+from domain import commands
 from domain.application import (
     IDEMPOTENCY_NAMESPACE,
     Caller,
@@ -231,16 +231,16 @@ def decide_via_service(app: CaseWork, steps: list[Step]) -> UUID:
             case_id = outcome.case.id
             continue
         assert case_id is not None
-        use_case: Callable[..., Any] = {
-            "assign": app.assign,
-            "visit": app.record_visit,
-            "mediate": app.hold_mediation,
-            "claim": app.claim,
-            "fulfil": app.fulfil,
-            "close": app.close_case,
-            "rate": app.rate,
+        command = {
+            "assign": commands.Assign,
+            "visit": commands.Visit,
+            "mediate": commands.HoldMediation,
+            "claim": commands.Claim,
+            "fulfil": commands.Fulfil,
+            "close": commands.Close,
+            "rate": commands.Rate,
         }[step.name]
-        use_case(case_id, **a, caller=c, occurred_at=at)
+        app.handle(case_id, command(**a), c, occurred_at=at)
     assert case_id is not None
     return case_id
 

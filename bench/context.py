@@ -95,7 +95,8 @@ def run_alone(
 
 @dataclass
 class Actors:
-    """Tokens and ids of the users a workload acts as (sample areas, city-wide roles)."""
+    """Tokens and ids of the users a workload acts as (sample areas; each user has an area,
+    as real users have: a command then checks the case against it)."""
 
     clerk_token: str
     worker_id: str
@@ -109,9 +110,9 @@ def prepare_service_database(url: str) -> Actors:
     services: Services = bootstrap(Settings(database_url=url, run_projections=False))
     try:
         services.areas.load(read_area_file(SAMPLE_AREAS))
-        _, clerk = services.users.add("bench clerk", Role.CLERK, area=None)
-        worker, worker_token = services.users.add("bench worker", Role.WORKER, area=None)
-        _, supervisor = services.users.add("bench supervisor", Role.SUPERVISOR, area=None)
+        _, clerk = services.users.add("bench clerk", Role.CLERK, area="tiansheng")
+        worker, worker_token = services.users.add("bench worker", Role.WORKER, area="tiansheng-01")
+        _, supervisor = services.users.add("bench supervisor", Role.SUPERVISOR, area="tiansheng")
     finally:
         services.close()
     return Actors(

@@ -32,6 +32,17 @@ from bench.context import (
 )
 from bench.figures import Figure, p50_p99
 from domain.application import Caller
+from domain.commands import (
+    Assign,
+    Close,
+    Escalate,
+    HoldMediation,
+    Rate,
+    Reassign,
+    Resume,
+    Suspend,
+    Visit,
+)
 from domain.vocabulary import Role
 from infra.bootstrap import Services, bootstrap
 from infra.settings import Settings
@@ -61,23 +72,27 @@ def case_with_50_events(services: Services, actors: Actors) -> UUID:
         parties=[{"name": "李秀英", "role": "applicant"}, {"name": "张伟", "phone": "13987654321"}],
         caller=clerk,
     ).case.id
-    app.assign(case_id, actors.worker_id, None, clerk)
-    app.escalate(case_id, "community", "双方分歧较大", worker)
+    app.handle(case_id, Assign(actors.worker_id), clerk)
+    app.handle(case_id, Escalate("community", "双方分歧较大"), worker)
     assignees = [str(other.id), actors.worker_id]
     for round_ in range(11):
         now = datetime.now(UTC)
         if round_ % 2:
-            app.hold_mediation(case_id, now, ["李秀英", "张伟"], "adjourned", "改日再谈", worker)
+            app.handle(
+                case_id, HoldMediation(now, ["李秀英", "张伟"], "adjourned", "改日再谈"), worker
+            )
         else:
-            app.record_visit(case_id, now, 30, "上门查看漏水情况", None, worker)
-        app.suspend(case_id, "等待物业检测报告", worker)
-        app.resume(case_id, "检测报告已到", worker)
-        app.reassign(case_id, assignees[round_ % 2], "换人跟进", supervisor)
-    app.hold_mediation(
-        case_id, datetime.now(UTC), ["李秀英", "张伟"], "agreement", "达成协议", worker
+            app.handle(case_id, Visit(now, 30, "上门查看漏水情况"), worker)
+        app.handle(case_id, Suspend("等待物业检测报告"), worker)
+        app.handle(case_id, Resume("检测报告已到"), worker)
+        app.handle(case_id, Reassign(assignees[round_ % 2], "换人跟进"), supervisor)
+    app.handle(
+        case_id,
+        HoldMediation(datetime.now(UTC), ["李秀英", "张伟"], "agreement", "达成协议"),
+        worker,
     )
-    app.close_case(case_id, "resolved", "双方达成调解协议", worker)
-    app.rate(case_id, "satisfied", None, clerk)
+    app.handle(case_id, Close("resolved", "双方达成调解协议"), worker)
+    app.handle(case_id, Rate("satisfied"), clerk)
     assert len(app.history(case_id)) == EVENTS
     return case_id
 

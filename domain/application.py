@@ -9,7 +9,7 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -21,7 +21,8 @@ from eventsourcing.persistence import IntegrityError
 from domain import errors
 from domain.case import Case, command_scope
 from domain.case_locks import CaseLocks
-from domain.kinds import CASE_CLASSES, Dispute, MicroWish
+from domain.commands import CaseCommand, RecountDeadline
+from domain.kinds import CASE_CLASSES
 from domain.stamp import Stamp
 from domain.time_limits import (
     Deadline,
@@ -241,7 +242,7 @@ class CaseWork(Application[UUID]):
 
     def _earlier_intake(self, case_id: UUID, request_hash: str | None) -> Outcome | None:
         try:
-            case = self.repository.get(case_id)
+            case: Case = self.repository.get(case_id)
         except AggregateNotFoundError:
             return None
         first_hash = case.intake.get("request_hash")
@@ -255,298 +256,51 @@ class CaseWork(Application[UUID]):
 
     # -- the case's life ----------------------------------------------------------
 
-    def assign(
+    def handle(
         self,
         case_id: UUID,
-        assignee: str,
-        note: str | None,
+        command: CaseCommand,
         caller: Caller,
+        *,
         occurred_at: datetime | None = None,
         expected_version: int | None = None,
         command_key: CommandKey | None = None,
+        visible: Callable[[Case], bool] = lambda case: True,
+        loaded: Case | None = None,
     ) -> Outcome:
+        """Any command on a case: load it once, check the caller may see it (``visible``,
+        else it is answered as unknown), let the command decide, save.
+
+        A duplicate's original named by the command must be ``visible`` too. ``loaded``:
+        the case as the caller's gate already loaded it (to check its area), decided on
+        first instead of being read again; if it has moved on since, the command is
+        decided again on the case read fresh."""
         return self._change(
-            case_id,
-            caller,
-            occurred_at,
-            expected_version,
-            lambda case, stamp: case.assign(assignee, note, stamp),
-            command_key,
+            case_id, caller, occurred_at, expected_version, command, command_key, visible, loaded
         )
-
-    def reassign(
-        self,
-        case_id: UUID,
-        assignee: str,
-        reason: str,
-        caller: Caller,
-        occurred_at: datetime | None = None,
-        expected_version: int | None = None,
-        command_key: CommandKey | None = None,
-    ) -> Outcome:
-        return self._change(
-            case_id,
-            caller,
-            occurred_at,
-            expected_version,
-            lambda case, stamp: case.reassign(assignee, reason, stamp),
-            command_key,
-        )
-
-    def record_visit(
-        self,
-        case_id: UUID,
-        visited_at: datetime,
-        duration_minutes: int,
-        notes: str,
-        outcome: str | None,
-        caller: Caller,
-        occurred_at: datetime | None = None,
-        expected_version: int | None = None,
-        command_key: CommandKey | None = None,
-    ) -> Outcome:
-        return self._change(
-            case_id,
-            caller,
-            occurred_at,
-            expected_version,
-            lambda case, stamp: case.visit(visited_at, duration_minutes, notes, outcome, stamp),
-            command_key,
-        )
-
-    def escalate(
-        self,
-        case_id: UUID,
-        level: str,
-        reason: str,
-        caller: Caller,
-        occurred_at: datetime | None = None,
-        expected_version: int | None = None,
-        command_key: CommandKey | None = None,
-    ) -> Outcome:
-        return self._change(
-            case_id,
-            caller,
-            occurred_at,
-            expected_version,
-            lambda case, stamp: case.escalate(level, reason, stamp),
-            command_key,
-        )
-
-    def suspend(
-        self,
-        case_id: UUID,
-        reason: str,
-        caller: Caller,
-        occurred_at: datetime | None = None,
-        expected_version: int | None = None,
-        command_key: CommandKey | None = None,
-    ) -> Outcome:
-        return self._change(
-            case_id,
-            caller,
-            occurred_at,
-            expected_version,
-            lambda case, stamp: case.suspend(reason, stamp),
-            command_key,
-        )
-
-    def resume(
-        self,
-        case_id: UUID,
-        reason: str,
-        caller: Caller,
-        occurred_at: datetime | None = None,
-        expected_version: int | None = None,
-        command_key: CommandKey | None = None,
-    ) -> Outcome:
-        def resume(case: Case, stamp: Stamp) -> None:
-            deadline = Deadline(case.due_at, case.due_at_provisional)
-            if case.suspended_since is not None:
-                deadline = moved_deadline(
-                    deadline,
-                    {"suspended_at": case.suspended_since, "resumed_at": stamp.occurred_at},
-                    self.time_limit_of(case),
-                    self.calendar,
-                    self.zone,
-                )
-            case.resume(reason, deadline.due_at, stamp, provisional=deadline.provisional)
-
-        return self._change(case_id, caller, occurred_at, expected_version, resume, command_key)
-
-    def extend(
-        self,
-        case_id: UUID,
-        reason: str,
-        approved_by: str,
-        caller: Caller,
-        new_due_at: datetime | None = None,
-        extra_working_days: int | None = None,
-        occurred_at: datetime | None = None,
-        expected_version: int | None = None,
-        command_key: CommandKey | None = None,
-    ) -> Outcome:
-        def extend(case: Case, stamp: Stamp) -> None:
-            if new_due_at is not None:
-                case.extend(new_due_at, reason, approved_by, stamp)
-            elif extra_working_days is not None:
-                deadline = moved_deadline(
-                    Deadline(case.due_at, case.due_at_provisional),
-                    {"extra_working_days": extra_working_days},
-                    self.time_limit_of(case),
-                    self.calendar,
-                    self.zone,
-                )
-                case.extend(
-                    deadline.due_at,
-                    reason,
-                    approved_by,
-                    stamp,
-                    provisional=deadline.provisional,
-                    extra_working_days=extra_working_days,
-                )
-            else:
-                raise errors.ExtensionNeedsDeadline("give new_due_at or extra_working_days")
-
-        return self._change(case_id, caller, occurred_at, expected_version, extend, command_key)
 
     def recount_deadline(
         self, case_id: UUID, reason: str, caller: Caller, occurred_at: datetime | None = None
     ) -> Outcome | None:
         """Count the case's deadline again from its own history, on the calendar as known
         now (after a missing year was loaded); None when it comes out the same."""
-        changed = False
+        outcome = self.handle(case_id, RecountDeadline(reason), caller, occurred_at=occurred_at)
+        return outcome if outcome.created else None
 
-        def recount(case: Case, stamp: Stamp) -> None:
-            nonlocal changed
-            deadline = recounted_deadline(
-                case.received_at,
-                self.time_limit_of(case),
-                case.deadline_moves,
-                self.calendar,
-                self.zone,
-            )
-            changed = case.recount_deadline(deadline, reason, stamp)
+    # -- what commands ask of the service (see _Context) --------------------------------
 
-        outcome = self._change(case_id, caller, occurred_at, None, recount)
-        return outcome if changed else None
+    def moved_deadline(self, case: Case, move: dict[str, Any]) -> Deadline:
+        deadline = Deadline(case.due_at, case.due_at_provisional)
+        return moved_deadline(deadline, move, self.time_limit_of(case), self.calendar, self.zone)
 
-    def close_case(
-        self,
-        case_id: UUID,
-        resolution: str,
-        summary: str,
-        caller: Caller,
-        occurred_at: datetime | None = None,
-        expected_version: int | None = None,
-        command_key: CommandKey | None = None,
-        duplicate_of: UUID | None = None,
-        visible: Callable[[Case], bool] = lambda case: True,
-    ) -> Outcome:
-        """``duplicate_of``: the original of a case closed as a duplicate, which must be
-        ``visible`` to the caller (else it is answered as unknown)."""
-
-        def close(case: Case, stamp: Stamp) -> list[Case]:
-            original = None if duplicate_of is None else self._original(duplicate_of, visible)
-            case.close(resolution, summary, stamp, original)
-            return [] if original is None else [original]
-
-        return self._change(case_id, caller, occurred_at, expected_version, close, command_key)
-
-    def _original(self, case_id: UUID, visible: Callable[[Case], bool]) -> Case:
-        try:
-            original = self.get_case(case_id)
-        except CaseNotFound:
-            original = None
-        if original is None or not visible(original):
-            raise errors.UnknownOriginal(f"duplicate_of: no case with id {case_id}")
-        return original
-
-    def rate(
-        self,
-        case_id: UUID,
-        rating: str,
-        comment: str | None,
-        caller: Caller,
-        occurred_at: datetime | None = None,
-        expected_version: int | None = None,
-        command_key: CommandKey | None = None,
-    ) -> Outcome:
-        return self._change(
-            case_id,
-            caller,
-            occurred_at,
-            expected_version,
-            lambda case, stamp: case.rate(rating, comment, stamp),
-            command_key,
+    def recounted_deadline(self, case: Case) -> Deadline:
+        return recounted_deadline(
+            case.received_at,
+            self.time_limit_of(case),
+            case.deadline_moves,
+            self.calendar,
+            self.zone,
         )
-
-    def reopen(
-        self,
-        case_id: UUID,
-        reason: str,
-        caller: Caller,
-        occurred_at: datetime | None = None,
-        expected_version: int | None = None,
-        command_key: CommandKey | None = None,
-    ) -> Outcome:
-        def reopen(case: Case, stamp: Stamp) -> list[Case]:
-            # A duplicate reopened is no longer one: its original drops it.
-            original = None if case.duplicate_of is None else self.get_case(UUID(case.duplicate_of))
-            case.reopen(reason, stamp, original)
-            return [] if original is None else [original]
-
-        return self._change(case_id, caller, occurred_at, expected_version, reopen, command_key)
-
-    def hold_mediation(
-        self,
-        case_id: UUID,
-        held_at: datetime,
-        participants: list[str],
-        outcome: str,
-        notes: str,
-        caller: Caller,
-        occurred_at: datetime | None = None,
-        expected_version: int | None = None,
-        command_key: CommandKey | None = None,
-    ) -> Outcome:
-        def mediate(case: Case, stamp: Stamp) -> None:
-            self._require_kind(case, Dispute, "mediation sessions")
-            case.hold_mediation(held_at, participants, outcome, notes, stamp)
-
-        return self._change(case_id, caller, occurred_at, expected_version, mediate, command_key)
-
-    def claim(
-        self,
-        case_id: UUID,
-        claimant: str,
-        claimant_type: str,
-        caller: Caller,
-        occurred_at: datetime | None = None,
-        expected_version: int | None = None,
-        command_key: CommandKey | None = None,
-    ) -> Outcome:
-        def claim(case: Case, stamp: Stamp) -> None:
-            self._require_kind(case, MicroWish, "claims")
-            case.claim_wish(claimant, claimant_type, stamp)
-
-        return self._change(case_id, caller, occurred_at, expected_version, claim, command_key)
-
-    def fulfil(
-        self,
-        case_id: UUID,
-        fulfilled_at: datetime,
-        notes: str,
-        caller: Caller,
-        occurred_at: datetime | None = None,
-        expected_version: int | None = None,
-        command_key: CommandKey | None = None,
-    ) -> Outcome:
-        def fulfil(case: Case, stamp: Stamp) -> None:
-            self._require_kind(case, MicroWish, "fulfilment")
-            case.fulfil(fulfilled_at, notes, stamp)
-
-        return self._change(case_id, caller, occurred_at, expected_version, fulfil, command_key)
 
     # -- deadlines ----------------------------------------------------------------
 
@@ -632,12 +386,16 @@ class CaseWork(Application[UUID]):
         caller: Caller,
         occurred_at: datetime | None,
         expected_version: int | None,
-        decide: Callable[[Case, Stamp], Iterable[Case] | None],
-        command_key: CommandKey | None = None,
+        command: CaseCommand,
+        command_key: CommandKey | None,
+        visible: Callable[[Case], bool],
+        loaded: Case | None = None,
     ) -> Outcome:
-        """Load the case, let it decide, save what it decided.
+        """Load the case, let the command decide on it, save what it decided.
 
-        ``decide`` returns the other cases it changed too, if any (a duplicate's original),
+        The case is loaded once per attempt: ``visible`` (the caller's area) is checked on
+        that same case. The command returns the other cases it changed too, if any (a
+        duplicate's original),
         saved in the same transaction. Commands on one case take turns in this process
         (see ``CaseLocks``); a command that finds its version taken by another process
         is decided again on the fresh case after a random back-off, so it lands exactly
@@ -655,14 +413,21 @@ class CaseWork(Application[UUID]):
                 )
             attempt = 0
             while True:
-                case = self.get_case(case_id)
+                # The gate's copy is used once: it may be older than the store by now.
+                preloaded, case = loaded is not None, loaded or self.get_case(case_id)
+                loaded = None
+                if not visible(case):
+                    raise CaseNotFound(case_id)  # out of reach: as if it did not exist
                 if command_key is not None:
                     earlier = self._earlier_answer(case, caller, command_key)
                     if earlier is not None:
                         return earlier
                 if expected_version is not None and case.version != expected_version:
+                    if preloaded:
+                        continue  # the gate's copy may be stale: judge on the store's
                     raise StaleVersion(expected_version, case.version)
-                others = list(decide(case, self._stamp(caller, occurred_at, command_key)) or [])
+                stamp = self._stamp(caller, occurred_at, command_key)
+                others = list(command.decide(case, stamp, _Context(self, visible)) or [])
                 try:
                     recordings = self.save(case, *others)
                 except IntegrityError:
@@ -672,8 +437,9 @@ class CaseWork(Application[UUID]):
                             "command was decided; send it again"
                         ) from None
                     # With If-Match the command is stale now (unless its own twin came
-                    # first, see above), or only a duplicate's original moved: no wait.
-                    if expected_version is None:
+                    # first, see above), or only a duplicate's original moved, or the
+                    # gate's copy was stale: no wait.
+                    if expected_version is None and not preloaded:
                         # Jitter, not security: colliding processes must not retry in step.
                         pause = min(MAX_BACKOFF_SECONDS, BACKOFF_SECONDS * 2**attempt)
                         time.sleep(random.uniform(0, pause))  # noqa: S311
@@ -700,9 +466,28 @@ class CaseWork(Application[UUID]):
             self.get_case(case.id, version=version), self.position_of(case.id), created=False
         )
 
-    @staticmethod
-    def _require_kind(case: Case, kind_class: type[Case], what: str) -> None:
-        if not isinstance(case, kind_class):
-            raise errors.NotApplicableToKind(
-                f"{what} apply to {kind_class.KIND} cases, and this case is a {case.KIND}"
-            )
+
+@dataclass(frozen=True)
+class _Context:
+    """What a command may ask of the service while it decides (``commands.Context``)."""
+
+    service: CaseWork
+    visible: Callable[[Case], bool]
+
+    def moved_deadline(self, case: Case, move: dict[str, Any]) -> Deadline:
+        return self.service.moved_deadline(case, move)
+
+    def recounted_deadline(self, case: Case) -> Deadline:
+        return self.service.recounted_deadline(case)
+
+    def case(self, case_id: UUID) -> Case:
+        return self.service.get_case(case_id)
+
+    def original(self, case_id: UUID) -> Case:
+        try:
+            original = self.service.get_case(case_id)
+        except CaseNotFound:
+            original = None
+        if original is None or not self.visible(original):
+            raise errors.UnknownOriginal(f"duplicate_of: no case with id {case_id}")
+        return original

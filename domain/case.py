@@ -148,6 +148,7 @@ class Case(Aggregate):
         self.intake = intake
         self.worked_since_opened = False
         self.assignee: str | None = None
+        self.signed_for = False  # by the current assignee (签收); a reassignment unsigns
         self.suspended_since: datetime | None = None
         self.visits: list[dict[str, Any]] = []
         self.closed_at: datetime | None = None
@@ -203,9 +204,11 @@ class Case(Aggregate):
                 "the case is suspended waiting on the resident: resume it first"
             )
 
-    def _check_assigned(self) -> None:
+    def _check_assigned(self) -> str:
+        """The assignee; refused when there is none."""
         if self.assignee is None:
             raise errors.NoAssignee("the case has no assignee: assign it first")
+        return self.assignee
 
     @property
     def status(self) -> str:
@@ -244,16 +247,17 @@ class Case(Aggregate):
         idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.assignee = assignee
+        self.signed_for = False
         self.last_occurred_at = occurred_at
 
     def reassign(self, assignee: str, reason: str, stamp: Stamp) -> None:
         self._check_open(stamp)
-        self._check_assigned()
-        if assignee == self.assignee:
+        previous = self._check_assigned()
+        if assignee == previous:
             raise errors.SameAssignee(f"the case is already assigned to {assignee}")
         self._reassign(
             assignee=assignee,
-            previous_assignee=self.assignee,
+            previous_assignee=previous,
             reason=reason,
             **stamp.event_fields(),
         )
@@ -270,6 +274,29 @@ class Case(Aggregate):
         idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.assignee = assignee
+        self.signed_for = False
+        self.last_occurred_at = occurred_at
+
+    def sign_for(self, stamp: Stamp) -> None:
+        """The assignee takes the case on (签收): once per assignment, by them only."""
+        self._check_open(stamp)
+        assignee = self._check_assigned()
+        if stamp.actor_id != assignee:
+            raise errors.NotTheAssignee(f"only the case's assignee ({assignee}) may sign for it")
+        if self.signed_for:
+            raise errors.AlreadySigned(f"{assignee} has already signed for the case")
+        self._sign_for(assignee=assignee, **stamp.event_fields())
+
+    @event("SignedFor")
+    def _sign_for(
+        self,
+        assignee: str,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
+    ) -> None:
+        self.signed_for = True
         self.last_occurred_at = occurred_at
 
     # -- field work ---------------------------------------------------------------
@@ -283,14 +310,14 @@ class Case(Aggregate):
         stamp: Stamp,
     ) -> None:
         self._check_active(stamp)
-        self._check_assigned()
+        worker = self._check_assigned()
         stamp.check_not_after(visited_at, "visited_at")
         self._visit(
             visited_at=visited_at,
             duration_minutes=duration_minutes,
             notes=notes,
             outcome=outcome,
-            worker=self.assignee,
+            worker=worker,
             **stamp.event_fields(),
         )
 
@@ -508,7 +535,8 @@ class Case(Aggregate):
             self._check_original(original)
         self._check_active(stamp)
         self._check_can_close(parsed)
-        extra = {} if original is None else {"duplicate_of": str(original.id)}
+        # Only a closure as a duplicate records the field at all.
+        extra: dict[str, Any] = {} if original is None else {"duplicate_of": str(original.id)}
         self._close(resolution=str(resolution), summary=summary, **extra, **stamp.event_fields())
         if original is not None:
             original._link_duplicate(duplicate=str(self.id), **stamp.without_key())

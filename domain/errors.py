@@ -89,6 +89,16 @@ class NotSuspended(RuleBroken):
     title = "The case is not suspended"
 
 
+class NotTheAssignee(RuleBroken):
+    code = "not_the_assignee"
+    title = "Only the case's assignee may do this"
+
+
+class AlreadySigned(RuleBroken):
+    code = "already_signed"
+    title = "The assignee has already signed for the case"
+
+
 class EscalationNotUpward(RuleBroken):
     code = "escalation_not_upward"
     title = "Escalation goes only upwards"

@@ -49,13 +49,13 @@ class Dispute(Case):
         stamp: Stamp,
     ) -> None:
         self._check_active(stamp)
-        self._check_assigned()
+        mediator = self._check_assigned()
         stamp.check_not_after(held_at, "held_at")
         self._hold_mediation(
             held_at=held_at,
             outcome=str(parse(MediationOutcome, outcome, "outcome")),
             notes=notes,
-            mediator=self.assignee,
+            mediator=mediator,
             personal={"participants": participants},
             resident_ids=self.resident_ids(),
             **stamp.event_fields(),

@@ -151,14 +151,6 @@ class Areas:
             ).fetchone()
         return GridPlace(*row) if row else None
 
-    @cachedmethod(_cache, key=partial(_method_key, "level_of"), lock=_lock)
-    def level_of(self, area_id: str) -> str | None:
-        with self.pool.connection() as conn:
-            row = conn.execute(
-                "SELECT level FROM casework_areas WHERE id = %s", (area_id,)
-            ).fetchone()
-        return row[0] if row else None
-
     @cachedmethod(_cache, key=partial(_method_key, "grids_within"), lock=_lock)
     def grids_within(self, area_id: str) -> list[str]:
         """The grids of an area: itself if a grid, a community's, or a street's."""

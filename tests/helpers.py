@@ -1,7 +1,10 @@
 """Request bodies and small helpers shared by the integration and end-to-end tests."""
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
+
+from domain import commands
+from domain.application import Caller, CaseWork
 
 
 def moments_ago(minutes: int = 1) -> str:
@@ -34,3 +37,46 @@ def intake(kind: str = "resident_request", **overrides: Any) -> dict[str, Any]:
 
 def visit_body(**overrides: Any) -> dict[str, Any]:
     return {"visited_at": moments_ago(), "duration_minutes": 30, "notes": "上门查看", **overrides}
+
+
+class CaseWorkWithVerbs(CaseWork):
+    """The service as the unit tests drive it: ``app.record_visit(case_id, visited_at, ...)``,
+    one method per command, spelt as before commands were objects. Each is
+    ``CaseWork.handle`` with the command's fields given by position, then the caller and
+    handle's options (``occurred_at``, ``expected_version``, ``command_key``, ``visible``)."""
+
+    VERBS: ClassVar[dict[str, type[commands.CaseCommand]]] = {
+        "assign": commands.Assign,
+        "reassign": commands.Reassign,
+        "record_visit": commands.Visit,
+        "escalate": commands.Escalate,
+        "suspend": commands.Suspend,
+        "resume": commands.Resume,
+        "extend": commands.Extend,
+        "close_case": commands.Close,
+        "rate": commands.Rate,
+        "reopen": commands.Reopen,
+        "hold_mediation": commands.HoldMediation,
+        "claim": commands.Claim,
+        "fulfil": commands.Fulfil,
+    }
+    OPTIONS = ("occurred_at", "expected_version", "command_key")
+    # extend took its new deadline after the caller
+    AFTER_CALLER: ClassVar[dict[str, tuple[str, ...]]] = {
+        "extend": ("new_due_at", "extra_working_days")
+    }
+
+    def __getattr__(self, name: str) -> Any:
+        command = self.VERBS.get(name)
+        if command is None:
+            raise AttributeError(name)
+
+        def send(case_id: Any, *args: Any, **kwargs: Any) -> Any:
+            at = next(n for n, arg in enumerate(args) if isinstance(arg, Caller))
+            fields = self.AFTER_CALLER.get(name, ())
+            options = dict(zip((*fields, *self.OPTIONS), args[at + 1 :], strict=False))
+            kwargs.update({k: options.pop(k) for k in fields if k in options})
+            options.update({k: kwargs.pop(k) for k in [*self.OPTIONS, "visible"] if k in kwargs})
+            return self.handle(case_id, command(*args[:at], **kwargs), args[at], **options)
+
+        return send

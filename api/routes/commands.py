@@ -7,9 +7,8 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Header, Request, Response, status
 from pydantic import BaseModel
 
-from api.access import AccessDep, Authorized
+from api.access import AccessDep, Authorized, loaded_case
 from api.dependencies import (
-    HANDLERS,
     RECEIVERS,
     CallerDep,
     ExpectedVersion,
@@ -18,21 +17,7 @@ from api.dependencies import (
     ensure_user,
 )
 from api.problems import PROBLEM_RESPONSES
-from api.requests import (
-    INTAKE_EXAMPLE,
-    Assign,
-    Claim,
-    Close,
-    Escalate,
-    Extend,
-    Fulfil,
-    Intake,
-    Mediation,
-    Rate,
-    Reassign,
-    Visit,
-    WithReason,
-)
+from api.requests import CASE_COMMANDS, INTAKE_EXAMPLE, CaseCommand, Intake
 from api.responses import CaseOut, case_out
 from domain.application import Caller, CommandKey, Outcome, request_fingerprint
 from infra.bootstrap import Services
@@ -124,348 +109,46 @@ def receive(
     return answer(outcome, response, services, caller)
 
 
-@router.post("/{case_id}/assign", summary="Assign to a social worker (派单)")
-def assign(
-    case_id: UUID,
-    body: Assign,
-    response: Response,
-    services: ServicesDep,
-    caller: CallerDep,
-    version: ExpectedVersion,
-    idempotency_key: IdempotencyKey = None,
-) -> CaseOut:
-    ensure_user(services, body.assignee, ["body", "assignee"], HANDLERS)
-    return answer(
-        services.cases.assign(
+def _register(request_type: type[CaseCommand]) -> None:
+    """POST /cases/{case_id}/<path> for one command: its body checked, the users it names
+    checked, the domain command handled on the case the caller may see (one load)."""
+
+    def endpoint(
+        request: Request,
+        case_id: UUID,
+        body: request_type,  # type: ignore[valid-type]  # the body model of this route
+        response: Response,
+        services: ServicesDep,
+        caller: CallerDep,
+        version: ExpectedVersion,
+        access: AccessDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> CaseOut:
+        for field, roles in request_type.users.items():
+            ensure_user(services, getattr(body, field), ["body", field], roles)
+        outcome = services.cases.handle(
             case_id,
-            body.assignee,
-            body.note,
+            body.to_command(),
             caller,
-            body.occurred_at,
-            version,
-            keyed(idempotency_key, "assign", body),
-        ),
-        response,
-        services,
-        caller,
-    )
-
-
-@router.post("/{case_id}/reassign", summary="Hand to another social worker (转派)")
-def reassign(
-    case_id: UUID,
-    body: Reassign,
-    response: Response,
-    services: ServicesDep,
-    caller: CallerDep,
-    version: ExpectedVersion,
-    idempotency_key: IdempotencyKey = None,
-) -> CaseOut:
-    ensure_user(services, body.assignee, ["body", "assignee"], HANDLERS)
-    return answer(
-        services.cases.reassign(
-            case_id,
-            body.assignee,
-            body.reason,
-            caller,
-            body.occurred_at,
-            version,
-            keyed(idempotency_key, "reassign", body),
-        ),
-        response,
-        services,
-        caller,
-    )
-
-
-@router.post("/{case_id}/visits", summary="Record a visit (上门/走访)")
-def visit(
-    case_id: UUID,
-    body: Visit,
-    response: Response,
-    services: ServicesDep,
-    caller: CallerDep,
-    version: ExpectedVersion,
-    idempotency_key: IdempotencyKey = None,
-) -> CaseOut:
-    return answer(
-        services.cases.record_visit(
-            case_id,
-            body.visited_at,
-            body.duration_minutes,
-            body.notes,
-            body.outcome,
-            caller,
-            body.occurred_at,
-            version,
-            keyed(idempotency_key, "visits", body),
-        ),
-        response,
-        services,
-        caller,
-    )
-
-
-@router.post("/{case_id}/escalate", summary="Escalate to community or street")
-def escalate(
-    case_id: UUID,
-    body: Escalate,
-    response: Response,
-    services: ServicesDep,
-    caller: CallerDep,
-    version: ExpectedVersion,
-    idempotency_key: IdempotencyKey = None,
-) -> CaseOut:
-    return answer(
-        services.cases.escalate(
-            case_id,
-            body.level,
-            body.reason,
-            caller,
-            body.occurred_at,
-            version,
-            keyed(idempotency_key, "escalate", body),
-        ),
-        response,
-        services,
-        caller,
-    )
-
-
-@router.post("/{case_id}/suspend", summary="Suspend while waiting on the resident")
-def suspend(
-    case_id: UUID,
-    body: WithReason,
-    response: Response,
-    services: ServicesDep,
-    caller: CallerDep,
-    version: ExpectedVersion,
-    idempotency_key: IdempotencyKey = None,
-) -> CaseOut:
-    return answer(
-        services.cases.suspend(
-            case_id,
-            body.reason,
-            caller,
-            body.occurred_at,
-            version,
-            keyed(idempotency_key, "suspend", body),
-        ),
-        response,
-        services,
-        caller,
-    )
-
-
-@router.post("/{case_id}/resume", summary="Resume a suspended case")
-def resume(
-    case_id: UUID,
-    body: WithReason,
-    response: Response,
-    services: ServicesDep,
-    caller: CallerDep,
-    version: ExpectedVersion,
-    idempotency_key: IdempotencyKey = None,
-) -> CaseOut:
-    return answer(
-        services.cases.resume(
-            case_id,
-            body.reason,
-            caller,
-            body.occurred_at,
-            version,
-            keyed(idempotency_key, "resume", body),
-        ),
-        response,
-        services,
-        caller,
-    )
-
-
-@router.post("/{case_id}/extend", summary="Extend the deadline (延期), approved")
-def extend(
-    case_id: UUID,
-    body: Extend,
-    response: Response,
-    services: ServicesDep,
-    caller: CallerDep,
-    version: ExpectedVersion,
-    idempotency_key: IdempotencyKey = None,
-) -> CaseOut:
-    ensure_user(services, body.approved_by, ["body", "approved_by"], ("supervisor",))
-    return answer(
-        services.cases.extend(
-            case_id,
-            body.reason,
-            body.approved_by,
-            caller,
-            new_due_at=body.new_due_at,
-            extra_working_days=body.extra_working_days,
             occurred_at=body.occurred_at,
             expected_version=version,
-            command_key=keyed(idempotency_key, "extend", body),
-        ),
-        response,
-        services,
-        caller,
+            command_key=keyed(idempotency_key, request_type.path, body),
+            visible=access.reaches,  # a case (or original) out of reach is answered as unknown
+            loaded=loaded_case(request),
+        )
+        return answer(outcome, response, services, caller)
+
+    # What api.access checks: who may send it.
+    endpoint.roles = request_type.roles  # type: ignore[attr-defined]
+    endpoint.action = request_type.action  # type: ignore[attr-defined]
+    router.add_api_route(
+        f"/{{case_id}}/{request_type.path}",
+        endpoint,
+        methods=["POST"],
+        name=request_type.action,
+        summary=request_type.about,
     )
 
 
-@router.post("/{case_id}/close", summary="Close with a resolution (办结)")
-def close(
-    case_id: UUID,
-    body: Close,
-    response: Response,
-    services: ServicesDep,
-    caller: CallerDep,
-    version: ExpectedVersion,
-    access: AccessDep,
-    idempotency_key: IdempotencyKey = None,
-) -> CaseOut:
-    return answer(
-        services.cases.close_case(
-            case_id,
-            body.resolution,
-            body.summary,
-            caller,
-            body.occurred_at,
-            version,
-            keyed(idempotency_key, "close", body),
-            duplicate_of=body.duplicate_of,
-            visible=access.reaches,  # an original out of reach is answered as unknown
-        ),
-        response,
-        services,
-        caller,
-    )
-
-
-@router.post("/{case_id}/rate", summary="Record the resident's verdict (回访评价)")
-def rate(
-    case_id: UUID,
-    body: Rate,
-    response: Response,
-    services: ServicesDep,
-    caller: CallerDep,
-    version: ExpectedVersion,
-    idempotency_key: IdempotencyKey = None,
-) -> CaseOut:
-    return answer(
-        services.cases.rate(
-            case_id,
-            body.rating,
-            body.comment,
-            caller,
-            body.occurred_at,
-            version,
-            keyed(idempotency_key, "rate", body),
-        ),
-        response,
-        services,
-        caller,
-    )
-
-
-@router.post("/{case_id}/reopen", summary="Reopen a closed case (发回重办)")
-def reopen(
-    case_id: UUID,
-    body: WithReason,
-    response: Response,
-    services: ServicesDep,
-    caller: CallerDep,
-    version: ExpectedVersion,
-    idempotency_key: IdempotencyKey = None,
-) -> CaseOut:
-    return answer(
-        services.cases.reopen(
-            case_id,
-            body.reason,
-            caller,
-            body.occurred_at,
-            version,
-            keyed(idempotency_key, "reopen", body),
-        ),
-        response,
-        services,
-        caller,
-    )
-
-
-@router.post("/{case_id}/mediations", summary="Record a mediation session (disputes)")
-def mediate(
-    case_id: UUID,
-    body: Mediation,
-    response: Response,
-    services: ServicesDep,
-    caller: CallerDep,
-    version: ExpectedVersion,
-    idempotency_key: IdempotencyKey = None,
-) -> CaseOut:
-    return answer(
-        services.cases.hold_mediation(
-            case_id,
-            body.held_at,
-            body.participants,
-            body.outcome,
-            body.notes,
-            caller,
-            body.occurred_at,
-            version,
-            keyed(idempotency_key, "mediations", body),
-        ),
-        response,
-        services,
-        caller,
-    )
-
-
-@router.post("/{case_id}/claim", summary="Claim a micro-wish (认领)")
-def claim(
-    case_id: UUID,
-    body: Claim,
-    response: Response,
-    services: ServicesDep,
-    caller: CallerDep,
-    version: ExpectedVersion,
-    idempotency_key: IdempotencyKey = None,
-) -> CaseOut:
-    return answer(
-        services.cases.claim(
-            case_id,
-            body.claimant,
-            body.claimant_type,
-            caller,
-            body.occurred_at,
-            version,
-            keyed(idempotency_key, "claim", body),
-        ),
-        response,
-        services,
-        caller,
-    )
-
-
-@router.post("/{case_id}/fulfil", summary="Record a micro-wish fulfilled")
-def fulfil(
-    case_id: UUID,
-    body: Fulfil,
-    response: Response,
-    services: ServicesDep,
-    caller: CallerDep,
-    version: ExpectedVersion,
-    idempotency_key: IdempotencyKey = None,
-) -> CaseOut:
-    return answer(
-        services.cases.fulfil(
-            case_id,
-            body.fulfilled_at,
-            body.notes,
-            caller,
-            body.occurred_at,
-            version,
-            keyed(idempotency_key, "fulfil", body),
-        ),
-        response,
-        services,
-        caller,
-    )
+for _request_type in CASE_COMMANDS:
+    _register(_request_type)

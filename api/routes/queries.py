@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from api.access import Authorized
+from api.access import Authorized, loaded_case
 from api.date_windows import QUERY_WINDOW, QueryMoment
 from api.dependencies import ServicesDep, UserDep
 from api.problems import PROBLEM_RESPONSES
@@ -20,6 +20,7 @@ router = APIRouter(
 
 @router.get("/{case_id}", summary="The case now, or as it stood at a version or a moment")
 def get_case(
+    request: Request,
     case_id: UUID,
     response: Response,
     services: ServicesDep,
@@ -37,7 +38,8 @@ def get_case(
 ) -> CaseOut:
     if as_of is not None and as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=services.settings.zone)
-    case = services.cases.get_case(case_id, version=version, as_of=as_of)
+    now_case = loaded_case(request) if version is None and as_of is None else None
+    case = now_case or services.cases.get_case(case_id, version=version, as_of=as_of)
     if version is not None and case.version < version:
         raise CaseNotFound(
             case_id, f"case {case_id} has no version {version}; it is at version {case.version}"

@@ -92,10 +92,6 @@ def person_for(person: dict[str, Any], role: str | None) -> dict[str, Any]:
     return dict(person) if sees_clear(role) else mask_person(person)
 
 
-def personal_for(personal: dict[str, Any], role: str | None) -> dict[str, Any]:
-    return personal if sees_clear(role) else mask_personal(personal)
-
-
 def event_data_for(data: dict[str, Any], role: str | None) -> dict[str, Any]:
     """An event's data as this role may read it. Masked readers also lose the intake's
     request hash: with a masked name and phone it would let them guess the rest."""

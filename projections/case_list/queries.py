@@ -262,7 +262,7 @@ def _recent_matches(
 
 def _total_query(
     filters: CaseFilter, where: sql.Composable, params: dict[str, Any]
-) -> tuple[sql.Composable, dict[str, Any]]:
+) -> tuple[sql.Composed, dict[str, Any]]:
     counted = filters.counted_where()
     if counted is not None:
         counted_where, counted_params = counted
@@ -331,7 +331,7 @@ def dashboard_summary(
             params,
         ).fetchall()
     return {
-        **totals,
+        **(totals or {}),  # an aggregate without GROUP BY: always one row
         "open_by_status": {row["status"]: row["n"] for row in by_status},
         "open_by_grid": by_grid,
         "workload": workload,

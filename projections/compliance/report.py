@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from projections.compliance.model import SATISFIED_RATINGS, VALID_RATINGS
+from projections.compliance.facts import SATISFIED_RATINGS, VALID_RATINGS
 
 GROUPINGS = ("street", "community", "grid", "category", "worker")
 

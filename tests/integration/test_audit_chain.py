@@ -25,6 +25,7 @@ from psycopg.conninfo import make_conninfo
 
 from api.main import create_app
 from domain.application import Caller, ConcurrentChanges
+from domain.commands import Visit
 from domain.vocabulary import Role
 from infra.areas import SAMPLE_FILE, AreaFile, Community, Grid, Street, read_area_file
 from infra.audit import ChainAuditor, case_auditor
@@ -419,8 +420,8 @@ def test_twenty_threads_appending_to_one_case_keep_a_valid_chain(store: Store) -
 
     def visit(n: int) -> bool:
         try:
-            store.services.cases.record_visit(
-                case_id, datetime.now(UTC), 30, f"thread {n}", None, caller
+            store.services.cases.handle(
+                case_id, Visit(datetime.now(UTC), 30, f"thread {n}"), caller
             )
         except ConcurrentChanges:
             return False

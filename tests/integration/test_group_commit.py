@@ -5,6 +5,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from domain.application import Caller, Outcome, StaleVersion
+from domain.commands import Assign
 from infra.bootstrap import Services
 from tests.helpers import intake
 
@@ -64,7 +65,7 @@ def test_a_conflict_in_a_shared_transaction_fails_only_its_own_command(
 
     def assign_at_version_one(n: int) -> str:
         try:
-            services.cases.assign(case.id, worker, f"try {n}", CLERK, expected_version=1)
+            services.cases.handle(case.id, Assign(worker, f"try {n}"), CLERK, expected_version=1)
         except StaleVersion:
             return "stale"
         return "assigned"

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from domain.application import Caller
+from domain.commands import Assign
 from infra.bootstrap import Services
 from projections.runner import Projector, ReadModel, ensure_active_generation, skip_event
 from tests.helpers import intake, visit_body
@@ -189,7 +190,7 @@ def test_an_event_stored_with_a_nul_in_its_text_does_not_stop_the_read_models(
         parties=[],
         caller=stamp,
     )
-    assigned = services.cases.assign(received.case.id, "worker\x00id", None, stamp)
+    assigned = services.cases.handle(received.case.id, Assign("worker\x00id"), stamp)
 
     listed = as_clerk.get("/cases", min_position=assigned.position, limit=500)
     assert listed.status_code == 200, listed.text

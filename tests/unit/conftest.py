@@ -16,6 +16,7 @@ from domain.stamp import Stamp
 from domain.vocabulary import Kind
 from infra.calendar import ChineseWorkingCalendar
 from infra.time_limit_catalogue import load_time_limits
+from tests.helpers import CaseWorkWithVerbs
 
 # The catalogue that ships with the service: the published default limits.
 TIME_LIMITS = load_time_limits()
@@ -73,7 +74,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def app(clock: Clock) -> CaseWork:
-    return CaseWork(
+    return CaseWorkWithVerbs(
         env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
         calendar=ChineseWorkingCalendar(),
         zone=ZONE,

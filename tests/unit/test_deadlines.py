@@ -13,6 +13,7 @@ from infra.deadline_recount import (
     cases_with_provisional_deadlines,
     recount_provisional_deadlines,
 )
+from tests.helpers import CaseWorkWithVerbs
 from tests.unit.conftest import TIME_LIMITS, ZONE, Cases, Clock
 
 ADMIN = Caller("cli:root", "admin", "cli-recount")
@@ -51,7 +52,7 @@ def loaded() -> LoadedYears:
 
 @pytest.fixture
 def app(clock: Clock, loaded: LoadedYears) -> CaseWork:
-    return CaseWork(
+    return CaseWorkWithVerbs(
         env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
         calendar=ChineseWorkingCalendar(loaded),
         zone=ZONE,
@@ -85,7 +86,7 @@ def test_the_received_event_records_the_time_limit(cases: Cases) -> None:
 
 def test_the_service_counts_on_the_catalogue_it_is_given(clock: Clock, people: Any) -> None:
     limits = {**TIME_LIMITS, (Kind.RESIDENT_REQUEST, "help"): TimeLimit(1, Unit.WORKING_DAYS)}
-    app = CaseWork(
+    app = CaseWorkWithVerbs(
         env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
         calendar=ChineseWorkingCalendar(),
         zone=ZONE,

@@ -13,6 +13,7 @@ from domain.case import Case
 from domain.kinds import CASE_CLASSES, Dispute, MicroWish, ResidentRequest
 from domain.vocabulary import Kind
 from infra.calendar import ChineseWorkingCalendar
+from tests.helpers import CaseWorkWithVerbs
 from tests.unit.conftest import TIME_LIMITS
 
 STABLE_TOPIC = re.compile(r"^casework:(case|resident_request|dispute|micro_wish)\.([A-Za-z]+)$")
@@ -100,7 +101,7 @@ def test_events_stored_under_an_old_topic_still_load(cases, clock) -> None:
         old_style.append(StoredEvent(case_id, record.originator_version, topic, state))
     assert old_style[0].topic == "casework_v0.wishes:WishRaised"
 
-    archive = CaseWork(
+    archive = CaseWorkWithVerbs(
         env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
         calendar=ChineseWorkingCalendar(),
         zone=current.received_at.tzinfo,

@@ -1,0 +1,234 @@
+"""What can be asked of a case: one frozen dataclass per command, named by its verb.
+
+The verb is the concept's one name from the request to the event: the request ``Visit``,
+the command ``Visit``, the case's ``visit``, the event ``Visited``. Each command decides on
+the loaded case through the case's own rules; ``CaseWork.handle`` loads, guards and saves.
+A command that needs more than the case (the calendar, a duplicate's original) asks the
+``Context`` the service hands it.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
+
+from domain import errors
+from domain.case import Case
+from domain.kinds import Dispute, MicroWish
+from domain.stamp import Stamp
+from domain.time_limits import Deadline
+
+# What a command changed besides its own case (a duplicate's original), saved with it.
+Others = Iterable[Case] | None
+
+
+class Context(Protocol):
+    def moved_deadline(self, case: Case, move: dict[str, Any]) -> Deadline:
+        """The case's deadline moved by a suspension or by extra working days."""
+
+    def recounted_deadline(self, case: Case) -> Deadline:
+        """The case's deadline counted again from its history, on the calendar known now."""
+
+    def original(self, case_id: UUID) -> Case:
+        """A duplicate's original, if the caller may see it (else ``UnknownOriginal``)."""
+
+    def case(self, case_id: UUID) -> Case:
+        """Another case, unguarded (the original a reopened duplicate leaves)."""
+
+
+@dataclass(frozen=True)
+class CaseCommand:
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Assign(CaseCommand):
+    assignee: str
+    note: str | None = None
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        case.assign(self.assignee, self.note, stamp)
+        return None
+
+
+@dataclass(frozen=True)
+class Reassign(CaseCommand):
+    assignee: str
+    reason: str
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        case.reassign(self.assignee, self.reason, stamp)
+        return None
+
+
+@dataclass(frozen=True)
+class SignFor(CaseCommand):
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        case.sign_for(stamp)
+        return None
+
+
+@dataclass(frozen=True)
+class Visit(CaseCommand):
+    visited_at: datetime
+    duration_minutes: int
+    notes: str
+    outcome: str | None = None
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        case.visit(self.visited_at, self.duration_minutes, self.notes, self.outcome, stamp)
+        return None
+
+
+@dataclass(frozen=True)
+class Escalate(CaseCommand):
+    level: str
+    reason: str
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        case.escalate(self.level, self.reason, stamp)
+        return None
+
+
+@dataclass(frozen=True)
+class Suspend(CaseCommand):
+    reason: str
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        case.suspend(self.reason, stamp)
+        return None
+
+
+@dataclass(frozen=True)
+class Resume(CaseCommand):
+    reason: str
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        deadline = Deadline(case.due_at, case.due_at_provisional)
+        if case.suspended_since is not None:
+            move = {"suspended_at": case.suspended_since, "resumed_at": stamp.occurred_at}
+            deadline = context.moved_deadline(case, move)
+        case.resume(self.reason, deadline.due_at, stamp, provisional=deadline.provisional)
+        return None
+
+
+@dataclass(frozen=True)
+class Extend(CaseCommand):
+    """To ``new_due_at``, or by ``extra_working_days`` (exactly one of them)."""
+
+    reason: str
+    approved_by: str
+    new_due_at: datetime | None = None
+    extra_working_days: int | None = None
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        if self.new_due_at is not None:
+            case.extend(self.new_due_at, self.reason, self.approved_by, stamp)
+        elif self.extra_working_days is not None:
+            days = self.extra_working_days
+            deadline = context.moved_deadline(case, {"extra_working_days": days})
+            case.extend(
+                deadline.due_at,
+                self.reason,
+                self.approved_by,
+                stamp,
+                provisional=deadline.provisional,
+                extra_working_days=days,
+            )
+        else:
+            raise errors.ExtensionNeedsDeadline("give new_due_at or extra_working_days")
+        return None
+
+
+@dataclass(frozen=True)
+class RecountDeadline(CaseCommand):
+    """Count the deadline again (after a calendar year was loaded); records nothing when
+    it comes out the same."""
+
+    reason: str
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        case.recount_deadline(context.recounted_deadline(case), self.reason, stamp)
+        return None
+
+
+@dataclass(frozen=True)
+class Close(CaseCommand):
+    """``duplicate_of``: the original of a case closed as a duplicate (重复件)."""
+
+    resolution: str
+    summary: str
+    duplicate_of: UUID | None = None
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        original = None if self.duplicate_of is None else context.original(self.duplicate_of)
+        case.close(self.resolution, self.summary, stamp, original)
+        return [] if original is None else [original]
+
+
+@dataclass(frozen=True)
+class Rate(CaseCommand):
+    rating: str
+    comment: str | None = None
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        case.rate(self.rating, self.comment, stamp)
+        return None
+
+
+@dataclass(frozen=True)
+class Reopen(CaseCommand):
+    reason: str
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        # A duplicate reopened is no longer one: its original drops it.
+        original = None if case.duplicate_of is None else context.case(UUID(case.duplicate_of))
+        case.reopen(self.reason, stamp, original)
+        return [] if original is None else [original]
+
+
+@dataclass(frozen=True)
+class HoldMediation(CaseCommand):
+    held_at: datetime
+    participants: list[str]
+    outcome: str
+    notes: str
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        dispute = _of_kind(case, Dispute, "mediation sessions")
+        dispute.hold_mediation(self.held_at, self.participants, self.outcome, self.notes, stamp)
+        return None
+
+
+@dataclass(frozen=True)
+class Claim(CaseCommand):
+    claimant: str
+    claimant_type: str
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        _of_kind(case, MicroWish, "claims").claim_wish(self.claimant, self.claimant_type, stamp)
+        return None
+
+
+@dataclass(frozen=True)
+class Fulfil(CaseCommand):
+    fulfilled_at: datetime
+    notes: str
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        _of_kind(case, MicroWish, "fulfilment").fulfil(self.fulfilled_at, self.notes, stamp)
+        return None
+
+
+K = TypeVar("K", bound=Case)
+
+
+def _of_kind(case: Case, kind_class: type[K], what: str) -> K:
+    """The case as its kind, which narrows it; a command for another kind is refused."""
+    if not isinstance(case, kind_class):
+        raise errors.NotApplicableToKind(
+            f"{what} apply to {kind_class.KIND} cases, and this case is a {case.KIND}"
+        )
+    return case

@@ -1,0 +1,304 @@
+"""Events to facts, with no database: what each event of a case adds to the compliance
+model's rows (``Batch``), from the case's row as the model keeps it. Unit-tested alone;
+``model`` reads the rows before and writes the batch after."""
+
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from domain.time_limits import WorkingCalendar
+from projections.compliance.schema import DAILY_FIGURES, INFINITY, SHANGHAI
+from projections.compliance.working_time import working_seconds
+from projections.runner import UnknownEvent
+
+VALID_RATINGS = frozenset({"satisfied", "basically_satisfied", "dissatisfied"})
+SATISFIED_RATINGS = frozenset({"satisfied", "basically_satisfied"})
+# The daily totals' key for facts without an assignee.
+NO_WORKER = ""
+
+Row = dict[str, Any]
+
+
+class Batch:
+    """What one batch of events adds and changes, written at the end in a few statements."""
+
+    def __init__(self) -> None:
+        self.spans: list[Row] = []
+        self.closures: list[Row] = []
+        self.ratings: list[Row] = []
+        self.reopens: list[Row] = []
+        self.visits: list[Row] = []
+        # Rows created in this batch, by case: changed in memory until written.
+        self.open_span: dict[Any, Row] = {}
+        self.new_closure: dict[Any, Row] = {}
+        self.new_reopen: dict[Any, Row] = {}
+        # Changes to rows stored before this batch: (moment, case_id, key).
+        self.span_ends: list[tuple[datetime, Any, int]] = []
+        self.closure_links: list[tuple[datetime, Any, int]] = []
+        self.reopen_links: list[tuple[datetime, Any, int]] = []
+        # Additions to the daily totals: (dimension, day, key) -> figures.
+        self.daily: dict[tuple[str, date, str], list[int]] = {}
+
+    def add_up(
+        self, case: Row, day: date, worker: str | None, by_worker: bool = True, **figures: int
+    ) -> None:
+        """Add figures to the case's grid's, category's and (``by_worker``) worker's
+        totals of the day."""
+        keys = [("grid", day, case["grid_id"]), ("category", day, _category(case))]
+        if by_worker:
+            keys.append(("worker", day, worker or NO_WORKER))
+        for key in keys:
+            totals = self.daily.setdefault(key, [0] * len(DAILY_FIGURES))
+            for figure, amount in figures.items():
+                totals[DAILY_FIGURES.index(figure)] += amount
+
+    # -- spans -----------------------------------------------------------------------
+
+    @staticmethod
+    def span_state(case: Row) -> Row:
+        return {
+            "open": case["open"],
+            "suspended": case["suspended_since"] is not None,
+            "due_at": case["due_at"],
+            "worker": case["assignee"],
+        }
+
+    def start_span(self, case: Row, at: datetime) -> None:
+        span = {
+            "case_id": case["case_id"],
+            "seq": case["span_seq"],
+            "valid_from": at,
+            "valid_to": INFINITY,
+            **self.span_state(case),
+            **_facts(case),
+            "received_at": case["received_at"],
+        }
+        self.spans.append(span)
+        self.open_span[case["case_id"]] = span
+
+    def change(self, case: Row, at: datetime, **changes: Any) -> None:
+        """Change the case's state at ``at``: a new span when open, suspended, due_at or
+        the assignee change."""
+        before = self.span_state(case)
+        case.update(changes)
+        if self.span_state(case) == before:
+            return
+        current = self.open_span.get(case["case_id"])
+        if current is not None:
+            current["valid_to"] = at
+        else:
+            self.span_ends.append((at, case["case_id"], case["span_seq"]))
+        case["span_seq"] += 1
+        case["span_from"] = at
+        self.start_span(case, at)
+
+    # -- closures and reopenings, each linked to the case's next one -----------------
+
+    def add_closure(self, case: Row, row: Row, position: int) -> None:
+        self._link(
+            case,
+            "last_closure",
+            "next_closed_at",
+            self.new_closure,
+            self.closure_links,
+            row["closed_at"],
+        )
+        row["next_closed_at"] = INFINITY
+        self.closures.append(row)
+        self.new_closure[case["case_id"]] = row
+        case["last_closure"] = position
+
+    def add_reopen(self, case: Row, row: Row, position: int) -> None:
+        self._link(
+            case,
+            "last_reopen",
+            "next_reopened_at",
+            self.new_reopen,
+            self.reopen_links,
+            row["reopened_at"],
+        )
+        row["next_reopened_at"] = INFINITY
+        self.reopens.append(row)
+        self.new_reopen[case["case_id"]] = row
+        case["last_reopen"] = position
+
+    @staticmethod
+    def _link(
+        case: Row,
+        last: str,
+        next_column: str,
+        new: dict[Any, Row],
+        stored: list[tuple[datetime, Any, int]],
+        at: datetime,
+    ) -> None:
+        """Set ``at`` as the next one's time on the case's previous closure (reopening)."""
+        previous = new.get(case["case_id"])
+        if previous is not None:
+            previous[next_column] = at
+        elif case[last] is not None:
+            stored.append((at, case["case_id"], case[last]))
+
+
+def _category(case: Row) -> str:
+    return f"{case['kind']}.{case['category']}"
+
+
+def _facts(case: Row) -> Row:
+    return {"grid_id": case["grid_id"], "kind": case["kind"], "category": case["category"]}
+
+
+# The events the facts come from; every other event of a case's life changes nothing the
+# report counts, and is named here so that a new one is a decision, not an accident.
+HANDLED = frozenset(
+    {
+        "Received",
+        "Assigned",
+        "Reassigned",
+        "Suspended",
+        "Resumed",
+        "Extended",
+        "DeadlineRecounted",
+        "Closed",
+        "Rated",
+        "Reopened",
+        "Visited",
+    }
+)
+IGNORED = frozenset(
+    {
+        "Escalated",
+        "MediationHeld",
+        "Claimed",
+        "Fulfilled",
+        "DuplicateLinked",
+        "DuplicateUnlinked",
+        "SignedFor",
+    }
+)
+
+
+class Facts:
+    """``calendar`` says which days are working days (handling times are in working
+    hours); ``zone`` is the zone whose midnights bound the days."""
+
+    def __init__(self, calendar: WorkingCalendar, zone: tzinfo = SHANGHAI):
+        self.calendar = calendar
+        self.zone = zone
+
+    def received(self, batch: Batch, event: Any) -> Row:
+        case = self._received(event)
+        batch.start_span(case, case["received_at"])
+        batch.add_up(case, self._day(case["received_at"]), None, False, received=1)
+        return case
+
+    def apply(self, batch: Batch, case: Row, event: Any, position: int) -> None:
+        name = type(event).__name__
+        if name in IGNORED:
+            return
+        if name not in HANDLED:
+            raise UnknownEvent("compliance", event)
+        self._apply(batch, case, name, event, position)
+
+    @staticmethod
+    def _received(event: Any) -> Row:
+        return {
+            "case_id": event.originator_id,
+            "kind": event.originator_topic.rsplit(":", 1)[-1],
+            "category": event.category,
+            "grid_id": event.grid_id,
+            "received_at": event.occurred_at,
+            "assignee": None,
+            "due_at": event.due_at,
+            "open": True,
+            "suspended_since": None,
+            "suspended_seconds": 0.0,
+            "span_seq": 1,
+            "span_from": event.occurred_at,
+            "last_closure": None,
+            "last_reopen": None,
+        }
+
+    def _day(self, moment: datetime) -> date:
+        return moment.astimezone(self.zone).date()
+
+    def _apply(self, batch: Batch, case: Row, name: str, event: Any, position: int) -> None:
+        at = event.occurred_at
+        if name in ("Assigned", "Reassigned"):
+            batch.change(case, at, assignee=event.assignee)
+        elif name == "Suspended":
+            batch.change(case, at, suspended_since=at)
+        elif name == "Resumed":
+            since = case["suspended_since"]
+            if since is not None:
+                case["suspended_seconds"] += working_seconds(since, at, self.calendar, self.zone)
+            batch.change(case, at, suspended_since=None, due_at=event.due_at)
+        elif name in ("Extended", "DeadlineRecounted"):
+            batch.change(case, at, due_at=event.due_at)
+        elif name == "Closed":
+            worked = working_seconds(case["received_at"], at, self.calendar, self.zone)
+            on_time = at <= case["due_at"]
+            batch.add_up(case, self._day(at), case["assignee"], closed=1, closed_on_time=on_time)
+            batch.add_closure(
+                case,
+                {
+                    "case_id": case["case_id"],
+                    "position": position,
+                    "closed_at": at,
+                    "due_at": case["due_at"],
+                    "on_time": on_time,
+                    "handling_hours": max(worked - case["suspended_seconds"], 0.0) / 3600,
+                    "worker": case["assignee"],
+                    **_facts(case),
+                },
+                position,
+            )
+            batch.change(case, at, open=False)
+        elif name == "Rated":
+            batch.add_up(
+                case,
+                self._day(at),
+                case["assignee"],
+                ratings_valid=event.rating in VALID_RATINGS,
+                ratings_satisfied=event.rating in SATISFIED_RATINGS,
+            )
+            batch.ratings.append(
+                {
+                    "case_id": case["case_id"],
+                    "position": position,
+                    "rated_at": at,
+                    "rating": event.rating,
+                    "worker": case["assignee"],
+                    **_facts(case),
+                }
+            )
+        elif name == "Reopened":
+            batch.add_up(case, self._day(at), case["assignee"], reopened=1)
+            batch.add_reopen(
+                case,
+                {
+                    "case_id": case["case_id"],
+                    "position": position,
+                    "reopened_at": at,
+                    "worker": case["assignee"],
+                    **_facts(case),
+                },
+                position,
+            )
+            batch.change(case, at, open=True)
+        elif name == "Visited":
+            batch.add_up(
+                case,
+                self._day(event.visited_at),
+                event.worker,
+                visit_count=1,
+                visit_minutes=event.duration_minutes,
+            )
+            batch.visits.append(
+                {
+                    "case_id": case["case_id"],
+                    "position": position,
+                    "visited_at": event.visited_at,
+                    "duration_minutes": event.duration_minutes,
+                    "worker": event.worker,
+                    **_facts(case),
+                }
+            )
