@@ -190,9 +190,9 @@ def list_cases(
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cursor:
         capped = False
         if filters.text is None:
-            ids = page.format(where=where + keyset, order=order)
-            rows = cursor.execute(rows_of.format(overdue=OVERDUE, ids=ids, order=order), params)
-            rows = rows.fetchall()
+            ids: sql.Composable = page.format(where=where + keyset, order=order)
+            query = rows_of.format(overdue=OVERDUE, ids=ids, order=order)
+            rows = cursor.execute(query, params).fetchall()
             total_row = cursor.execute(*_total_query(filters, where, params)).fetchone()
         else:
             window = TEXT_WINDOW if text_window is None else text_window
@@ -213,8 +213,8 @@ def list_cases(
                 ).fetchone()
                 capped = total_row is not None and total_row["n"] > TEXT_COUNT_CAP
                 ids = page.format(where=where + keyset, order=order)
-            rows = cursor.execute(rows_of.format(overdue=OVERDUE, ids=ids, order=order), params)
-            rows = rows.fetchall()
+            query = rows_of.format(overdue=OVERDUE, ids=ids, order=order)
+            rows = cursor.execute(query, params).fetchall()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
