@@ -82,6 +82,12 @@ class CaseOut(BaseModel):
         "not loaded, so it was counted on weekends only"
     )
     overdue: bool
+    closed_on_time: bool | None = Field(
+        default=None,
+        description="按时办结: once closed, whether the closure came by the deadline in force "
+        "then (after extensions and suspensions), as the compliance report counts it; null "
+        "while open",
+    )
     time_left: TimeLeftOut | None = Field(
         default=None, description="the working time left on an open case; null once closed"
     )
@@ -158,6 +164,7 @@ def case_out(
         due_at=local(case.due_at),
         due_at_provisional=case.due_at_provisional,
         overdue=not case.is_closed and not case.is_suspended and now > case.due_at,
+        closed_on_time=case.closed_at <= case.due_at if case.closed_at is not None else None,
         time_left=TimeLeftOut(**vars(time_left)) if time_left is not None else None,
         first_contact=case.first_contact,
         first_contact_name=named.get(case.first_contact),

@@ -138,6 +138,9 @@ class CaseSummary(BaseModel):
     due_at: datetime
     due_at_provisional: bool
     overdue: bool
+    closed_on_time: bool | None = Field(
+        default=None, description="as in GET /cases/{id}: null while open"
+    )
     time_left: TimeLeftOut | None = Field(description="as in GET /cases/{id}; null once closed")
     suspended_since: datetime | None
     closed_at: datetime | None
