@@ -26,6 +26,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("due_at_provisional", "期限待定"),
     ("overdue", "是否逾期"),
     ("closed_at", "办结时间"),
+    ("closed_on_time", "按时办结"),
     ("resolution", "办结方式"),
     ("rating", "评价"),
     ("reopen_count", "重办次数"),

@@ -7,7 +7,7 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
-from api import problems
+from api import local_time, problems
 from api.dependencies import reject_unknown_queries
 from api.routes import (
     audit,
@@ -40,6 +40,7 @@ def create_app(services: Services | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or bootstrap()
+        local_time.use_zone(app.state.services.settings.zone)
         try:
             yield
         finally:

@@ -15,8 +15,9 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+from api.local_time import local, localise_text
 from domain.application import CaseNotFound, IdempotencyKeyReused, StaleVersion
-from domain.errors import DomainError, InvalidCommand
+from domain.errors import CaseNotYetReceived, DomainError, InvalidCommand
 from infra.database import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -81,14 +82,18 @@ def problem_response(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    # Moments named in a detail (the domain's messages write them as they were given) are
+    # answered in the service's zone, like every other moment of the API.
     body = Problem(
         type=TYPE_BASE + code,
         title=title,
         status=status,
-        detail=detail,
+        detail=localise_text(detail),
         code=code,
         instance=request.url.path,
-        errors=[FieldError(**e) for e in errors] if errors is not None else None,
+        errors=[FieldError(**{**e, "message": localise_text(str(e["message"]))}) for e in errors]
+        if errors is not None
+        else None,
     )
     return JSONResponse(
         body.model_dump(exclude_none=True),
@@ -150,6 +155,18 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CaseNotFound)
     def unknown_case(request: Request, exc: CaseNotFound) -> JSONResponse:
         return problem_response(request, 404, "case_not_found", "No such case", str(exc))
+
+    @app.exception_handler(CaseNotYetReceived)
+    def not_yet_received(request: Request, exc: CaseNotYetReceived) -> JSONResponse:
+        return problem_response(
+            request,
+            404,
+            exc.code,
+            "The case did not exist yet",
+            f"case {exc.case_id} did not exist yet at {local(exc.as_of).isoformat()}; it was "
+            f"received at {local(exc.received_at).isoformat()} and recorded at "
+            f"{local(exc.recorded_at).isoformat()}: ask for a moment from then on",
+        )
 
     @app.exception_handler(OriginatorVersionError)
     def broken_history(request: Request, exc: OriginatorVersionError) -> JSONResponse:

@@ -29,7 +29,7 @@ from domain.vocabulary import (
     Role,
     WishCategory,
 )
-from infra.personal.crypto import normalise_phone
+from infra.personal.phones import normalise_phone
 
 # Characters no text of ours may hold: PostgreSQL's text refuses NUL, a lone surrogate is no
 # character at all (it cannot be encoded as UTF-8), and other C0 controls are only ever
@@ -62,15 +62,15 @@ def text(max_length: int, *, min_length: int = 1, pattern: str | None = None) ->
 
 
 def _callable_phone(value: str) -> str:
-    """A phone the resident lookup can match (enough digits once +86 and spacing are gone)."""
-    normalise_phone(value)  # its ValueError says what is missing
-    return value
+    """The phone in its one canonical form (``infra/personal/phones.py``), so that it is
+    stored, masked and matched alike however it was written; its ValueError says why not."""
+    return normalise_phone(value)
 
 
 Text = text(200)
 LongText = text(5000)
 Reason = text(1000)
-Phone = Annotated[text(21, pattern=r"^\+?[0-9][0-9 -]{4,19}$"), AfterValidator(_callable_phone)]
+Phone = Annotated[text(30), AfterValidator(_callable_phone)]
 IdNumber = text(18, pattern=r"^\d{17}[\dXx]$")
 GridId = text(64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 UserId = text(64)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
+from api.local_time import LocalData, LocalTime
 from domain.application import HistoryEntry
 from domain.case import Case
 from domain.time_limits import TimeLeft, in_zone
@@ -26,14 +27,14 @@ def _no_names(_ids: Iterable[object]) -> dict[str, str]:
 
 
 class Visit(BaseModel):
-    visited_at: datetime
+    visited_at: LocalTime
     duration_minutes: int
     worker: str
     worker_name: str | None = None
 
 
 class MediationSession(BaseModel):
-    held_at: datetime
+    held_at: LocalTime
     outcome: str
     mediator: str
     mediator_name: str | None = None
@@ -45,7 +46,7 @@ class ClaimOut(BaseModel):
         default=None, description="the user's name when the claimant is a user of the service"
     )
     claimant_type: str
-    claimed_at: datetime
+    claimed_at: LocalTime
 
 
 class TimeLeftOut(BaseModel):
@@ -75,13 +76,19 @@ class CaseOut(BaseModel):
     description: str
     grid_id: str
     level: str = Field(description="grid, community or street: where the case is handled")
-    received_at: datetime
-    due_at: datetime
+    received_at: LocalTime
+    due_at: LocalTime
     due_at_provisional: bool = Field(
         description="true when the deadline reaches into a year whose holiday calendar is "
         "not loaded, so it was counted on weekends only"
     )
     overdue: bool
+    closed_on_time: bool | None = Field(
+        default=None,
+        description="按时办结: once closed, whether the closure came by the deadline in force "
+        "then (after extensions and suspensions), as the compliance report counts it; null "
+        "while open",
+    )
     time_left: TimeLeftOut | None = Field(
         default=None, description="the working time left on an open case; null once closed"
     )
@@ -95,9 +102,9 @@ class CaseOut(BaseModel):
         '{"resident_id": ..., "erased": true} once the resident\'s data was erased'
     )
     parties: list[dict[str, Any]] = Field(description="each as the resident part")
-    suspended_since: datetime | None
+    suspended_since: LocalTime | None
     visits: list[Visit]
-    closed_at: datetime | None
+    closed_at: LocalTime | None
     resolution: str | None
     closure_summary: str | None
     rating: str | None
@@ -111,7 +118,7 @@ class CaseOut(BaseModel):
     )
     mediations: list[MediationSession] | None = None
     claim: ClaimOut | None = None
-    fulfilled_at: datetime | None = None
+    fulfilled_at: LocalTime | None = None
 
 
 def case_out(
@@ -158,6 +165,7 @@ def case_out(
         due_at=local(case.due_at),
         due_at_provisional=case.due_at_provisional,
         overdue=not case.is_closed and not case.is_suspended and now > case.due_at,
+        closed_on_time=case.closed_at <= case.due_at if case.closed_at is not None else None,
         time_left=TimeLeftOut(**vars(time_left)) if time_left is not None else None,
         first_contact=case.first_contact,
         first_contact_name=named.get(case.first_contact),
@@ -197,14 +205,14 @@ def case_out(
 class HistoryEvent(BaseModel):
     version: int
     type: str = Field(examples=["Received", "Assigned", "Visited", "Closed", "Rated"])
-    occurred_at: datetime = Field(description="when it happened, as the actor said")
-    recorded_at: datetime = Field(description="when the service recorded it")
+    occurred_at: LocalTime = Field(description="when it happened, as the actor said")
+    recorded_at: LocalTime = Field(description="when the service recorded it")
     actor: dict[str, str | None] = Field(
         description="id, role and name of who did it (name null for an actor who is no "
         "user of the service, e.g. cli:<os user>)"
     )
     correlation_id: str
-    data: dict[str, Any] = Field(
+    data: LocalData = Field(
         description="the event's fields; each that holds a user's id (assignee, worker, "
         "mediator, ...) has that user's name beside it as `<field>_name`"
     )

@@ -178,7 +178,8 @@ FILL = {
 INSERT INTO {table} (id, kind, category, channel, title, grid_id, level, status, assignee,
     first_contact, received_at, due_at, due_at_provisional, time_limit_amount,
     time_limit_unit, suspended_since, closed_at, resolution, rating, reopen_count, worked,
-    claimed, fulfilled, visit_count, visit_minutes, version, position, updated_at, search)
+    claimed, fulfilled, visit_count, visit_minutes, version, position, updated_at, search,
+    closed_on_time)
 SELECT id, kind, category, 'hotline', (%(titles)s::text[])[1 + i %% %(texts)s], grid_id, 'grid',
        CASE WHEN closed AND rated THEN 'rated' WHEN closed THEN 'closed'
             WHEN suspended_since IS NOT NULL THEN 'suspended'
@@ -188,7 +189,8 @@ SELECT id, kind, category, 'hotline', (%(titles)s::text[])[1 + i %% %(texts)s], 
        suspended_since, coalesce(c2, c1), CASE WHEN closed THEN 'resolved' END,
        CASE WHEN closed AND rated THEN rating END, (r1 IS NOT NULL)::int, visits > 0,
        false, false, visits, visits * 30, 3 + visits, i, coalesce(c2, c1, received_at),
-       to_tsvector('simple', (%(terms)s::text[])[1 + i %% %(texts)s])
+       to_tsvector('simple', (%(terms)s::text[])[1 + i %% %(texts)s]),
+       coalesce(c2, c1) <= due_at
   FROM b
 """,
     "rm_case_counts": """

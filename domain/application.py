@@ -335,9 +335,12 @@ class CaseWork(Application[UUID]):
     ) -> Case:
         """The case now, at a version, or as the store knew it at a moment."""
         if as_of is not None:
-            known = [e.originator_version for e in self._events(case_id) if e.timestamp <= as_of]
+            events = self._events(case_id)
+            known = [e.originator_version for e in events if e.timestamp <= as_of]
             if not known:
-                raise CaseNotFound(case_id)
+                raise errors.CaseNotYetReceived(
+                    case_id, as_of, events[0].occurred_at, events[0].timestamp
+                )
             version = known[-1] if version is None else min(version, known[-1])
         try:
             return self.repository.get(case_id, version=version)

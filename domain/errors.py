@@ -6,6 +6,8 @@ case's state (HTTP 409); ``InvalidCommand`` errors mean the command itself is
 malformed whatever the state (HTTP 422).
 """
 
+from datetime import datetime
+
 
 class DomainError(Exception):
     code = "domain_error"
@@ -14,6 +16,22 @@ class DomainError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class CaseNotYetReceived(Exception):
+    """A case asked for as of a moment before the service recorded it (HTTP 404, but not
+    ``case_not_found``: the case exists, only not yet then)."""
+
+    code = "case_not_yet_received"
+
+    def __init__(
+        self, case_id: object, as_of: datetime, received_at: datetime, recorded_at: datetime
+    ):
+        super().__init__(f"case {case_id} did not exist yet at {as_of.isoformat()}")
+        self.case_id = case_id
+        self.as_of = as_of
+        self.received_at = received_at
+        self.recorded_at = recorded_at
 
 
 class RuleBroken(DomainError):

@@ -1,6 +1,5 @@
 """Who the caller is, and who else works in their area: names for the ids in every answer."""
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -9,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from api.access import AccessDep, Authorized
 from api.dependencies import ServicesDep
+from api.local_time import LocalTime
 from api.problems import PROBLEM_RESPONSES
 from domain.vocabulary import Role
 
@@ -21,7 +21,7 @@ class Me(BaseModel):
     role: str
     area: str | None = Field(description="a street, community or grid id; null: the whole city")
     area_name: str | None = Field(description="the area's name (null for the whole city)")
-    token_expires_at: datetime | None = Field(description="null: the token does not expire")
+    token_expires_at: LocalTime | None = Field(description="null: the token does not expire")
 
 
 class Person(BaseModel):

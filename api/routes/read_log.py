@@ -1,6 +1,5 @@
 """For auditors: who read which case's history or personal data, and when."""
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -10,6 +9,7 @@ from pydantic import BaseModel, Field
 from api.access import AccessDep, Authorized
 from api.date_windows import QUERY_WINDOW, QueryAwareMoment
 from api.dependencies import ServicesDep
+from api.local_time import LocalTime
 from api.problems import PROBLEM_RESPONSES
 from infra.read_log import Area
 
@@ -18,7 +18,7 @@ router = APIRouter(tags=["audit"], responses=PROBLEM_RESPONSES, dependencies=[Au
 
 class ReadOut(BaseModel):
     id: int
-    read_at: datetime
+    read_at: LocalTime
     user_id: UUID | None
     user_name: str | None = None
     role: str

@@ -14,6 +14,7 @@ from api import case_list_files
 from api.access import AccessDep, Authorized
 from api.date_windows import QUERY_WINDOW, QueryAwareMoment
 from api.dependencies import ServicesDep, UserDep
+from api.local_time import LocalTime
 from api.problems import PROBLEM_RESPONSES, ApiProblem, bad_field
 from api.report_files import CSV_TYPE, XLSX_TYPE, Format, wanted_format
 from api.requests import text
@@ -135,13 +136,16 @@ class CaseSummary(BaseModel):
     assignee_name: str | None = None
     first_contact: str
     first_contact_name: str | None = None
-    received_at: datetime
-    due_at: datetime
+    received_at: LocalTime
+    due_at: LocalTime
     due_at_provisional: bool
     overdue: bool
+    closed_on_time: bool | None = Field(
+        default=None, description="as in GET /cases/{id}: null while open"
+    )
     time_left: TimeLeftOut | None = Field(description="as in GET /cases/{id}; null once closed")
-    suspended_since: datetime | None
-    closed_at: datetime | None
+    suspended_since: LocalTime | None
+    closed_at: LocalTime | None
     resolution: str | None
     rating: str | None
     reopen_count: int
@@ -338,7 +342,7 @@ class SkippedEvent(BaseModel):
     position: int
     skipped_by: str = Field(description="who ran `casework projections skip`")
     reason: str
-    skipped_at: datetime
+    skipped_at: LocalTime
 
 
 class ProjectionOut(BaseModel):
@@ -352,7 +356,7 @@ class ProjectionOut(BaseModel):
     failures: int
     error: str | None = Field(description="why the last attempt failed, naming the event")
     error_position: int | None
-    updated_at: datetime
+    updated_at: LocalTime
     skipped: list[SkippedEvent] = Field(
         description="events an operator made this read model pass over, with who and why"
     )

@@ -1,6 +1,6 @@
 """The supervisors' compliance report (合规报表), as JSON, CSV or an Excel workbook."""
 
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from api.access import AccessDep, Authorized
 from api.date_windows import QUERY_WINDOW, QueryDay
 from api.dependencies import ServicesDep
+from api.local_time import LocalTime
 from api.problems import PROBLEM_RESPONSES, bad_field
 from api.report_files import (
     CSV_TYPE,
@@ -69,8 +70,8 @@ class ComplianceReport(BaseModel):
     from_: date = Field(alias="from", serialization_alias="from")
     to: date
     group_by: str
-    period_start: datetime = Field(description="F: `from` at 00:00 in the service's zone")
-    period_end: datetime = Field(description="T: the day after `to` at 00:00, not included")
+    period_start: LocalTime = Field(description="F: `from` at 00:00 in the service's zone")
+    period_end: LocalTime = Field(description="T: the day after `to` at 00:00, not included")
     rows: list[ReportRow]
     totals: ReportRow
 

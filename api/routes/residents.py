@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from api.access import Access, AccessDep, Authorized
 from api.dependencies import ServicesDep
+from api.local_time import LocalTime
 from api.problems import PROBLEM_RESPONSES, ApiProblem
 from api.requests import Phone, Strict, text
 from api.routes.read_models import ReadYourWrites
@@ -40,8 +41,8 @@ class EarlierCase(BaseModel):
     title: str
     status: str
     grid_id: str
-    received_at: datetime
-    closed_at: datetime | None
+    received_at: LocalTime
+    closed_at: LocalTime | None
     resolution: str | None
 
 
@@ -95,7 +96,7 @@ def lookup(body: LookupRequest, services: ServicesDep, access: AccessDep) -> Loo
 
 class ErasureOut(BaseModel):
     resident_id: UUID
-    erased_at: datetime
+    erased_at: LocalTime
     erased_by: dict[str, str | None] = Field(description="id, role and name of who erased it")
     via: str = Field(description="api or cli")
     reference: str | None = Field(description="e.g. the ticket of the resident's request")

@@ -14,13 +14,14 @@ import binascii
 import hashlib
 import hmac
 import os
-import re
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from infra.personal.phones import normalise_phone
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -127,22 +128,9 @@ def parse_secret(text: str, setting: str, exact: int | None = None) -> bytes:
 
 # -- the phone's keyed hash -------------------------------------------------------------
 
-_NOT_DIGITS = re.compile(r"\D")
-
-
-def normalise_phone(phone: str) -> str:
-    """The digits that name a phone line, whatever the spacing and the country prefix:
-    ``+86 138-1234-5678``, ``008613812345678`` and ``13812345678`` are one number."""
-    digits = _NOT_DIGITS.sub("", phone)
-    if digits.startswith("0086"):
-        digits = digits[4:]
-    elif digits.startswith("86") and len(digits) == 13 and digits[2] == "1":
-        digits = digits[2:]  # +86 and a mobile number
-    if len(digits) < 5:
-        raise ValueError("a phone number needs at least 5 digits")
-    return digits
-
 
 def phone_hash(lookup_key: bytes, phone: str) -> bytes:
+    """Over the canonical form: for a Chinese number the same digits as before phones were
+    normalised with ``phonenumbers``, so earlier lookups still match."""
     message = b"casework-phone-v1|" + normalise_phone(phone).encode()
     return hmac.new(lookup_key, message, hashlib.sha256).digest()

@@ -14,6 +14,8 @@ An erased value (``{"erased": true}``) reads the same for everyone.
 
 from typing import Any
 
+from infra.personal.phones import normalised_or_as_written
+
 CLEAR_ROLES = frozenset({"clerk", "worker", "supervisor"})
 
 # Fields of a person that are not personal data and are shown as they are.
@@ -34,8 +36,9 @@ def mask_name(name: str) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    """13812345678 -> 138****5678; short numbers keep their last two digits."""
-    digits = "".join(c for c in phone if c.isdigit())
+    """13812345678 -> 138****5678; short numbers keep their last two digits. A phone stored
+    as written before intake normalised it (``+86 138-1234-5678``) is normalised first."""
+    digits = "".join(c for c in normalised_or_as_written(phone) if c.isdigit())
     if len(digits) >= 8:
         return digits[:3] + "****" + digits[-4:]
     return "*" * max(len(digits) - 2, 1) + digits[-2:]

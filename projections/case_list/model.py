@@ -27,6 +27,7 @@ COLUMNS = (
     "due_at_provisional",
     "suspended_since",
     "closed_at",
+    "closed_on_time",
     "resolution",
     "rating",
     "reopen_count",
@@ -60,6 +61,7 @@ CREATE TABLE {table} (
     time_limit_unit text,
     suspended_since timestamptz,
     closed_at timestamptz,
+    closed_on_time boolean,
     resolution text,
     rating text,
     reopen_count integer NOT NULL,
@@ -135,6 +137,7 @@ def _received(event: Any) -> Row:
         "time_limit_unit": (event.time_limit or {}).get("unit"),
         "suspended_since": None,
         "closed_at": None,
+        "closed_on_time": None,
         "resolution": None,
         "rating": None,
         "reopen_count": 0,
@@ -182,6 +185,8 @@ def _deadline_moved(row: Row, event: Any) -> None:
 
 def _closed(row: Row, event: Any) -> None:
     row["closed_at"] = event.occurred_at
+    # By the deadline in force at the closure, as the compliance report judges it.
+    row["closed_on_time"] = event.occurred_at <= row["due_at"]
     row["resolution"] = event.resolution
     row["rating"] = None
 
@@ -191,7 +196,14 @@ def _rated(row: Row, event: Any) -> None:
 
 
 def _reopened(row: Row, event: Any) -> None:
-    row.update(closed_at=None, resolution=None, rating=None, worked=False, fulfilled=False)
+    row.update(
+        closed_at=None,
+        closed_on_time=None,
+        resolution=None,
+        rating=None,
+        worked=False,
+        fulfilled=False,
+    )
     row["reopen_count"] += 1
 
 
@@ -240,7 +252,7 @@ IGNORED = frozenset(
 
 class CaseList(ReadModel):
     name = "case_list"
-    schema_version = 8
+    schema_version = 9
     handled = frozenset({"Received", *APPLY})
     ignored = IGNORED
     tables = ("rm_cases", "rm_case_counts", "rm_case_residents")
