@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.dependencies import ServicesDep, UserDep
+from api.i18n import N_, Msg, _
 from api.problems import ApiProblem
 from domain.application import CaseNotFound
 from domain.case import Case
@@ -25,6 +26,8 @@ from infra.users import User
 
 
 class Action(StrEnum):
+    """What a route does; ``doing`` says it in words, for the refusal of a role."""
+
     RECEIVE = "receive"
     ASSIGN = "assign"
     REASSIGN = "reassign"
@@ -53,6 +56,46 @@ class Action(StrEnum):
     WHO_AM_I = "who_am_i"
     DIRECTORY = "directory"
 
+
+# Each action in words, after "may not": a refusal reads as a sentence.
+DOING: dict[Action, str] = {
+    Action.RECEIVE: N_("file a case"),
+    Action.ASSIGN: N_("assign a case"),
+    Action.REASSIGN: N_("reassign a case"),
+    Action.VISIT: N_("record a visit"),
+    Action.ESCALATE: N_("escalate a case"),
+    Action.SUSPEND: N_("suspend a case"),
+    Action.RESUME: N_("resume a case"),
+    Action.EXTEND: N_("extend a deadline"),
+    Action.CLOSE: N_("close a case"),
+    Action.RATE: N_("record a rating"),
+    Action.REOPEN: N_("reopen a case"),
+    Action.MEDIATE: N_("record a mediation"),
+    Action.CLAIM: N_("record a claim of a micro-wish"),
+    Action.FULFIL: N_("record a micro-wish as fulfilled"),
+    Action.READ_CASE: N_("read a case"),
+    Action.READ_HISTORY: N_("read a case's history"),
+    Action.LIST_CASES: N_("list cases"),
+    Action.DASHBOARD: N_("read the dashboard"),
+    Action.REPORTS: N_("read reports"),
+    Action.PROJECTIONS: N_("read the state of the read models"),
+    Action.VERIFY: N_("verify a case's history"),
+    Action.READ_LOG: N_("read the log of reads"),
+    Action.LOOKUP_RESIDENT: N_("look up a resident"),
+    Action.ERASE_RESIDENT: N_("erase a resident's personal data"),
+    Action.READ_ERASURES: N_("read the erasures of personal data"),
+    Action.WHO_AM_I: N_("read their own account"),
+    Action.DIRECTORY: N_("list the users"),
+}
+
+ROLE_NAMES: dict[str, str] = {
+    Role.CLERK: N_("clerk"),
+    Role.WORKER: N_("worker"),
+    Role.SUPERVISOR: N_("supervisor"),
+    Role.AUDITOR: N_("auditor"),
+    Role.ADMIN: N_("admin"),
+    Role.CLIENT: N_("client"),
+}
 
 C, W, S, A, ADMIN, CLIENT = (
     Role.CLERK,
@@ -133,8 +176,12 @@ class Access:
             raise ApiProblem(
                 403,
                 "outside_area",
-                "Outside your area",
-                f"grid {grid_id} is outside your area {self.user.area}",
+                _("Outside your area"),
+                _(
+                    "grid {grid_id} is outside your area {area}",
+                    grid_id=grid_id,
+                    area=self.user.area,
+                ),
             )
 
 
@@ -197,13 +244,19 @@ def _check_role(request: Request, user: User) -> None:
     route = request.scope.get("route")
     action = ROUTES.get((request.method, getattr(route, "path", "")))
     if action is None:
-        raise ApiProblem(403, "forbidden", "Not allowed", "no role may call this route")
+        raise ApiProblem(
+            403, "forbidden", _("Not allowed for your role"), _("no role may call this route")
+        )
     if user.role not in PERMISSIONS[action]:
         raise ApiProblem(
             403,
             "forbidden",
-            "Not allowed for your role",
-            f"a {user.role} may not {action.value.replace('_', ' ')}",
+            _("Not allowed for your role"),
+            _(
+                "the role {role} may not {doing}",
+                role=Msg(ROLE_NAMES.get(user.role, user.role)),
+                doing=Msg(DOING[action]),
+            ),
         )
 
 

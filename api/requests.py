@@ -14,6 +14,8 @@ from pydantic import (
 )
 
 from api.date_windows import DUE_WINDOW, PAST_WINDOW, DueMoment, PastMoment
+from api.i18n import _
+from api.i18n.validation import invalid
 from domain.vocabulary import (
     Channel,
     ClaimantType,
@@ -36,10 +38,14 @@ _UNWANTED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 def _refuse_unwanted_characters(value: str) -> str:
     found = _UNWANTED.search(value)
     if found is not None:
-        raise ValueError(
-            f"holds the character U+{ord(found.group()):04X} at offset {found.start()}: "
-            "control characters (but tab, line feed and carriage return) and lone "
-            "surrogates are refused"
+        raise invalid(
+            "unwanted_character",
+            _(
+                "holds the character U+{code:04X} at offset {offset}: control characters "
+                "(but tab, line feed and carriage return) and lone surrogates are refused",
+                code=ord(found.group()),
+                offset=found.start(),
+            ),
         )
     return value
 
@@ -59,7 +65,13 @@ def text(max_length: int, *, min_length: int = 1, pattern: str | None = None) ->
 
 def _callable_phone(value: str) -> str:
     """A phone the resident lookup can match (enough digits once +86 and spacing are gone)."""
-    normalise_phone(value)  # its ValueError says what is missing
+    try:
+        normalise_phone(value)
+    except ValueError:
+        raise invalid(
+            "phone_too_short",
+            _("a phone number needs at least 5 digits, e.g. 13812345678 or +86 10 1234 5678"),
+        ) from None
     return value
 
 
@@ -180,7 +192,9 @@ class Extend(Command):
     @model_validator(mode="after")
     def one_new_deadline(self) -> "Extend":
         if (self.new_due_at is None) == (self.extra_working_days is None):
-            raise ValueError("give exactly one of new_due_at and extra_working_days")
+            raise invalid(
+                "one_new_deadline", _("give exactly one of new_due_at and extra_working_days")
+            )
         return self
 
 
