@@ -30,14 +30,16 @@ def template() -> Catalog:
     ):
         catalog.add(message, locations=[(f"api/{filename}", lineno)])
     for problem in domain_types().values():
-        catalog.add(problem.title, locations=[("domain/errors.py", 0)])
+        catalog.add(problem.title, locations=[(f"title of {problem.code}", 0)])
     return catalog
 
 
 def main() -> None:
     with PO.open("rb") as source:
         catalog = read_po(source, locale="zh_CN")
+    created = catalog.creation_date
     catalog.update(template(), no_fuzzy_matching=True)
+    catalog.creation_date = created  # the header changes only with the messages
     with PO.open("wb") as target:
         write_po(target, catalog, width=100, ignore_obsolete=True, include_lineno=False)
     untranslated = [m.id for m in catalog if m.id and not m.string]

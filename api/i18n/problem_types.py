@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from api.i18n import N_
 from domain import application  # noqa: F401 (its ConcurrentChanges is a domain error too)
 from domain.errors import DomainError, InvalidCommand
+from infra.personal import keys  # noqa: F401 (its ResidentErased is a domain error too)
 
 
 @dataclass(frozen=True)
@@ -355,6 +356,16 @@ _DOMAIN: dict[str, tuple[str, str]] = {
     "unknown_original": (
         N_("No case with the id given as the original lies in your area."),
         N_("Check the id of the original case."),
+    ),
+    "resident_erased": (
+        N_(
+            "Every resident named in the case had their personal data erased on request, so "
+            "no new personal data can be recorded for them."
+        ),
+        N_(
+            "Record the work without personal details (names, phones, addresses), or file a "
+            "new case if the resident comes again."
+        ),
     ),
     "concurrent_modification": (
         N_("Other commands kept the case busy, so this one could not be decided in time."),

@@ -57,7 +57,7 @@ def hostile(client: TestClient, people: People) -> dict[str, tuple[Send, str]]:
             "community, street",
         ),
         "an unknown channel": (post("/cases", intake(channel="pigeon"), clerk), "hotline"),
-        "a huge min_position": (get("/cases?min_position=9" * 1 + "9" * 30, clerk), "9"),
+        "a huge min_position": (get("/cases?min_position=" + "9" * 30, clerk), "9"),
         "an unknown query parameter": (get("/cases?colour=red", clerk), "grid_id"),
         "an unknown case": (get(f"/cases/{uuid4()}", clerk), "编号"),
         "closing without assignee": (
@@ -194,3 +194,17 @@ def test_an_unknown_problem_code_is_a_404_problem(client: TestClient) -> None:
     assert response.status_code == 404
     problem = response.json()
     assert problem["code"] == "not_found" and CHINESE.search(problem["detail"])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_every_code_the_service_may_answer_has_its_page(client: TestClient, lang: str) -> None:
+    from api.i18n.problem_types import problem_types
+
+    codes = list(problem_types())
+    assert {"validation_error", "no_assignee", "concurrent_modification"} <= set(codes)
+    index = client.get("/problems", params={"lang": lang})
+    for code in codes:
+        assert f'href="/problems/{code}"' in index.text
+        page = client.get(f"/problems/{code}", params={"lang": lang})
+        assert page.status_code == 200, code
+        assert page.headers["content-language"] == lang
