@@ -335,11 +335,14 @@ _DOMAIN: dict[str, tuple[str, str]] = {
     ),
     "invalid_value": (
         N_("A value is not one of those allowed."),
-        N_("Choose one of the values the message lists."),
+        N_("Choose one of the allowed values (listed at /docs)."),
     ),
     "original_is_duplicate": (
         N_("The case named as the original is itself closed as a duplicate."),
-        N_("Name the original it points to instead (the message names it)."),
+        N_(
+            "Name the case that one repeats instead: its duplicate_of, shown by "
+            "GET /cases/{case_id}."
+        ),
     ),
     "duplicate_of_required": (
         N_("A closure as a duplicate must name the original case."),
