@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.dependencies import ServicesDep, UserDep
+from api.i18n import N_, Msg, _
 from api.problems import ApiProblem
 from domain.application import CaseNotFound
 from domain.case import Case
@@ -25,6 +26,8 @@ from infra.users import User
 
 
 class Action(StrEnum):
+    """What a route does; ``doing`` says it in words, for the refusal of a role."""
+
     RECEIVE = "receive"
     READ_CASE = "read_case"
     READ_HISTORY = "read_history"
@@ -40,6 +43,47 @@ class Action(StrEnum):
     WHO_AM_I = "who_am_i"
     DIRECTORY = "directory"
 
+
+# Each action (a route's, or a command's `action`) in words, after "may not".
+DOING: dict[str, str] = {
+    "receive": N_("file a case"),
+    "assign": N_("assign a case"),
+    "sign_for": N_("sign for a case"),
+    "reassign": N_("reassign a case"),
+    "visit": N_("record a visit"),
+    "escalate": N_("escalate a case"),
+    "suspend": N_("suspend a case"),
+    "resume": N_("resume a case"),
+    "extend": N_("extend a deadline"),
+    "close": N_("close a case"),
+    "rate": N_("record a rating"),
+    "reopen": N_("reopen a case"),
+    "mediate": N_("record a mediation"),
+    "claim": N_("record a claim of a micro-wish"),
+    "fulfil": N_("record a micro-wish as fulfilled"),
+    "read_case": N_("read a case"),
+    "read_history": N_("read a case's history"),
+    "list_cases": N_("list cases"),
+    "dashboard": N_("read the dashboard"),
+    "reports": N_("read reports"),
+    "projections": N_("read the state of the read models"),
+    "verify": N_("verify a case's history"),
+    "read_log": N_("read the log of reads"),
+    "lookup_resident": N_("look up a resident"),
+    "erase_resident": N_("erase a resident's personal data"),
+    "read_erasures": N_("read the erasures of personal data"),
+    "who_am_i": N_("read their own account"),
+    "directory": N_("list the users"),
+}
+
+ROLE_NAMES: dict[str, str] = {
+    Role.CLERK: N_("clerk"),
+    Role.WORKER: N_("worker"),
+    Role.SUPERVISOR: N_("supervisor"),
+    Role.AUDITOR: N_("auditor"),
+    Role.ADMIN: N_("admin"),
+    Role.CLIENT: N_("client"),
+}
 
 C, W, S, A, ADMIN, CLIENT = (
     Role.CLERK,
@@ -108,8 +152,12 @@ class Access:
             raise ApiProblem(
                 403,
                 "outside_area",
-                "Outside your area",
-                f"grid {grid_id} is outside your area {self.user.area}",
+                _("Outside your area"),
+                _(
+                    "grid {grid_id} is outside your area {area}",
+                    grid_id=grid_id,
+                    area=self.user.area,
+                ),
             )
 
 
@@ -175,13 +223,19 @@ def _check_role(request: Request, user: User) -> None:
         if known is not None:
             roles, action = PERMISSIONS[known], known.value
     if roles is None or action is None:
-        raise ApiProblem(403, "forbidden", "Not allowed", "no role may call this route")
+        raise ApiProblem(
+            403, "forbidden", _("Not allowed for your role"), _("no role may call this route")
+        )
     if user.role not in roles:
         raise ApiProblem(
             403,
             "forbidden",
-            "Not allowed for your role",
-            f"a {user.role} may not {action.replace('_', ' ')}",
+            _("Not allowed for your role"),
+            _(
+                "the role {role} may not {doing}",
+                role=Msg(ROLE_NAMES.get(user.role, user.role)),
+                doing=Msg(DOING[action]),
+            ),
         )
 
 

@@ -18,15 +18,24 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, AwareDatetime
 
+from api.i18n import N_, Msg, _
+from api.i18n.validation import invalid
 from domain.time_limits import LONGEST_EXTENSION
 
 _ZONE = ZoneInfo("Asia/Shanghai")
 EARLIEST = datetime(2000, 1, 1, tzinfo=_ZONE)
 LATEST_QUERY = datetime(2101, 1, 1, tzinfo=_ZONE)  # exclusive: the end of 2100
 
-PAST_WINDOW = "from 2000-01-01T00:00:00+08:00, and not in the future"
-DUE_WINDOW = "from 2000-01-01T00:00:00+08:00 to 2 years from now"
-QUERY_WINDOW = "within the years 2000 to 2100"
+PAST_WINDOW = N_("from 2000-01-01T00:00:00+08:00, and not in the future")
+DUE_WINDOW = N_("from 2000-01-01T00:00:00+08:00 to 2 years from now")
+QUERY_WINDOW = N_("within the years 2000 to 2100")
+
+
+def _outside(value: str, window: str) -> Exception:
+    return invalid(
+        "outside_window",
+        _("{value} is outside the accepted window: {window}", value=value, window=Msg(window)),
+    )
 
 
 def _within(moment: datetime, earliest: datetime, latest: datetime, window: str) -> datetime:
@@ -35,7 +44,7 @@ def _within(moment: datetime, earliest: datetime, latest: datetime, window: str)
     else:
         moment_aware = moment
     if not earliest <= moment_aware <= latest:
-        raise ValueError(f"{moment.isoformat()} is outside the accepted window: {window}")
+        raise _outside(moment.isoformat(), window)
     return moment
 
 
@@ -55,7 +64,7 @@ def _query_moment(moment: datetime) -> datetime:
 
 def _query_day(day: date) -> date:
     if not EARLIEST.date() <= day < LATEST_QUERY.date():
-        raise ValueError(f"{day.isoformat()} is outside the accepted window: {QUERY_WINDOW}")
+        raise _outside(day.isoformat(), QUERY_WINDOW)
     return day
 
 

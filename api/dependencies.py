@@ -11,6 +11,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.i18n import Msg, _
 from api.problems import ApiProblem, bad_field
 from domain.application import Caller
 from infra.bootstrap import Services
@@ -36,20 +37,20 @@ async def current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     if credentials is None:
-        raise _unauthenticated("send Authorization: Bearer <token>")
+        raise _unauthenticated(_("send the header Authorization: Bearer <token>"))
     answered, user = services.users.known(credentials.credentials)
     if not answered:
         user = await run_in_threadpool(services.users.authenticate, credentials.credentials)
     if user is None:
-        raise _unauthenticated("the bearer token is unknown, revoked or expired")
+        raise _unauthenticated(_("the bearer token is unknown, revoked or expired"))
     return user
 
 
-def _unauthenticated(detail: str) -> ApiProblem:
+def _unauthenticated(detail: Msg) -> ApiProblem:
     return ApiProblem(
         401,
         "unauthenticated",
-        "Not authenticated",
+        _("Not authenticated"),
         detail,
         headers={"WWW-Authenticate": "Bearer"},
     )
@@ -78,7 +79,7 @@ async def expected_version(
         return None
     match = _ETAG.match(if_match)
     if match is None:
-        raise bad_field(["header", "If-Match"], 'expected a version as an ETag, e.g. "3"')
+        raise bad_field(["header", "If-Match"], _('expected a version as an ETag, e.g. "3"'))
     return int(match.group(1))
 
 
@@ -94,11 +95,16 @@ def ensure_user(
     except ValueError:
         user = None
     if user is None:
-        raise bad_field(loc, f"no user with id {user_id}", "unknown_user")
+        raise bad_field(loc, _("no user with id {user_id}", user_id=user_id), "unknown_user")
     if user.role not in roles:
         raise bad_field(
             loc,
-            f"user {user_id} is a {user.role}; expected one of: {', '.join(roles)}",
+            _(
+                "user {user_id} is a {role}; expected one of: {roles}",
+                user_id=user_id,
+                role=user.role,
+                roles=", ".join(roles),
+            ),
             "wrong_role",
         )
 
@@ -112,7 +118,10 @@ def ensure_grid(services: Services, grid_id: str, loc: list[str | int]) -> None:
     if services.areas.place_of_grid(grid_id) is None:
         raise bad_field(
             loc,
-            f"no grid '{grid_id}' in the reference data (see `casework areas load`)",
+            _(
+                "no grid '{grid_id}' in the reference data (see `casework areas load`)",
+                grid_id=grid_id,
+            ),
             "unknown_grid",
         )
 
@@ -142,16 +151,21 @@ async def reject_unknown_queries(request: Request) -> None:
         return
     unknown = sorted(set(request.query_params) - _query_names(route))
     if unknown:
-        allowed = ", ".join(sorted(_query_names(route))) or "none"
+        names = ", ".join(sorted(_query_names(route)))
+        allowed = names or _("none")
         raise ApiProblem(
             422,
             "unknown_parameter",
-            "Request is not valid",
-            f"unknown query parameter(s): {', '.join(unknown)}; this route takes: {allowed}",
+            _("Unknown query parameter"),
+            _(
+                "unknown query parameter(s): {unknown}; this route takes: {allowed}",
+                unknown=", ".join(unknown),
+                allowed=allowed,
+            ),
             errors=[
                 {
                     "loc": ["query", name],
-                    "message": f"unknown parameter; this route takes: {allowed}",
+                    "message": _("unknown parameter; this route takes: {allowed}", allowed=allowed),
                     "type": "unknown_parameter",
                 }
                 for name in unknown

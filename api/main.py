@@ -27,7 +27,7 @@ Event-sourced case management for community social-work centres.
 
 Every command records one event in a case's life or is refused with a named rule
 (409, `code` in the problem details). Send `Authorization: Bearer <token>` (from
-`casework users add`) on every request but /health, /openapi.json and /docs.
+`casework users add`) on every request but /health, /openapi.json, /docs and /problems.
 `If-Match: "<version>"` makes a command conditional; `Idempotency-Key` on POST /cases
 records a case once however often the request is retried.
 """

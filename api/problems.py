@@ -1,4 +1,9 @@
-"""Every error as RFC 9457 problem details, with a stable machine-readable ``code``."""
+"""Every error as RFC 9457 problem details, with a stable machine-readable ``code``.
+
+Titles, details and field messages are told in the caller's language (Accept-Language:
+Chinese or English, English by default; see api/i18n). Each problem's ``type`` is a page of
+this service, /problems/{code}, that explains the problem and its fix (api/routes/problem_pages).
+"""
 
 import logging
 from typing import Any
@@ -9,12 +14,16 @@ from eventsourcing.persistence import InterfaceError as StoreInterfaceError
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from psycopg_pool import PoolTimeout
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+from api.i18n import CHINESE, ENGLISH, TAGS, Msg, _, language_param, negotiate, tell
+from api.i18n.pages import index_page, problem_page
+from api.i18n.problem_types import problem_types
+from api.i18n.validation import message as field_message
 from api.local_time import local, localise_text
 from domain.application import CaseNotFound, IdempotencyKeyReused, StaleVersion
 from domain.errors import CaseNotYetReceived, DomainError, InvalidCommand
@@ -23,7 +32,7 @@ from infra.database import DatabaseUnavailable
 log = logging.getLogger(__name__)
 
 MEDIA_TYPE = "application/problem+json"
-TYPE_BASE = "https://casework.example/problems/"
+PAGES = "/problems/"  # the explanation pages, served by the service itself
 
 
 class FieldError(BaseModel):
@@ -42,19 +51,24 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None
 
 
+Message = str | Msg  # a str is shown as it is; a Msg in the caller's language
+
+
 class ApiProblem(Exception):
-    """An error the API raises itself, outside the domain's rules."""
+    """An error the API raises itself, outside the domain's rules.
+
+    Its ``code`` must be registered in api/i18n/problem_types.py (its page)."""
 
     def __init__(
         self,
         status: int,
         code: str,
-        title: str,
-        detail: str,
+        title: Message,
+        detail: Message,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
     ):
-        super().__init__(detail)
+        super().__init__(str(detail))
         self.status = status
         self.code = code
         self.title = title
@@ -63,35 +77,64 @@ class ApiProblem(Exception):
         self.headers = headers
 
 
-def bad_field(loc: list[str | int], message: str, code: str = "validation_error") -> ApiProblem:
+def _at(loc: list[Any], message: Message) -> Msg:
+    return _("{field}: {message}", field=".".join(map(str, loc)), message=message)
+
+
+def bad_field(loc: list[str | int], message: Message, code: str = "validation_error") -> ApiProblem:
     return ApiProblem(
         422,
         code,
-        "Request is not valid",
-        f"{'.'.join(map(str, loc))}: {message}",
+        _("Request is not valid"),
+        _at(loc, message),
         errors=[{"loc": loc, "message": message, "type": code}],
     )
+
+
+def language_of(request: Request) -> str:
+    """The language of the caller's problems: a page may have chosen it (``?lang=``), else
+    Accept-Language; English by default."""
+    chosen = getattr(request.state, "language", None)
+    return chosen or negotiate(request.headers.get("accept-language"))
+
+
+def type_of(request: Request, code: str) -> str:
+    # A relative reference (RFC 9457 §3.1.1), resolved against the request's own URL, so it
+    # names this service whatever host or proxy prefix the client reached it by.
+    return request.scope.get("root_path", "").rstrip("/") + PAGES + code
+
+
+def explained(code: str) -> Msg:
+    """What a problem means and how to fix it, from its page."""
+    known = problem_types().get(code)
+    if known is None:
+        return _("The request could not be handled.")
+    return _("{meaning} {fix}", meaning=Msg(known.meaning), fix=Msg(known.fix))
 
 
 def problem_response(
     request: Request,
     status: int,
     code: str,
-    title: str,
-    detail: str,
+    title: Message,
+    detail: Message,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    language = language_of(request)
     # Moments named in a detail (the domain's messages write them as they were given) are
     # answered in the service's zone, like every other moment of the API.
     body = Problem(
-        type=TYPE_BASE + code,
-        title=title,
+        type=type_of(request, code),
+        title=tell(title, language),
         status=status,
-        detail=localise_text(detail),
+        detail=localise_text(tell(detail, language)),
         code=code,
         instance=request.url.path,
-        errors=[FieldError(**{**e, "message": localise_text(str(e["message"]))}) for e in errors]
+        errors=[
+            FieldError(**{**e, "message": localise_text(tell(e["message"], language))})
+            for e in errors
+        ]
         if errors is not None
         else None,
     )
@@ -99,8 +142,18 @@ def problem_response(
         body.model_dump(exclude_none=True),
         status_code=status,
         media_type=MEDIA_TYPE,
-        headers=headers,
+        headers={
+            **(headers or {}),
+            "Content-Language": TAGS[language],
+            "Vary": "Accept-Language",
+        },
     )
+
+
+def _english_or(request: Request, english: str, code: str) -> Message:
+    """A detail the domain wrote in English (with its particulars), or the code's
+    explanation in any other language."""
+    return english if language_of(request) == ENGLISH else explained(code)
 
 
 # Documented on every route, so clients see the problem shape in the OpenAPI document.
@@ -119,7 +172,10 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    return [{"loc": list(e["loc"]), "message": e["msg"], "type": e["type"]} for e in exc.errors()]
+    return [
+        {"loc": list(e["loc"]), "message": field_message(e), "type": e["type"]}
+        for e in exc.errors()
+    ]
 
 
 def _allowed_methods(request: Request) -> str:
@@ -133,12 +189,16 @@ def _allowed_methods(request: Request) -> str:
 
 
 def install(app: FastAPI) -> None:
+    _install_pages(app)
+
     @app.exception_handler(RequestValidationError)
     def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _validation_errors(exc)
-        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['message']}" for e in errors[:5])
+        language = language_of(request)
+        separator = "；" if language == CHINESE else "; "
+        detail = separator.join(tell(_at(e["loc"], e["message"]), language) for e in errors[:5])
         return problem_response(
-            request, 422, "validation_error", "Request is not valid", detail, errors
+            request, 422, "validation_error", _("Request is not valid"), detail, errors
         )
 
     @app.exception_handler(ApiProblem)
@@ -150,11 +210,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     def broken_rule(request: Request, exc: DomainError) -> JSONResponse:
         status = 422 if isinstance(exc, InvalidCommand) else 409
-        return problem_response(request, status, exc.code, exc.title, exc.message)
+        detail = _english_or(request, exc.message, exc.code)
+        return problem_response(request, status, exc.code, Msg(exc.title), detail)
 
     @app.exception_handler(CaseNotFound)
     def unknown_case(request: Request, exc: CaseNotFound) -> JSONResponse:
-        return problem_response(request, 404, "case_not_found", "No such case", str(exc))
+        detail = _english_or(request, str(exc), "case_not_found")
+        return problem_response(request, 404, "case_not_found", _("No such case"), detail)
 
     @app.exception_handler(CaseNotYetReceived)
     def not_yet_received(request: Request, exc: CaseNotYetReceived) -> JSONResponse:
@@ -177,10 +239,8 @@ def install(app: FastAPI) -> None:
             request,
             409,
             "case_history_broken",
-            "The case's stored history is broken",
-            "an event of this case is missing or out of order in the store, so the case "
-            "cannot be shown or changed; an auditor can see where with GET "
-            "/cases/{case_id}/verify or `casework audit verify`",
+            _("The case's stored history is broken"),
+            explained("case_history_broken"),
         )
 
     @app.exception_handler(StaleVersion)
@@ -189,23 +249,29 @@ def install(app: FastAPI) -> None:
             request,
             412,
             "stale_version",
-            "The case has changed",
-            str(exc),
+            _("The case has changed"),
+            _(
+                "the case is at version {actual}, not at the expected version {expected}; "
+                'read it again and send the change with If-Match: "{actual}"',
+                actual=exc.actual,
+                expected=exc.expected,
+            ),
             headers={"ETag": f'"{exc.actual}"'},
         )
 
     @app.exception_handler(IdempotencyKeyReused)
     def key_reused(request: Request, exc: IdempotencyKeyReused) -> JSONResponse:
+        detail = _english_or(request, str(exc), "idempotency_key_reused")
         return problem_response(
             request,
             422,
             "idempotency_key_reused",
-            "Idempotency-Key reused",
-            str(exc),
+            _("Idempotency-Key reused"),
+            detail,
             [
                 {
                     "loc": ["header", "Idempotency-Key"],
-                    "message": str(exc),
+                    "message": detail,
                     "type": "idempotency_key_reused",
                 }
             ],
@@ -217,9 +283,11 @@ def install(app: FastAPI) -> None:
             request,
             503,
             "database_unavailable",
-            "Database unavailable",
-            "the case store cannot be reached right now; retry later (with the same "
-            "Idempotency-Key, so that it is recorded once)",
+            _("Database unavailable"),
+            _(
+                "the case store cannot be reached right now; retry later (with the same "
+                "Idempotency-Key, so that it is recorded once)"
+            ),
             headers={"Retry-After": "5"},
         )
 
@@ -237,26 +305,25 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 400 and exc.__cause__ is not None:
             # FastAPI's answer to a body it could not even decode (e.g. not UTF-8): a bad
             # body like any other, so the same 422 the OpenAPI document promises.
-            message = "the body is not JSON in UTF-8"
+            message = _("the body is not JSON in UTF-8")
             return problem_response(
                 request,
                 422,
                 "validation_error",
-                "Request is not valid",
-                f"body: {message}",
+                _("Request is not valid"),
+                _at(["body"], message),
                 [{"loc": ["body"], "message": message, "type": "json_invalid"}],
             )
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         headers = getattr(exc, "headers", None)
         if exc.status_code == 405:
             headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+        known = problem_types()[code]
+        title: Message = Msg(known.title)
+        if code == "http_error" and language_of(request) == ENGLISH:
+            title = str(exc.detail)  # Starlette's words for the status, e.g. Bad Request
         return problem_response(
-            request,
-            exc.status_code,
-            code,
-            str(exc.detail),
-            str(exc.detail),
-            headers=headers,
+            request, exc.status_code, code, title, explained(code), headers=headers
         )
 
     @app.exception_handler(Exception)
@@ -266,6 +333,45 @@ def install(app: FastAPI) -> None:
             request,
             500,
             "internal_error",
-            "Internal error",
-            "the service failed unexpectedly; the error is logged",
+            _("Internal error"),
+            _("the service failed unexpectedly; the error is logged"),
         )
+
+
+def _install_pages(app: FastAPI) -> None:
+    """GET /problems and /problems/{code}: each problem's ``type``, explained. Like /docs,
+    they are pages for people, need no token and stay out of the OpenAPI document."""
+
+    def page_language(request: Request, lang: str | None) -> str:
+        # A page is read by a person at the service: Chinese unless asked otherwise.
+        chosen = language_param(lang) or negotiate(
+            request.headers.get("accept-language"), default=CHINESE
+        )
+        request.state.language = chosen  # its own 404 is told in the same language
+        return chosen
+
+    def html(text: str, language: str) -> HTMLResponse:
+        return HTMLResponse(
+            text, headers={"Content-Language": TAGS[language], "Vary": "Accept-Language"}
+        )
+
+    base = PAGES.rstrip("/")
+
+    @app.get(base, include_in_schema=False)
+    def problem_index(request: Request, lang: str | None = None) -> HTMLResponse:
+        language = page_language(request, lang)
+        listed = list(problem_types().values())
+        return html(index_page(listed, language, type_of(request, "").rstrip("/")), language)
+
+    @app.get(base + "/{code}", include_in_schema=False)
+    def problem_explained(request: Request, code: str, lang: str | None = None) -> HTMLResponse:
+        language = page_language(request, lang)
+        known = problem_types().get(code)
+        if known is None:
+            raise ApiProblem(
+                404,
+                "not_found",
+                _("Not found"),
+                _("no problem has the code {code}; see the list at /problems", code=code),
+            )
+        return html(problem_page(known, language, type_of(request, "").rstrip("/")), language)

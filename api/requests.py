@@ -16,6 +16,8 @@ from pydantic import (
 
 from api.date_windows import DUE_WINDOW, PAST_WINDOW, DueMoment, PastMoment
 from api.dependencies import HANDLERS
+from api.i18n import _
+from api.i18n.validation import invalid
 from domain import commands
 from domain.vocabulary import (
     Channel,
@@ -40,10 +42,14 @@ _UNWANTED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 def _refuse_unwanted_characters(value: str) -> str:
     found = _UNWANTED.search(value)
     if found is not None:
-        raise ValueError(
-            f"holds the character U+{ord(found.group()):04X} at offset {found.start()}: "
-            "control characters (but tab, line feed and carriage return) and lone "
-            "surrogates are refused"
+        raise invalid(
+            "unwanted_character",
+            _(
+                "holds the character U+{code:04X} at offset {offset}: control characters "
+                "(but tab, line feed and carriage return) and lone surrogates are refused",
+                code=ord(found.group()),
+                offset=found.start(),
+            ),
         )
     return value
 
@@ -63,8 +69,18 @@ def text(max_length: int, *, min_length: int = 1, pattern: str | None = None) ->
 
 def _callable_phone(value: str) -> str:
     """The phone in its one canonical form (``infra/personal/phones.py``), so that it is
-    stored, masked and matched alike however it was written; its ValueError says why not."""
-    return normalise_phone(value)
+    stored, masked and matched alike however it was written."""
+    try:
+        return normalise_phone(value)
+    except ValueError:
+        raise invalid(
+            "invalid_phone",
+            _(
+                "not a valid phone number: a mobile has 11 digits, e.g. 13812345678; a landline "
+                "its area code, e.g. 010 6552 1234; a number abroad its country code, "
+                "e.g. +852 9123 4567"
+            ),
+        ) from None
 
 
 Text = text(200)
@@ -245,7 +261,9 @@ class Extend(CaseCommand):
     @model_validator(mode="after")
     def one_new_deadline(self) -> "Extend":
         if (self.new_due_at is None) == (self.extra_working_days is None):
-            raise ValueError("give exactly one of new_due_at and extra_working_days")
+            raise invalid(
+                "one_new_deadline", _("give exactly one of new_due_at and extra_working_days")
+            )
         return self
 
 

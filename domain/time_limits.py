@@ -185,12 +185,14 @@ class _Counter:
 def in_zone(moment: datetime, zone: tzinfo) -> datetime:
     """The moment in the zone's local time; in UTC for a moment whose local time would
     fall past year 9999 (a deadline like 9999-12-31T23:59:59Z, stored before dates were
-    bounded), which Python cannot represent. Not as it came: the database hands moments in
-    its session's zone, which on an embedded server is the machine's."""
-    try:
-        return moment.astimezone(zone)
-    except OverflowError:
-        return moment.astimezone(UTC)
+    bounded), which Python cannot represent. Not as it came where UTC serves: the database
+    hands moments in its session's zone, which on an embedded server is the machine's."""
+    for target in (zone, UTC):
+        try:
+            return moment.astimezone(target)
+        except OverflowError:
+            continue
+    return moment  # the first moments of year 1 have no UTC either
 
 
 def local_day(moment: datetime, zone: tzinfo) -> date:

@@ -14,6 +14,7 @@ from api import case_list_files
 from api.access import AccessDep, Authorized
 from api.date_windows import QUERY_WINDOW, QueryAwareMoment
 from api.dependencies import ServicesDep, UserDep
+from api.i18n import _
 from api.local_time import LocalTime
 from api.problems import PROBLEM_RESPONSES, ApiProblem, bad_field
 from api.report_files import CSV_TYPE, XLSX_TYPE, Format, wanted_format
@@ -92,13 +93,18 @@ async def read_your_writes(
         raise ApiProblem(
             422,
             "position_beyond_head",
-            "Position beyond the log's head",
-            f"{'.'.join(loc)}: position {position} is beyond the log's head, position "
-            f"{head}; pass the `position` of a command's answer",
+            _("Position beyond the log's head"),
+            _(
+                "{field}: position {position} is beyond the log's head, position {head}; "
+                "pass the `position` of a command's answer",
+                field=".".join(loc),
+                position=position,
+                head=head,
+            ),
             errors=[
                 {
                     "loc": loc,
-                    "message": f"beyond the log's head (position {head})",
+                    "message": _("beyond the log's head (position {head})", head=head),
                     "type": "position_beyond_head",
                 }
             ],
@@ -113,9 +119,14 @@ async def read_your_writes(
     raise ApiProblem(
         503,
         "read_model_behind",
-        "Read model behind",
-        f"the read models did not reach position {position} (the log's head is {head}) "
-        f"within {timeout} s; retry shortly",
+        _("Read model behind"),
+        _(
+            "the read models did not reach position {position} (the log's head is {head}) "
+            "within {timeout} s; retry shortly",
+            position=position,
+            head=head,
+            timeout=timeout,
+        ),
         headers={"Retry-After": "1"},
     )
 
@@ -227,7 +238,7 @@ def get_cases(
         if terms is None:
             raise bad_field(
                 ["query", "q"],
-                "give at least one Chinese character, letter or digit",
+                _("give at least one Chinese character, letter or digit"),
                 "empty_query",
             )
     filters = CaseFilter(
@@ -254,8 +265,10 @@ def get_cases(
             page = list_cases(
                 conn, filters, now=datetime.now(UTC), sort=sort, limit=limit, after=after
             )
-        except ValueError as error:
-            raise bad_field(["query", "after"], str(error)) from None
+        except ValueError:
+            raise bad_field(
+                ["query", "after"], _("not a cursor from this service: pass a next_cursor")
+            ) from None
     now = datetime.now(UTC)
     names = services.users.names(
         [row[field] for row in page.items for field in ("assignee", "first_contact")]
@@ -272,13 +285,17 @@ def _export(services: Services, filters: CaseFilter, sort: str, wanted: Format) 
     with services.pool.connection() as conn:
         page = list_cases(conn, filters, now=datetime.now(UTC), sort=sort, limit=EXPORT_LIMIT)
     if page.next_cursor is not None:
+        total = f"{page.total}{'+' if page.total_capped else ''}"
         raise ApiProblem(
             422,
             "export_too_large",
-            "Too many cases to export",
-            f"{page.total}{'+' if page.total_capped else ''} cases match; an export holds"
-            f" at most {EXPORT_LIMIT:,}: "
-            "narrow the filters (e.g. a grid, a status or due_before)",
+            _("Too many cases to export"),
+            _(
+                "{total} cases match; an export holds at most {limit:,}: narrow the filters "
+                "(e.g. a grid, a status or due_before)",
+                total=total,
+                limit=EXPORT_LIMIT,
+            ),
         )
     zone = services.settings.zone
     today = datetime.now(zone).date().isoformat()

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from api.access import AccessDep, Authorized
 from api.date_windows import QUERY_WINDOW, QueryDay
 from api.dependencies import ServicesDep
+from api.i18n import _
 from api.local_time import LocalTime
 from api.problems import PROBLEM_RESPONSES, bad_field
 from api.report_files import (
@@ -123,12 +124,20 @@ def get_compliance_report(
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Any:
     if to < from_:
-        raise bad_field(["query", "to"], f"{to} is before from {from_}", "period_reversed")
+        raise bad_field(
+            ["query", "to"],
+            _("{to} is before from {from_}", to=to, from_=from_),
+            "period_reversed",
+        )
     days = (to - from_).days + 1
     if days > MAX_PERIOD_DAYS:
         raise bad_field(
             ["query", "to"],
-            f"the period has {days} days; at most {MAX_PERIOD_DAYS} are allowed",
+            _(
+                "the period has {days} days; at most {most} are allowed",
+                days=days,
+                most=MAX_PERIOD_DAYS,
+            ),
             "period_too_long",
         )
     wanted = wanted_format(format_, accept)

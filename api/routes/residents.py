@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from api.access import Access, AccessDep, Authorized
 from api.dependencies import ServicesDep
+from api.i18n import _
 from api.local_time import LocalTime
 from api.problems import PROBLEM_RESPONSES, ApiProblem
 from api.requests import Phone, Strict, text
@@ -187,5 +188,8 @@ def _reached(conn: Connection[Any], resident_id: str, access: Access) -> bool:
 
 def _unknown(resident_id: UUID) -> ApiProblem:
     return ApiProblem(
-        404, "resident_not_found", "No such resident", f"no resident with id {resident_id}"
+        404,
+        "resident_not_found",
+        _("No such resident"),
+        _("no resident with id {resident_id}", resident_id=resident_id),
     )
