@@ -59,7 +59,8 @@ def _moment(value: str, zone: ZoneInfo) -> Any:
 def _errors(error: ValidationError, field_of: Any) -> FormInvalid:
     found: dict[str, str] = {}
     for item in error.errors():
-        found.setdefault(field_of(item["loc"]), messages.field_message(dict(item)))
+        field = field_of(item["loc"])
+        found.setdefault(field, messages.field_message(dict(item), field))
     return FormInvalid(found)
 
 

@@ -201,8 +201,12 @@ def rule_message(code: str) -> str:
     return ERRORS.get(code, UNKNOWN_ERROR)
 
 
-def field_message(error: dict[str, Any]) -> str:
-    """One pydantic error in plain Chinese."""
+def field_message(error: dict[str, Any], field: str = "") -> str:
+    """One pydantic error in plain Chinese; ``field``: the form's name for the field."""
+    if field.endswith("phone") and error["type"] in ("string_pattern_mismatch", "value_error"):
+        return "电话号码格式不对：至少 5 位数字，可带 +86、空格或短横线。"
+    if field == "duplicate_of" and error["type"] == "uuid_parsing":
+        return "请填写原件的事项编号。"
     if error["type"] == "value_error":
         text = str(error.get("msg", ""))
         for clue, message in FIELD_VALUE_ERRORS.items():
