@@ -148,7 +148,6 @@ def test_an_auditor_steps_back_through_versions(browsers, token_for) -> None:
     assert "承办人\n刘洋" in timeline
     assert "陈静（受理员）" in timeline
     assert re.search(r"发生于 \d{4}年\d{1,2}月\d{1,2}日 星期. \d\d:\d\d", timeline)
-    assert "李*英" not in timeline or "13812345678" not in timeline  # masked for auditors
 
     auditor.open(f"/app/cases/{case_id}/versions/2")
     assert "已派单" in auditor.text()
