@@ -9,6 +9,8 @@ from fastapi_offline import FastAPIOffline
 
 from api import local_time, problems
 from api.dependencies import reject_unknown_queries
+from api.pages import routes as pages
+from api.pages import web as page_support
 from api.routes import (
     audit,
     commands,
@@ -21,6 +23,7 @@ from api.routes import (
     residents,
 )
 from infra.bootstrap import Services, bootstrap
+from infra.sessions import Sessions
 
 DESCRIPTION = """
 Event-sourced case management for community social-work centres.
@@ -41,6 +44,7 @@ def create_app(services: Services | None = None) -> FastAPI:
         owned = services is None
         app.state.services = services or bootstrap()
         local_time.use_zone(app.state.services.settings.zone)
+        Sessions(app.state.services.pool).create_schema()  # the workbench's sign-ins
         try:
             yield
         finally:
@@ -67,6 +71,9 @@ def create_app(services: Services | None = None) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(residents.router)
     app.include_router(people.router)
+    # The workbench: pages for people, not API routes (not in the OpenAPI document).
+    page_support.install(app)
+    app.include_router(pages.router)
     return app
 
 

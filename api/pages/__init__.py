@@ -1,0 +1,1 @@
+"""The workbench: server-rendered pages in Chinese under /app (see routes)."""

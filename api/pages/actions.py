@@ -1,0 +1,277 @@
+"""Every call the workbench makes into the service layer and the read models, in one place.
+
+The pages validate a form with the API's own request models (api.requests), then call one
+function here; these do what the API's routes do: the same commands, the same access gate
+(api.access), the same masking and names (api.responses), the same read log.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from asgi_correlation_id import correlation_id
+
+from api.access import PERMISSIONS, Access, Action
+from api.dependencies import HANDLERS, ensure_grid, ensure_user
+from api.requests import Claim, Close, Fulfil, Mediation, Visit, WithReason
+from api.responses import CaseOut, History, case_out, history_out
+from domain.application import Caller, CaseNotFound, CommandKey, Outcome, request_fingerprint
+from domain.time_limits import TimeLimit, Unit
+from infra.bootstrap import Services
+from infra.sessions import Session, Sessions
+from infra.users import User
+from projections.case_list.queries import CaseFilter, list_cases
+
+OPEN_STATUSES = ["assigned", "in_progress", "claimed", "fulfilled", "suspended"]
+
+
+# -- who ------------------------------------------------------------------------------
+
+
+def sessions(services: Services) -> Sessions:
+    return Sessions(services.pool)
+
+
+def sign_in(services: Services, token: str) -> str | None:
+    """A new session id for a valid token, or None."""
+    user = services.users.authenticate(token)
+    if user is None:
+        return None
+    return sessions(services).open(user.id, token)
+
+
+def session_of(services: Services, session_id: str) -> Session | None:
+    return sessions(services).find(session_id)
+
+
+def sign_out(services: Services, session_id: str) -> None:
+    sessions(services).end(session_id)
+
+
+def may(user: User, action: Action) -> bool:
+    return user.role in PERMISSIONS[action]
+
+
+def access_of(services: Services, user: User) -> Access:
+    """The API's gate for this user: the grids they reach (None: the whole city)."""
+    if user.area is None:
+        return Access(user=user, grids=None)
+    return Access(user=user, grids=frozenset(services.areas.grids_within(user.area)))
+
+
+def _caller(user: User) -> Caller:
+    return Caller(actor_id=str(user.id), role=user.role, correlation_id=correlation_id.get() or "")
+
+
+def _key(form_key: str | None, command: str, fields: dict[str, Any]) -> CommandKey | None:
+    if not form_key:
+        return None
+    return CommandKey(form_key, request_fingerprint({"command": command, "body": fields}))
+
+
+# -- areas and people -----------------------------------------------------------------
+
+
+def grids_of(services: Services, access: Access) -> list[tuple[str, str]]:
+    """(id, name) of the grids a user may file cases into, by name."""
+    with services.pool.connection() as conn:
+        rows = conn.execute(
+            "SELECT id, name FROM casework_areas WHERE level = 'grid'"
+            " AND (%(all)s OR id = ANY(%(grids)s)) ORDER BY name, id",
+            {"all": access.grids is None, "grids": sorted(access.grids or [])},
+        ).fetchall()
+    return [(row[0], row[1]) for row in rows]
+
+
+def area_name(services: Services, area_id: str | None) -> str | None:
+    if area_id is None:
+        return None
+    with services.pool.connection() as conn:
+        row = conn.execute("SELECT name FROM casework_areas WHERE id = %s", (area_id,)).fetchone()
+    return row[0] if row else area_id
+
+
+def handlers_of_grid(services: Services, grid_id: str) -> list[dict[str, Any]]:
+    """Who a case of this grid can be handed to: its workers, then the supervisors above."""
+    listed = services.users.directory(grid_id, list(HANDLERS))
+    ordered = sorted(listed, key=lambda p: (p.role != "worker", p.name))
+    return [{"id": str(p.id), "name": p.name, "role": p.role} for p in ordered if p.active]
+
+
+# -- commands -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filed:
+    case_id: UUID
+    created: bool
+
+
+def receive(services: Services, access: Access, intake: Any, form_key: str | None) -> Filed:
+    """File a case (POST /cases): the same checks, the same idempotency."""
+    ensure_grid(services, intake.grid_id, ["body", "grid_id"])
+    access.check_grid(intake.grid_id)
+    fields = intake.model_dump(mode="json", exclude_unset=True)
+    outcome = services.cases.receive(
+        kind=intake.kind,
+        category=intake.category,
+        channel=intake.channel,
+        title=intake.title,
+        description=intake.description,
+        grid_id=intake.grid_id,
+        resident=intake.resident.model_dump(exclude_none=True),
+        parties=[p.model_dump(exclude_none=True) for p in getattr(intake, "parties", [])],
+        caller=_caller(access.user),
+        idempotency_key=form_key,
+        request_hash=request_fingerprint(fields) if form_key else None,
+    )
+    return Filed(outcome.case.id, outcome.created)
+
+
+def _reached(services: Services, access: Access, case_id: UUID) -> None:
+    """A case out of the user's reach is answered as unknown, as the API does."""
+    access.check_case(services.cases.get_case(case_id))
+
+
+def assign(
+    services: Services, access: Access, case_id: UUID, assignee: str, form_key: str | None
+) -> Outcome:
+    _reached(services, access, case_id)
+    ensure_user(services, assignee, ["body", "assignee"], HANDLERS)
+    return services.cases.assign(
+        case_id,
+        assignee,
+        None,
+        _caller(access.user),
+        None,
+        None,
+        _key(form_key, "assign", {"assignee": assignee}),
+    )
+
+
+def command(
+    services: Services, access: Access, case_id: UUID, name: str, body: Any, key: str | None
+) -> Outcome:
+    """One of the field commands, ``name`` as the page's form names it."""
+    _reached(services, access, case_id)
+    cases, caller = services.cases, _caller(access.user)
+    command_key = _key(key, name, body.model_dump(mode="json", exclude_unset=True))
+    if name == "visit":
+        assert isinstance(body, Visit)
+        return cases.record_visit(
+            case_id,
+            body.visited_at,
+            body.duration_minutes,
+            body.notes,
+            body.outcome,
+            caller,
+            None,
+            None,
+            command_key,
+        )
+    if name == "mediation":
+        assert isinstance(body, Mediation)
+        return cases.hold_mediation(
+            case_id,
+            body.held_at,
+            body.participants,
+            body.outcome,
+            body.notes,
+            caller,
+            None,
+            None,
+            command_key,
+        )
+    if name == "claim":
+        assert isinstance(body, Claim)
+        return cases.claim(
+            case_id, body.claimant, body.claimant_type, caller, None, None, command_key
+        )
+    if name == "fulfil":
+        assert isinstance(body, Fulfil)
+        return cases.fulfil(case_id, body.fulfilled_at, body.notes, caller, None, None, command_key)
+    if name in ("suspend", "resume"):
+        assert isinstance(body, WithReason)
+        do = cases.suspend if name == "suspend" else cases.resume
+        return do(case_id, body.reason, caller, None, None, command_key)
+    if name == "close":
+        assert isinstance(body, Close)
+        return cases.close_case(
+            case_id,
+            body.resolution,
+            body.summary,
+            caller,
+            None,
+            None,
+            command_key,
+            duplicate_of=body.duplicate_of,
+            visible=access.reaches,
+        )
+    raise ValueError(f"no command {name}")
+
+
+# -- queries --------------------------------------------------------------------------
+
+
+def case_view(
+    services: Services, access: Access, case_id: UUID, version: int | None = None
+) -> CaseOut:
+    """The case now or at a version, as GET /cases/{id} answers it (masked for the role);
+    the read is recorded. Out of reach or no such version: CaseNotFound."""
+    user = access.user
+    access.check_case(services.cases.get_case(case_id))  # reach is decided on the case now
+    case = services.cases.get_case(case_id, version=version)
+    if version is not None and case.version < version:
+        raise CaseNotFound(case_id)
+    now = datetime.now(UTC)
+    services.reads.record(user.id, user.role, "case", case_id, case.resident_id)
+    return case_out(
+        case,
+        None,
+        services.settings.zone,
+        now,
+        services.cases.time_left(case, now) if version is None else None,
+        user.role,
+        services.users.names,
+    )
+
+
+def history(services: Services, access: Access, case_id: UUID) -> History:
+    user = access.user
+    access.check_case(services.cases.get_case(case_id))
+    entries = services.cases.history(case_id)
+    services.reads.record(user.id, user.role, "history", case_id)
+    return history_out(case_id, entries, services.settings.zone, user.role, services.users.names)
+
+
+def case_rows(
+    services: Services,
+    access: Access,
+    *,
+    status: list[str] | None = None,
+    assignee: str | None = None,
+    sort: str = "-received_at",
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Rows of the case list read model in the user's reach, with names and time left."""
+    filters = CaseFilter(status=status or [], assignee=assignee, **access.reach_filter())
+    now = datetime.now(UTC)
+    with services.pool.connection() as conn:
+        page = list_cases(conn, filters, now=now, sort=sort, limit=limit)
+    names = services.users.names(
+        [row[f] for row in page.items for f in ("assignee", "first_contact")]
+    )
+    rows = []
+    for row in page.items:
+        left = None
+        if row["closed_at"] is None:
+            recorded = (
+                TimeLimit(row["time_limit_amount"], Unit(row["time_limit_unit"]))
+                if row["time_limit_unit"]
+                else None
+            )
+            limit_of = services.cases.time_limit_for(row["kind"], row["category"], recorded)
+            left = services.cases.time_left_on(row["due_at"], limit_of, row["suspended_since"], now)
+        rows.append({**row, "assignee_name": names.get(row["assignee"] or ""), "time_left": left})
+    return rows

@@ -1,0 +1,421 @@
+"""The workbench's pages under /app: sign-in, intake, dispatch, my queue, the case, history.
+
+Pages are no API routes (include_in_schema=False): they answer HTML, and act through
+api.pages.actions with the same gate as the API. A failed form is shown again with its
+values and each error in Chinese next to its field.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from api.access import Action
+from api.dependencies import ServicesDep
+from api.pages import actions, forms, messages
+from api.pages.web import (
+    SESSION_COOKIE,
+    SIGN_IN_COOKIE,
+    FormDep,
+    PageError,
+    Signed,
+    SignedDep,
+    check_csrf,
+    forbidden,
+    new_sign_in_value,
+    not_found,
+    render,
+    same_origin,
+    set_cookie,
+)
+from api.problems import ApiProblem
+from domain.application import CaseNotFound, IdempotencyKeyReused, StaleVersion
+from domain.errors import DomainError
+from infra.bootstrap import Services
+
+router = APIRouter(prefix="/app", include_in_schema=False)
+
+ACTION_OF = {
+    "visit": Action.VISIT,
+    "mediation": Action.MEDIATE,
+    "claim": Action.CLAIM,
+    "fulfil": Action.FULFIL,
+    "suspend": Action.SUSPEND,
+    "resume": Action.RESUME,
+    "close": Action.CLOSE,
+}
+DONE = {
+    "received": "已受理，事项已登记。",
+    "assign": "已派单。",
+    "visit": "已记录走访。",
+    "mediation": "已记录调解。",
+    "claim": "已记录认领。",
+    "fulfil": "已记录心愿实现。",
+    "suspend": "已挂起。",
+    "resume": "已恢复办理。",
+    "close": "已办结。",
+}
+Done = Annotated[str | None, Query(max_length=20)]
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+@contextmanager
+def refused_as_errors() -> Iterator[dict[str, str]]:
+    """Turn what the service layer refuses into a message for the form (key "form")."""
+    errors: dict[str, str] = {}
+    try:
+        yield errors
+    except forms.FormInvalid as invalid:
+        errors.update(invalid.errors)
+    except DomainError as error:
+        errors["form"] = messages.rule_message(error.code)
+    except StaleVersion:
+        errors["form"] = messages.rule_message("stale_version")
+    except IdempotencyKeyReused:
+        errors["form"] = messages.rule_message("idempotency_key_reused")
+    except ApiProblem as problem:
+        if problem.status == 403 and problem.code == "forbidden":
+            raise forbidden() from None
+        field = "form"
+        if problem.errors:
+            field = str(problem.errors[0]["loc"][-1])
+        errors[field] = messages.rule_message(problem.code)
+
+
+# -- signing in -------------------------------------------------------------------------
+
+
+@router.get("")
+def home(signed: SignedDep) -> Response:
+    user = signed.user
+    if user.role == "clerk":
+        return see_other("/app/intake")
+    if user.role == "worker":
+        return see_other("/app/queue")
+    if user.role == "supervisor":
+        return see_other("/app/dispatch")
+    if signed.may(Action.LIST_CASES):
+        return see_other("/app/cases")
+    raise forbidden()
+
+
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    value = new_sign_in_value()
+    response = render(request, "login.html", signed=None, csrf=value, error=None)
+    set_cookie(request, response, SIGN_IN_COOKIE, value)
+    return response
+
+
+@router.post("/login")
+def login(request: Request, services: ServicesDep, form: FormDep) -> Response:
+    check_csrf(request, form, request.cookies.get(SIGN_IN_COOKIE))
+    token = form.get("token")
+    session_id = actions.sign_in(services, token.strip()) if isinstance(token, str) else None
+    if session_id is None:
+        value = new_sign_in_value()
+        response = render(
+            request,
+            "login.html",
+            status_code=401,
+            signed=None,
+            csrf=value,
+            error=messages.rule_message("bad_token"),
+        )
+        set_cookie(request, response, SIGN_IN_COOKIE, value)
+        return response
+    response = see_other("/app")
+    set_cookie(request, response, SESSION_COOKIE, session_id)
+    response.delete_cookie(SIGN_IN_COOKIE, path="/app")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, services: ServicesDep, signed: SignedDep, form: FormDep) -> Response:
+    check_csrf(request, form, signed.session.csrf)
+    actions.sign_out(services, request.cookies[SESSION_COOKIE])
+    response = see_other("/app/login")
+    response.delete_cookie(SESSION_COOKIE, path="/app")
+    return response
+
+
+# -- the clerk at the window ------------------------------------------------------------
+
+
+def _intake_page(
+    request: Request,
+    services: Services,
+    signed: Signed,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "intake.html",
+        status_code=status_code,
+        signed=signed,
+        grids=actions.grids_of(services, signed.access),
+        values=values or {},
+        errors=errors or {},
+        form_key=str(uuid4()),
+        party_rows=range(forms.PARTY_ROWS),
+    )
+
+
+@router.get("/intake")
+def intake_page(request: Request, services: ServicesDep, signed: SignedDep) -> Response:
+    signed.require(Action.RECEIVE)
+    return _intake_page(request, services, signed)
+
+
+@router.post("/intake")
+def intake(request: Request, services: ServicesDep, signed: SignedDep, form: FormDep) -> Response:
+    signed.require(Action.RECEIVE)
+    check_csrf(request, form, signed.session.csrf)
+    key = form.get("form_key")
+    with refused_as_errors() as errors:
+        body = forms.intake(form)
+        filed = actions.receive(
+            services, signed.access, body, key if isinstance(key, str) and key else None
+        )
+        return see_other(f"/app/cases/{filed.case_id}?done=received")
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    return _intake_page(request, services, signed, values, errors, status_code=422)
+
+
+@router.get("/dispatch")
+def dispatch(
+    request: Request, services: ServicesDep, signed: SignedDep, done: Done = None
+) -> Response:
+    signed.require(Action.ASSIGN)
+    rows = actions.case_rows(services, signed.access, status=["received"], sort="received_at")
+    handlers: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["grid_id"] not in handlers:
+            handlers[row["grid_id"]] = actions.handlers_of_grid(services, row["grid_id"])
+    return render(
+        request,
+        "dispatch.html",
+        signed=signed,
+        rows=rows,
+        handlers=handlers,
+        done=DONE.get(done or ""),
+        new_key=lambda: str(uuid4()),
+    )
+
+
+@router.post("/cases/{case_id}/assign")
+def assign(
+    request: Request, case_id: UUID, services: ServicesDep, signed: SignedDep, form: FormDep
+) -> Response:
+    signed.require(Action.ASSIGN)
+    check_csrf(request, form, signed.session.csrf)
+    assignee, key = form.get("assignee"), form.get("form_key")
+    if not isinstance(assignee, str) or not assignee:
+        raise PageError(422, "未选择承办人", "请选择一位网格员后再派单。")
+    with refused_as_errors() as errors, _case_found():
+        actions.assign(
+            services, signed.access, case_id, assignee, key if isinstance(key, str) else None
+        )
+        back = form.get("back")
+        if back == "case":
+            return see_other(f"/app/cases/{case_id}?done=assign")
+        return see_other("/app/dispatch?done=assign")
+    raise PageError(409, "未能派单", next(iter(errors.values())))
+
+
+# -- the grid worker --------------------------------------------------------------------
+
+
+@router.get("/queue")
+def queue(request: Request, services: ServicesDep, signed: SignedDep) -> Response:
+    if signed.user.role not in ("worker", "supervisor"):
+        raise forbidden()
+    rows = actions.case_rows(
+        services,
+        signed.access,
+        status=actions.OPEN_STATUSES,
+        assignee=str(signed.user.id),
+        sort="due_at",
+    )
+    return render(request, "queue.html", signed=signed, rows=rows)
+
+
+@router.get("/cases")
+def case_list(
+    request: Request,
+    services: ServicesDep,
+    signed: SignedDep,
+    case_id: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    signed.require(Action.LIST_CASES)
+    if case_id:
+        try:
+            return see_other(f"/app/cases/{UUID(case_id.strip())}")
+        except ValueError:
+            pass
+    rows = actions.case_rows(services, signed.access, limit=50)
+    return render(request, "cases.html", signed=signed, rows=rows, searched=case_id)
+
+
+@contextmanager
+def _case_found() -> Iterator[None]:
+    try:
+        yield
+    except CaseNotFound:
+        raise not_found() from None
+
+
+def _available(case: Any, signed: Signed) -> list[str]:
+    """The forms the case's state and the user's role allow, in the order work goes."""
+    open_ = case.status not in ("closed", "rated")
+    suspended = case.status == "suspended"
+    active = open_ and not suspended
+    wanted: list[str] = []
+    if active and case.assignee:
+        wanted.append("visit")
+        if case.kind == "dispute":
+            wanted.append("mediation")
+    if active and case.kind == "micro_wish":
+        if case.claim is None:
+            wanted.append("claim")
+        elif case.fulfilled_at is None:
+            wanted.append("fulfil")
+    if active and case.assignee:
+        wanted.append("close")
+    if active:
+        wanted.append("suspend")
+    if suspended:
+        wanted.append("resume")
+    return [name for name in wanted if signed.may(ACTION_OF[name])]
+
+
+def _case_page(
+    request: Request,
+    services: Services,
+    signed: Signed,
+    case_id: UUID,
+    *,
+    done: str | None = None,
+    open_form: str | None = None,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    signed.require(Action.READ_CASE)
+    with _case_found():
+        case = actions.case_view(services, signed.access, case_id)
+    handlers = []
+    if case.status == "received" and signed.may(Action.ASSIGN):
+        handlers = actions.handlers_of_grid(services, case.grid_id)
+    return render(
+        request,
+        "case.html",
+        status_code=status_code,
+        signed=signed,
+        case=case,
+        grid_name=actions.area_name(services, case.grid_id),
+        available=_available(case, signed),
+        handlers=handlers,
+        done=DONE.get(done or ""),
+        open_form=open_form,
+        values=values or {},
+        errors=errors or {},
+        form_key=str(uuid4()),
+        now_local=_now_local(services),
+    )
+
+
+def _now_local(services: Services) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).astimezone(services.settings.zone).strftime("%Y-%m-%dT%H:%M")
+
+
+@router.get("/cases/{case_id}")
+def case_page(
+    request: Request, case_id: UUID, services: ServicesDep, signed: SignedDep, done: Done = None
+) -> Response:
+    return _case_page(request, services, signed, case_id, done=done)
+
+
+@router.post("/cases/{case_id}/{name}")
+def case_command(
+    request: Request,
+    case_id: UUID,
+    name: str,
+    services: ServicesDep,
+    signed: SignedDep,
+    form: FormDep,
+) -> Response:
+    if name not in ACTION_OF:
+        raise not_found()
+    signed.require(ACTION_OF[name])
+    check_csrf(request, form, signed.session.csrf)
+    key = form.get("form_key")
+    with refused_as_errors() as errors, _case_found():
+        body = forms.field_command(name, form, services.settings.zone)
+        actions.command(
+            services,
+            signed.access,
+            case_id,
+            name,
+            body,
+            key if isinstance(key, str) and key else None,
+        )
+        return see_other(f"/app/cases/{case_id}?done={name}")
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    return _case_page(
+        request,
+        services,
+        signed,
+        case_id,
+        open_form=name,
+        values=values,
+        errors=errors,
+        status_code=422,
+    )
+
+
+# -- the auditor ------------------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}/history")
+def history_page(
+    request: Request, case_id: UUID, services: ServicesDep, signed: SignedDep
+) -> Response:
+    signed.require(Action.READ_HISTORY)
+    with _case_found():
+        history = actions.history(services, signed.access, case_id)
+    return render(request, "history.html", signed=signed, history=history, case_id=case_id)
+
+
+@router.get("/cases/{case_id}/versions/{version}")
+def version_page(
+    request: Request, case_id: UUID, version: int, services: ServicesDep, signed: SignedDep
+) -> Response:
+    signed.require(Action.READ_CASE)
+    if not 1 <= version <= 10**9:
+        raise not_found()
+    with _case_found():
+        latest = actions.case_view(services, signed.access, case_id).version
+        case = actions.case_view(services, signed.access, case_id, version=version)
+    return render(
+        request,
+        "version.html",
+        signed=signed,
+        case=case,
+        grid_name=actions.area_name(services, case.grid_id),
+        latest=latest,
+        may_history=signed.may(Action.READ_HISTORY),
+    )
+
+
+__all__ = ["router", "same_origin"]
