@@ -55,16 +55,25 @@ def add_user(server: Server, name: str, role: str, area: str) -> Person:
     return Person(fields["id"].strip(), fields["token"].strip())
 
 
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
 class Browser:
     """One person's browser: their own cookies, a window of their device's size."""
 
     def __init__(self, base: str, width: int, height: int):
+        missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
+        if missing:
+            pytest.fail(
+                f"{', '.join(missing)} missing: the browser tests drive Debian's chromium; "
+                "install it with `apt-get install chromium chromium-driver fonts-wqy-microhei`"
+            )
         options = webdriver.ChromeOptions()
-        options.binary_location = "/usr/bin/chromium"
+        options.binary_location = CHROMIUM
         for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
             options.add_argument(argument)
         options.add_argument("--lang=zh-CN")
-        self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        self.driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
         # The device's own viewport (a desktop window cannot be made as narrow as a phone).
         self.size = (width, height)
         self.emulate(height)
