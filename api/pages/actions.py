@@ -14,7 +14,7 @@ from asgi_correlation_id import correlation_id
 
 from api.access import PERMISSIONS, Access, Action
 from api.dependencies import HANDLERS, ensure_grid, ensure_user
-from api.requests import Claim, Close, Fulfil, Mediation, Visit, WithReason
+from api.requests import CASE_COMMANDS, Assign, CaseCommand
 from api.responses import CaseOut, History, case_out, history_out
 from domain.application import Caller, CaseNotFound, CommandKey, Outcome, request_fingerprint
 from domain.time_limits import TimeLimit, Unit
@@ -49,8 +49,17 @@ def sign_out(services: Services, session_id: str) -> None:
     sessions(services).end(session_id)
 
 
-def may(user: User, action: Action) -> bool:
-    return user.role in PERMISSIONS[action]
+COMMANDS_BY_ACTION = {command.action: command for command in CASE_COMMANDS}
+
+
+def may(user: User, action: Action | type[CaseCommand] | str) -> bool:
+    """The API's permission table: a route's action, or a case command's own roles (either
+    by its request model or by its action's name, as the templates ask)."""
+    if isinstance(action, str) and action in COMMANDS_BY_ACTION:
+        action = COMMANDS_BY_ACTION[action]
+    if isinstance(action, type):
+        return user.role in action.roles
+    return user.role in PERMISSIONS[Action(action)]
 
 
 def access_of(services: Services, user: User) -> Access:
@@ -137,78 +146,22 @@ def _reached(services: Services, access: Access, case_id: UUID) -> None:
 def assign(
     services: Services, access: Access, case_id: UUID, assignee: str, form_key: str | None
 ) -> Outcome:
-    _reached(services, access, case_id)
     ensure_user(services, assignee, ["body", "assignee"], HANDLERS)
-    return services.cases.assign(
-        case_id,
-        assignee,
-        None,
-        _caller(access.user),
-        None,
-        None,
-        _key(form_key, "assign", {"assignee": assignee}),
-    )
+    return command(services, access, case_id, "assign", Assign(assignee=assignee), form_key)
 
 
 def command(
     services: Services, access: Access, case_id: UUID, name: str, body: Any, key: str | None
 ) -> Outcome:
-    """One of the field commands, ``name`` as the page's form names it."""
-    _reached(services, access, case_id)
-    cases, caller = services.cases, _caller(access.user)
-    command_key = _key(key, name, body.model_dump(mode="json", exclude_unset=True))
-    if name == "visit":
-        assert isinstance(body, Visit)
-        return cases.record_visit(
-            case_id,
-            body.visited_at,
-            body.duration_minutes,
-            body.notes,
-            body.outcome,
-            caller,
-            None,
-            None,
-            command_key,
-        )
-    if name == "mediation":
-        assert isinstance(body, Mediation)
-        return cases.hold_mediation(
-            case_id,
-            body.held_at,
-            body.participants,
-            body.outcome,
-            body.notes,
-            caller,
-            None,
-            None,
-            command_key,
-        )
-    if name == "claim":
-        assert isinstance(body, Claim)
-        return cases.claim(
-            case_id, body.claimant, body.claimant_type, caller, None, None, command_key
-        )
-    if name == "fulfil":
-        assert isinstance(body, Fulfil)
-        return cases.fulfil(case_id, body.fulfilled_at, body.notes, caller, None, None, command_key)
-    if name in ("suspend", "resume"):
-        assert isinstance(body, WithReason)
-        do = cases.suspend if name == "suspend" else cases.resume
-        return do(case_id, body.reason, caller, None, None, command_key)
-    if name == "close":
-        assert isinstance(body, Close)
-        return cases.close_case(
-            case_id,
-            body.resolution,
-            body.summary,
-            caller,
-            None,
-            None,
-            command_key,
-            duplicate_of=body.duplicate_of,
-            visible=access.reaches,
-        )
-    raise ValueError(f"no command {name}")
+    """One of the case's commands, ``name`` as the page's form names it, ``body`` the API's
+    request model for it: handled as the API handles it (one load, the same guard)."""
+    return services.cases.handle(
+        case_id,
+        body.to_command(),
+        _caller(access.user),
+        command_key=_key(key, name, body.model_dump(mode="json", exclude_unset=True)),
+        visible=access.reaches,
+    )
 
 
 # -- queries --------------------------------------------------------------------------

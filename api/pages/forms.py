@@ -13,17 +13,17 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.datastructures import FormData
 
 from api.pages import messages
-from api.requests import Claim, Close, Fulfil, Intake, Mediation, Visit, WithReason
+from api.requests import Claim, Close, Fulfil, HoldMediation, Intake, Resume, Suspend, Visit
 
 PARTY_ROWS = 4  # rows of parties on the intake form; a dispute needs two
 
 FIELD_MODELS: dict[str, type[BaseModel]] = {
     "visit": Visit,
-    "mediation": Mediation,
+    "mediation": HoldMediation,
     "claim": Claim,
     "fulfil": Fulfil,
-    "suspend": WithReason,
-    "resume": WithReason,
+    "suspend": Suspend,
+    "resume": Resume,
     "close": Close,
 }
 MOMENTS = ("visited_at", "held_at", "fulfilled_at")

@@ -189,6 +189,9 @@ FIELD_ERRORS = {
     "literal_error": "请从列表中选择。",
     "too_short": "至少需要 {min_length} 项。",
     "uuid_parsing": "编号格式不对。",
+    # The API's own validators (api/requests.py, api/date_windows.py).
+    "outside_window": "时间超出可填写的范围（不能晚于现在）。",
+    "unwanted_character": "含有不能保存的特殊字符。",
 }
 FIELD_VALUE_ERRORS = {
     "digits": "电话号码至少要有 5 位数字。",
@@ -203,8 +206,12 @@ def rule_message(code: str) -> str:
 
 def field_message(error: dict[str, Any], field: str = "") -> str:
     """One pydantic error in plain Chinese; ``field``: the form's name for the field."""
-    if field.endswith("phone") and error["type"] in ("string_pattern_mismatch", "value_error"):
-        return "电话号码格式不对：至少 5 位数字，可带 +86、空格或短横线。"
+    if field.endswith("phone") and error["type"] in (
+        "string_pattern_mismatch",
+        "value_error",
+        "invalid_phone",
+    ):
+        return "电话号码格式不对：手机号 11 位，固定电话带区号，可带 +86、空格或短横线。"
     if field == "duplicate_of" and error["type"] == "uuid_parsing":
         return "请填写原件的事项编号。"
     if error["type"] == "value_error":

@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from api.access import Action
 from api.dependencies import ServicesDep
 from api.pages import actions, forms, messages
+from api.pages.forms import FIELD_MODELS
 from api.pages.web import (
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
@@ -32,21 +33,14 @@ from api.pages.web import (
     set_cookie,
 )
 from api.problems import ApiProblem
+from api.requests import Assign
 from domain.application import CaseNotFound, IdempotencyKeyReused, StaleVersion
 from domain.errors import DomainError
 from infra.bootstrap import Services
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 
-ACTION_OF = {
-    "visit": Action.VISIT,
-    "mediation": Action.MEDIATE,
-    "claim": Action.CLAIM,
-    "fulfil": Action.FULFIL,
-    "suspend": Action.SUSPEND,
-    "resume": Action.RESUME,
-    "close": Action.CLOSE,
-}
+ACTION_OF = FIELD_MODELS  # each form's command: its request model says who may send it
 DONE = {
     "received": "已受理，事项已登记。",
     "assign": "已派单。",
@@ -194,7 +188,7 @@ def intake(request: Request, services: ServicesDep, signed: SignedDep, form: For
 def dispatch(
     request: Request, services: ServicesDep, signed: SignedDep, done: Done = None
 ) -> Response:
-    signed.require(Action.ASSIGN)
+    signed.require(Assign)
     rows = actions.case_rows(services, signed.access, status=["received"], sort="received_at")
     handlers: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
@@ -215,7 +209,7 @@ def dispatch(
 def assign(
     request: Request, case_id: UUID, services: ServicesDep, signed: SignedDep, form: FormDep
 ) -> Response:
-    signed.require(Action.ASSIGN)
+    signed.require(Assign)
     check_csrf(request, form, signed.session.csrf)
     assignee, key = form.get("assignee"), form.get("form_key")
     if not isinstance(assignee, str) or not assignee:
@@ -313,7 +307,7 @@ def _case_page(
     with _case_found():
         case = actions.case_view(services, signed.access, case_id)
     handlers = []
-    if case.status == "received" and signed.may(Action.ASSIGN):
+    if case.status == "received" and signed.may(Assign):
         handlers = actions.handlers_of_grid(services, case.grid_id)
     return render(
         request,

@@ -16,6 +16,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from api.access import Access, Action
 from api.dependencies import ServicesDep
 from api.pages import actions, messages
+from api.requests import CaseCommand
 from infra.sessions import Session
 
 HERE = Path(__file__).parent
@@ -72,10 +73,10 @@ class Signed:
         self.access = access
         self.user = session.user
 
-    def may(self, action: Action) -> bool:
+    def may(self, action: Action | type[CaseCommand] | str) -> bool:
         return actions.may(self.user, action)
 
-    def require(self, action: Action) -> None:
+    def require(self, action: Action | type[CaseCommand] | str) -> None:
         if not self.may(action):
             raise forbidden()
 
