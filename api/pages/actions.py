@@ -13,7 +13,8 @@ from uuid import UUID
 from asgi_correlation_id import correlation_id
 
 from api.access import PERMISSIONS, Access, Action
-from api.dependencies import HANDLERS, ensure_grid, ensure_user
+from api.dependencies import HANDLERS, ensure_user
+from api.intake import file_case
 from api.requests import CASE_COMMANDS, Assign, CaseCommand
 from api.responses import CaseOut, History, case_out, history_out
 from domain.application import Caller, CaseNotFound, CommandKey, Outcome, request_fingerprint
@@ -119,21 +120,8 @@ class Filed:
 
 def receive(services: Services, access: Access, intake: Any, form_key: str | None) -> Filed:
     """File a case (POST /cases): the same checks, the same idempotency."""
-    ensure_grid(services, intake.grid_id, ["body", "grid_id"])
-    access.check_grid(intake.grid_id)
-    fields = intake.model_dump(mode="json", exclude_unset=True)
-    outcome = services.cases.receive(
-        kind=intake.kind,
-        category=intake.category,
-        channel=intake.channel,
-        title=intake.title,
-        description=intake.description,
-        grid_id=intake.grid_id,
-        resident=intake.resident.model_dump(exclude_none=True),
-        parties=[p.model_dump(exclude_none=True) for p in getattr(intake, "parties", [])],
-        caller=_caller(access.user),
-        idempotency_key=form_key,
-        request_hash=request_fingerprint(fields) if form_key else None,
+    outcome = file_case(
+        services, access, intake, _caller(access.user), form_key, ["body", "grid_id"]
     )
     return Filed(outcome.case.id, outcome.created)
 

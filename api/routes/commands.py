@@ -1,7 +1,7 @@
 """Commands: each records one event in a case's life, or refuses with a named rule."""
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Request, Response, status
@@ -9,13 +9,12 @@ from pydantic import BaseModel
 
 from api.access import AccessDep, Authorized, loaded_case
 from api.dependencies import (
-    RECEIVERS,
     CallerDep,
     ExpectedVersion,
     ServicesDep,
-    ensure_grid,
     ensure_user,
 )
+from api.intake import file_case
 from api.problems import PROBLEM_RESPONSES
 from api.requests import CASE_COMMANDS, INTAKE_EXAMPLE, CaseCommand, Intake
 from api.responses import CaseOut, case_out
@@ -83,25 +82,8 @@ def receive(
         ),
     ] = None,
 ) -> CaseOut:
-    ensure_grid(services, body.grid_id, ["body", body.kind, "grid_id"])
-    access.check_grid(body.grid_id)
-    if body.first_contact is not None:
-        ensure_user(services, body.first_contact, ["body", "first_contact"], RECEIVERS)
-    fields: dict[str, Any] = body.model_dump(mode="json", exclude_unset=True)
-    outcome = services.cases.receive(
-        kind=body.kind,
-        category=body.category,
-        channel=body.channel,
-        title=body.title,
-        description=body.description,
-        grid_id=body.grid_id,
-        resident=body.resident.model_dump(exclude_none=True),
-        parties=[p.model_dump(exclude_none=True) for p in getattr(body, "parties", [])],
-        caller=caller,
-        received_at=body.received_at,
-        first_contact=body.first_contact,
-        idempotency_key=idempotency_key,
-        request_hash=request_fingerprint(fields) if idempotency_key else None,
+    outcome = file_case(
+        services, access, body, caller, idempotency_key, ["body", body.kind, "grid_id"]
     )
     if not outcome.created:
         response.status_code = status.HTTP_200_OK
