@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
+from uuid import uuid4
 
 from domain import commands
 from domain.application import Caller, CaseWork
@@ -80,3 +81,37 @@ class CaseWorkWithVerbs(CaseWork):
             return self.handle(case_id, command(*args[:at], **kwargs), args[at], **options)
 
         return send
+
+
+def closed_cases(count: int, resident_id: str) -> list[Any]:
+    """``count`` requests received, assigned, visited and closed: four events each."""
+    from domain.kinds import ResidentRequest
+    from domain.stamp import Stamp
+    from domain.time_limits import TimeLimit, Unit
+
+    now = datetime.now(UTC)
+    stamp = Stamp.create(actor_id="seed", actor_role="clerk", correlation_id="seed", now=now)
+    cases = []
+    for n in range(count):
+        case = ResidentRequest.receive(
+            case_id=uuid4(),
+            category="help",
+            channel="hotline",
+            title=f"第{n}件",
+            description="批量",
+            grid_id=f"tiansheng-0{n % 4 + 1}",
+            first_contact="seed",
+            due_at=now + timedelta(days=3),
+            due_at_provisional=False,
+            time_limit=TimeLimit(3, Unit.WORKING_DAYS),
+            resident={"name": "某"},
+            parties=[],
+            intake={},
+            stamp=stamp,
+            resident_id=resident_id,
+        )
+        case.assign("seed-worker", None, stamp)
+        case.visit(now, 20, "上门", None, stamp)
+        case.close("resolved", "办结", stamp)
+        cases.append(case)
+    return cases

@@ -4,15 +4,12 @@ import os
 import signal
 import threading
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-from uuid import uuid4
 
 import httpx2 as httpx
 
 from tests.e2e.conftest import Server, casework, new_token, scratch_database
-from tests.helpers import intake
+from tests.helpers import closed_cases, intake
 
 
 def postmaster_pid(pgdata: Path) -> int | None:
@@ -73,40 +70,6 @@ def test_without_database_url_data_lives_under_var_and_survives_restarts(
             assert response.headers["Retry-After"]
     finally:
         server.stop()
-
-
-def closed_cases(count: int, resident_id: str) -> list[Any]:
-    """``count`` requests received, assigned, visited and closed: four events each."""
-    from domain.kinds import ResidentRequest
-    from domain.stamp import Stamp
-    from domain.time_limits import TimeLimit, Unit
-
-    now = datetime.now(UTC)
-    stamp = Stamp.create(actor_id="seed", actor_role="clerk", correlation_id="seed", now=now)
-    cases = []
-    for n in range(count):
-        case = ResidentRequest.receive(
-            case_id=uuid4(),
-            category="help",
-            channel="hotline",
-            title=f"第{n}件",
-            description="批量",
-            grid_id=f"tiansheng-0{n % 4 + 1}",
-            first_contact="seed",
-            due_at=now + timedelta(days=3),
-            due_at_provisional=False,
-            time_limit=TimeLimit(3, Unit.WORKING_DAYS),
-            resident={"name": "某"},
-            parties=[],
-            intake={},
-            stamp=stamp,
-            resident_id=resident_id,
-        )
-        case.assign("seed-worker", None, stamp)
-        case.visit(now, 20, "上门", None, stamp)
-        case.close("resolved", "办结", stamp)
-        cases.append(case)
-    return cases
 
 
 def test_a_save_of_2000_events_at_once_completes_on_the_embedded_postgresql(

@@ -12,7 +12,7 @@ import httpx2 as httpx
 import psycopg
 
 from tests.e2e.conftest import CASEWORK, Server, casework, new_token
-from tests.helpers import intake, visit_body
+from tests.helpers import closed_cases, intake, visit_body
 
 # What the read models hold, in a comparable order (a count that went back to 0 is no count).
 READ_MODEL_TABLES = {
@@ -102,12 +102,6 @@ def test_a_projector_killed_mid_stream_resumes_and_ends_equal_to_a_rebuild(
 def test_a_rebuild_of_100000_events_shows_progress_while_the_api_answers(
     fresh_database: str, tmp_path: Path
 ) -> None:
-    from datetime import UTC, datetime, timedelta
-    from uuid import uuid4
-
-    from domain.kinds import ResidentRequest
-    from domain.stamp import Stamp
-    from domain.time_limits import TimeLimit, Unit
     from infra.areas import SAMPLE_FILE, read_area_file
     from infra.bootstrap import bootstrap
     from infra.settings import Settings
@@ -115,34 +109,10 @@ def test_a_rebuild_of_100000_events_shows_progress_while_the_api_answers(
     env = {**os.environ, "DATABASE_URL": fresh_database}
     built = bootstrap(Settings(database_url=fresh_database))
     built.areas.load(read_area_file(SAMPLE_FILE))
-    now = datetime.now(UTC)
-    stamp = Stamp.create(actor_id="seed", actor_role="clerk", correlation_id="seed", now=now)
     someone = built.residents.identify({"name": "某"})  # one resident behind every case
     # 100,000 events: 25,000 cases of four events each, saved 500 cases a transaction.
     for _ in range(50):
-        cases = []
-        for n in range(500):
-            case = ResidentRequest.receive(
-                case_id=uuid4(),
-                category="help",
-                channel="hotline",
-                title=f"第{n}件",
-                description="批量",
-                grid_id=f"tiansheng-0{n % 4 + 1}",
-                first_contact="seed",
-                due_at=now + timedelta(days=3),
-                due_at_provisional=False,
-                time_limit=TimeLimit(3, Unit.WORKING_DAYS),
-                resident={"name": "某"},
-                parties=[],
-                intake={},
-                stamp=stamp,
-                resident_id=someone,
-            )
-            case.assign("seed-worker", None, stamp)
-            case.visit(now, 20, "上门", None, stamp)
-            case.close("resolved", "办结", stamp)
-            cases.append(case)
+        cases = closed_cases(500, someone)
         built.cases.save(*cases)
     assert built.cases.recorder.max_notification_id() == 100_000
     built.close()
