@@ -33,9 +33,10 @@ from api.pages.web import (
     set_cookie,
 )
 from api.problems import ApiProblem
-from api.requests import Assign
+from api.requests import Assign, text
 from domain.application import CaseNotFound, IdempotencyKeyReused, StaleVersion
 from domain.errors import DomainError
+from domain.vocabulary import Status
 from infra.bootstrap import Services
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -93,7 +94,7 @@ def home(signed: SignedDep) -> Response:
     if user.role == "worker":
         return see_other("/app/queue")
     if user.role == "supervisor":
-        return see_other("/app/dispatch")
+        return see_other("/app/dashboard")
     if signed.may(Action.LIST_CASES):
         return see_other("/app/cases")
     raise forbidden()
@@ -248,15 +249,49 @@ def case_list(
     services: ServicesDep,
     signed: SignedDep,
     case_id: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[text(100, min_length=0) | None, Query()] = None,
+    status: Annotated[text(20, min_length=0) | None, Query()] = None,
+    grid_id: Annotated[text(64, min_length=0) | None, Query()] = None,
+    assignee: Annotated[text(64, min_length=0) | None, Query()] = None,
+    overdue: bool | None = None,
 ) -> Response:
+    """The list, filtered as the dashboard's counts link to it (a form's empty field, or a
+    status no case has, filters nothing)."""
+    q, grid_id, assignee = q or None, grid_id or None, assignee or None
+    status = status if status in set(Status) else None
     signed.require(Action.LIST_CASES)
     if case_id:
         try:
             return see_other(f"/app/cases/{UUID(case_id.strip())}")
         except ValueError:
             pass
-    rows = actions.case_rows(services, signed.access, limit=50)
-    return render(request, "cases.html", signed=signed, rows=rows, searched=case_id)
+    filters = {"q": q, "status": status, "grid_id": grid_id, "assignee": assignee}
+    rows = actions.case_rows(
+        services,
+        signed.access,
+        status=[status] if status else None,
+        grid_id=grid_id,
+        assignee=assignee,
+        overdue=overdue,
+        text=q,
+        limit=50,
+    )
+    return render(
+        request,
+        "cases.html",
+        signed=signed,
+        rows=rows,
+        searched=case_id,
+        filters={**filters, "overdue": overdue},
+    )
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, services: ServicesDep, signed: SignedDep) -> Response:
+    """The supervisor's counts at a glance, each linking to the cases behind it."""
+    signed.require(Action.DASHBOARD)
+    summary = actions.dashboard(services, signed.access)
+    return render(request, "dashboard.html", signed=signed, summary=summary)
 
 
 @contextmanager

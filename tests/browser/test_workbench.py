@@ -254,3 +254,28 @@ def test_signing_out_ends_the_session(browsers, token_for, workbench) -> None:
     answer = httpx.get(f"{workbench.url}/app/intake", cookies=cookies)
     assert answer.status_code == 303  # the old cookie no longer opens a page
     assert answer.headers["location"] == "/app/login"
+
+
+def test_a_supervisor_sees_the_overview_and_follows_a_count_to_its_cases(
+    browsers, token_for
+) -> None:
+    clerk = browsers()
+    clerk.sign_in(token_for("陈静", "clerk", "tiansheng"))
+    title = f"电梯异响 {uuid4().hex[:6]}"
+    case_id = file_case(clerk, "resident_request/complaint", title)
+    clerk.reload_until("/app/dispatch", title)
+
+    boss = browsers()
+    boss.sign_in(token_for("赵敏", "supervisor", "tiansheng"))
+    assert boss.driver.current_url.endswith("/app/dashboard")  # where a supervisor starts
+    boss.reload_until("/app/dashboard", "天胜社区第一网格")
+    overview = boss.text()
+    assert "已逾期" in overview and "今日受理" in overview and "待派单" in overview
+    boss.screenshot("supervisor-dashboard-1366.png")  # the README shows it
+    boss.submit("a[href='/app/cases?grid_id=tiansheng-01']")
+    assert "网格 tiansheng-01" in boss.text()
+    assert title in boss.text()
+    boss.fill("#q", title.split()[1])  # the search finds it by the word in its title
+    boss.submit("#filters button")
+    assert f"/app/cases/{case_id}" in boss.driver.page_source
+    assert "符合条件的 1 件" in boss.text()
