@@ -398,7 +398,7 @@ def _spec_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
         if not _ours(request):
             return result
         try:
-            problem = json.loads(result.body)
+            problem = json.loads(bytes(result.body))
             description = problem.get("detail") or problem.get("title") or "error"
         except (ValueError, AttributeError):
             description = "error"
