@@ -45,6 +45,10 @@ class CaseFilter:
     # The caller's reach: only these grids (None: all), and cases assigned to this worker.
     within_grids: list[str] | None = None
     assigned_to: str | None = None
+    # Open311's filters: these cases only, received in [received_from, received_before).
+    ids: list[UUID] | None = None
+    received_from: datetime | None = None
+    received_before: datetime | None = None
 
     def where(self, now: datetime) -> tuple[sql.Composable, dict[str, Any]]:
         clauses, params = self._counted_clauses()
@@ -61,6 +65,15 @@ class CaseFilter:
         if self.text is not None:
             clauses.append(sql.SQL("search @@ to_tsquery('simple', %(text)s)"))
             params["text"] = self.text
+        if self.ids is not None:
+            clauses.append(sql.SQL("id = ANY(%(ids)s)"))
+            params["ids"] = self.ids
+        if self.received_from is not None:
+            clauses.append(sql.SQL("received_at >= %(received_from)s"))
+            params["received_from"] = self.received_from
+        if self.received_before is not None:
+            clauses.append(sql.SQL("received_at < %(received_before)s"))
+            params["received_before"] = self.received_before
         if self.within_grids is not None and self.assigned_to is not None:
             clauses.append(
                 sql.SQL("(grid_id = ANY(%(within_grids)s) OR assignee = %(assigned_to)s)")
@@ -76,7 +89,9 @@ class CaseFilter:
             return None
         if self.provisional is not None or self.assigned_to is not None:
             return None
-        if self.text is not None:
+        if self.text is not None or self.ids is not None:
+            return None
+        if self.received_from is not None or self.received_before is not None:
             return None
         clauses, params = self._counted_clauses()
         return _joined(clauses), params
