@@ -5,13 +5,17 @@ import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.e2e.conftest import Server, casework
@@ -53,6 +57,16 @@ def add_user(server: Server, name: str, role: str, area: str) -> Person:
     assert result.returncode == 0, result.stderr
     fields = dict(line.split(":", 1) for line in result.stdout.splitlines())
     return Person(fields["id"].strip(), fields["token"].strip())
+
+
+def _replaced(element: Any) -> bool:
+    """Whether the page that held ``element`` is gone. While Chromium swaps documents it
+    may answer a look at the old one with an inspector error instead of "stale"."""
+    try:
+        element.is_enabled()
+    except WebDriverException:  # stale, or the node no longer in any document
+        return True
+    return False
 
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -99,7 +113,7 @@ class Browser:
         """Click a form's button (or a link) and wait for the page that answers."""
         page = self.find("html")
         self.find(css).click()
-        WebDriverWait(self.driver, 15).until(staleness_of(page))
+        WebDriverWait(self.driver, 15).until(lambda _driver: _replaced(page))
 
     def find(self, css: str):
         return self.driver.find_element(By.CSS_SELECTOR, css)
@@ -120,7 +134,12 @@ class Browser:
         WebDriverWait(
             self.driver,
             seconds,
-            ignored_exceptions=(StaleElementReferenceException, NoSuchElementException),
+            # (and Chromium's inspector error while it swaps documents, see _replaced)
+            ignored_exceptions=(
+                StaleElementReferenceException,
+                NoSuchElementException,
+                WebDriverException,
+            ),
         ).until(lambda _driver: condition())
 
     def reload_until(self, path: str, text: str, seconds: float = 10) -> None:
