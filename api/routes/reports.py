@@ -23,13 +23,26 @@ from api.report_files import (
     wanted_format,
 )
 from api.routes.read_models import ReadYourWrites
+from infra.settings import Settings
 from projections.compliance.report import (
     DEFINITIONS,
     GROUPINGS,
     MAX_PERIOD_DAYS,
     Period,
+    Weights,
     compliance_report,
 )
+
+
+def report_weights(settings: Settings) -> Weights:
+    return Weights(
+        response=settings.weight_response,
+        resolution=settings.weight_resolution,
+        satisfaction=settings.weight_satisfaction,
+        partly_solved=settings.weight_partly_solved,
+        basically_satisfied=settings.weight_basically_satisfied,
+    )
+
 
 router = APIRouter(tags=["reports"], responses=PROBLEM_RESPONSES, dependencies=[Authorized])
 
@@ -65,6 +78,22 @@ class ReportRow(BaseModel):
     ratings_valid: int
     ratings_satisfied: int
     reopened: int
+    valid_callbacks: int
+    callbacks_contacted: int
+    callbacks_solved: int
+    callbacks_partly_solved: int
+    response_rate: float | None
+    resolution_rate: float | None
+    composite_score: float | None = Field(description="0-100")
+    signed_for: int
+    signed_on_time: int
+    signed_on_time_rate: float | None
+    assigned: int
+    sent_back: int
+    send_back_rate: float | None
+    urged: int
+    supervised: int
+    publicly_noted: int
 
 
 class ComplianceReport(BaseModel):
@@ -145,11 +174,12 @@ def get_compliance_report(
     # A caller with an area sees only its grids' cases, in every grouping.
     grids = sorted(access.grids) if access.grids is not None else None
     order = [group_by.value, *(g for g in GROUPINGS if g != group_by.value)]
+    weights = report_weights(services.settings)
     with services.pool.connection() as conn:
         if wanted == Format.XLSX:
-            reports = [compliance_report(conn, period, g, grids) for g in order]
+            reports = [compliance_report(conn, period, g, grids, weights) for g in order]
         else:
-            reports = [compliance_report(conn, period, group_by.value, grids)]
+            reports = [compliance_report(conn, period, group_by.value, grids, weights)]
     report = reports[0]
     if wanted == Format.CSV:
         return Response(

@@ -111,6 +111,22 @@ def figures(group: str | None, name: str, received: int) -> dict[str, object]:
         "ratings_valid": 0,
         "ratings_satisfied": 0,
         "reopened": 0,
+        "valid_callbacks": 0,
+        "callbacks_contacted": 0,
+        "callbacks_solved": 0,
+        "callbacks_partly_solved": 0,
+        "response_rate": None,
+        "resolution_rate": None,
+        "composite_score": None,
+        "signed_for": 2,
+        "signed_on_time": 1,
+        "signed_on_time_rate": 0.5,
+        "assigned": 3,
+        "sent_back": 0,
+        "send_back_rate": 0.0,
+        "urged": 0,
+        "supervised": 0,
+        "publicly_noted": 0,
     }
 
 
