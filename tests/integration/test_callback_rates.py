@@ -7,6 +7,7 @@ call-backs of every kind; one of them reopened by its call-back, closed and call
 again. Checked as a city-wide supervisor sees it (from the daily totals) and as the
 community's supervisor sees it (counted from the facts of the area's grids)."""
 
+import io
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 
 from domain.vocabulary import Role
 from infra.bootstrap import Services
@@ -31,11 +33,14 @@ class Month:
             user, secret = services.users.add(name, role, area)
             return str(user.id), {"Authorization": f"Bearer {secret}"}
 
+        self.token = token
         self.worker_id, self.worker = token("网格员 回访月", Role.WORKER, "tiansheng")
         _, self.clerk = token("窗口 回访月", Role.CLERK, "tiansheng")
         _, self.city = token("市级督办 回访月", Role.SUPERVISOR, None)
         _, self.community = token("书记 回访月", Role.SUPERVISOR, "tiansheng")
         self.position = 0
+        self.best: tuple[str, dict[str, str]] = ("", {})
+        self.few: tuple[str, dict[str, str]] = ("", {})
 
     def send(self, who: dict[str, str], case_id: str, action: str, at: datetime, **body: Any):
         response = self.client.post(
@@ -52,7 +57,9 @@ class Month:
         category: str = "help",
         day: int = 0,
         sign_after: timedelta = timedelta(minutes=30),
+        worker: tuple[str, dict[str, str]] | None = None,
     ) -> str:
+        worker_id, as_worker = worker or (self.worker_id, self.worker)
         received = MONDAY + timedelta(days=day)
         answer = self.client.post(
             "/cases",
@@ -62,16 +69,16 @@ class Month:
         assert answer.status_code == 201, answer.text
         case_id: str = answer.json()["id"]
         assigned = received + timedelta(minutes=30)
-        self.send(self.clerk, case_id, "assign", assigned, assignee=self.worker_id)
+        self.send(self.clerk, case_id, "assign", assigned, assignee=worker_id)
         signed = assigned + sign_after
-        self.send(self.worker, case_id, "sign", signed)
-        self.close(case_id, signed + timedelta(hours=1))
+        self.send(as_worker, case_id, "sign", signed)
+        self.close(case_id, signed + timedelta(hours=1), as_worker)
         self.send(self.clerk, case_id, "rate", signed + timedelta(hours=3), **callback)
         return case_id
 
-    def close(self, case_id: str, at: datetime) -> None:
+    def close(self, case_id: str, at: datetime, worker: dict[str, str] | None = None) -> None:
         self.send(
-            self.worker,
+            worker or self.worker,
             case_id,
             "visits",
             at,
@@ -79,7 +86,9 @@ class Month:
             duration_minutes=30,
             notes="上门",
         )
-        self.send(self.worker, case_id, "close", at, resolution="resolved", summary="办结")
+        self.send(
+            worker or self.worker, case_id, "close", at, resolution="resolved", summary="办结"
+        )
 
     def row(self, who: dict[str, str]) -> dict[str, Any]:
         response = self.client.get(
@@ -138,6 +147,15 @@ def month(client: TestClient, services: Services) -> Iterator[Month]:
     month.case({"rating": "refused"})
     # 11: satisfied, contacted, but not solved (not dissatisfied: no redo)
     month.case({"rating": "satisfied", "contacted": yes, "solved": "not_solved"}, day=2)
+    # For the league table: a worker with 5 perfect call-backs (composite 100), and one
+    # with only 4 valid call-backs (and an unreachable resident), who is not ranked.
+    month.best = month.token("网格员 满分", Role.WORKER, "tiansheng")
+    for _ in range(5):
+        perfect = {"rating": "satisfied", "contacted": yes, "solved": "solved"}
+        month.case(perfect, worker=month.best)
+    month.few = month.token("网格员 回访少", Role.WORKER, "tiansheng")
+    for rating in ("satisfied", "satisfied", "dissatisfied", "satisfied", "unreachable"):
+        month.case({"rating": rating}, worker=month.few)
     yield month
 
 
@@ -179,3 +197,50 @@ def test_the_three_rates_and_the_composite_score_equal_the_hand_computation(
     assert row["assigned"] == 10
     assert (row["sent_back"], row["send_back_rate"]) == (0, 0.0)
     assert (row["urged"], row["supervised"], row["publicly_noted"]) == (0, 0, 0)
+
+
+def test_the_league_table_ranks_workers_with_at_least_five_valid_call_backs(
+    month: Month,
+) -> None:
+    response = month.client.get(
+        "/reports/league",
+        params={"month": "2026-09", "group_by": "worker", "min_position": month.position},
+        headers=month.city,
+    )
+
+    assert response.status_code == 200, response.text
+    table = response.json()
+    assert (table["month"], table["group_by"]) == ("2026-09", "worker")
+    ranked = [(row["rank"], row["group"]) for row in table["rows"]]
+    assert ranked == [(1, month.best[0]), (2, month.worker_id)]  # month.few: 4 valid only
+    assert table["red"] == table["rows"]
+    assert table["black"] == []  # two ranked: both are on the red list
+    first, second = table["rows"]
+    assert (first["name"], first["composite_score"]) == ("网格员 满分", pytest.approx(100))
+    assert first["valid_callbacks"] == 5
+    assert second["composite_score"] == pytest.approx(COMPOSITE)
+    assert second["response_rate"] == pytest.approx(RESPONSE)
+    assert second["resolution_rate"] == pytest.approx(RESOLUTION)
+    assert second["satisfaction_rate"] == pytest.approx(SATISFACTION)
+
+
+def test_the_league_table_opens_as_a_workbook_with_chinese_headings(month: Month) -> None:
+    response = month.client.get(
+        "/reports/league",
+        params={"month": "2026-09", "group_by": "worker", "format": "xlsx"},
+        headers=month.city,
+    )
+    bad_month = month.client.get("/reports/league", params={"month": "2026-13"}, headers=month.city)
+
+    assert response.status_code == 200, response.text
+    assert "attachment" in response.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["红榜", "黑榜", "排名"]
+    rows = list(book["排名"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("名次", "代码", "名称", "综合得分")
+    assert [row[:3] for row in rows[1:]] == [
+        (1, month.best[0], "网格员 满分"),
+        (2, month.worker_id, "网格员 回访月"),
+    ]
+    assert rows[2][3] == pytest.approx(COMPOSITE)
+    assert bad_month.status_code == 422
