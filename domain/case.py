@@ -43,8 +43,10 @@ class Case(Aggregate):
         def apply(self, aggregate: Any) -> None:
             idempotency = getattr(self, "idempotency", None)
             if idempotency is not None:
-                actor = getattr(self, "actor", {})
-                aggregate.answered_commands[command_scope(actor["id"], idempotency["key"])] = (
+                # An event the service records on its own account as part of a caller's
+                # command names that caller (see Stamp.by_system).
+                caller = idempotency.get("caller") or getattr(self, "actor", {})["id"]
+                aggregate.answered_commands[command_scope(caller, idempotency["key"])] = (
                     idempotency["request_hash"],
                     self.originator_version,
                 )

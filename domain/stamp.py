@@ -66,7 +66,17 @@ class Stamp:
     def by_system(self) -> "Stamp":
         """The same moment and request, with the service itself as the actor: for what
         the service records on its own account as a consequence of the command."""
-        return replace(self, actor_id=SYSTEM, actor_role=SYSTEM)
+        # The caller's key answers for the whole command: a retry gets the case as it
+        # stood after this event too, and the key stays the caller's.
+        idempotency = (
+            None
+            if self.idempotency is None
+            else {
+                **self.idempotency,
+                "caller": self.actor_id,
+            }
+        )
+        return replace(self, actor_id=SYSTEM, actor_role=SYSTEM, idempotency=idempotency)
 
     def without_key(self) -> dict[str, Any]:
         """The fields for an event a command records on another case than its own: the

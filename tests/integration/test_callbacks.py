@@ -110,3 +110,19 @@ def test_an_unreachable_resident_gives_no_answers(
     assert bad_answer.status_code == 422
     taken = as_clerk.command(case_id, "rate", {"rating": "unreachable"})
     assert taken.status_code == 200 and taken.json()["status"] == "rated"
+
+
+def test_a_failed_call_back_retried_with_its_key_is_answered_alike_and_recorded_once(
+    as_clerk: Api, as_worker: Api, as_supervisor: Api, people: People
+) -> None:
+    case_id = closed_case(as_clerk, as_worker, people)
+    body = {"rating": "dissatisfied", "contacted": True, "solved": "not_solved"}
+
+    first = as_clerk.command(case_id, "rate", body, **{"Idempotency-Key": "callback-0001"})
+    again = as_clerk.command(case_id, "rate", body, **{"Idempotency-Key": "callback-0001"})
+
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json()["version"] == first.json()["version"]
+    assert again.json()["status"] == first.json()["status"] != "rated"
+    types = [e["type"] for e in events(as_supervisor, case_id)]
+    assert (types.count("Rated"), types.count("Reopened")) == (1, 1)
