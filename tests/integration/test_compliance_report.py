@@ -84,6 +84,7 @@ COUNTS = (
     "ratings_valid",
     "ratings_satisfied",
     "reopened",
+    "assigned",
 )
 
 
@@ -482,6 +483,8 @@ def facts_of(kind: str, history: list[dict[str, Any]]) -> list[Fact]:
         data, kind_of = event["data"], event["type"]
         if kind_of in ("Assigned", "Reassigned"):
             assignee = data["assignee"]
+            if in_period(at):
+                facts.append(fact("assigned", assignee))
         elif kind_of == "Suspended":
             suspended_at = at
         elif kind_of == "Resumed":
