@@ -171,6 +171,7 @@ ROUTES: dict[tuple[str, str], Action] = {
     ("GET", "/cases"): Action.LIST_CASES,
     ("GET", "/dashboard/summary"): Action.DASHBOARD,
     ("GET", "/reports/compliance"): Action.REPORTS,
+    ("GET", "/reports/league"): Action.REPORTS,
     ("GET", "/projections"): Action.PROJECTIONS,
     ("GET", "/audit/reads"): Action.READ_LOG,
     ("POST", "/residents/lookup"): Action.LOOKUP_RESIDENT,

@@ -55,8 +55,33 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("ratings_valid", "有效评价数"),
     ("ratings_satisfied", "满意及基本满意数"),
     ("reopened", "重办数"),
+    ("valid_callbacks", "有效回访数"),
+    ("callbacks_contacted", "已联系数"),
+    ("callbacks_solved", "已解决数"),
+    ("callbacks_partly_solved", "部分解决数"),
+    ("response_rate", "响应率"),
+    ("resolution_rate", "解决率"),
+    ("composite_score", "综合得分"),
+    ("signed_for", "签收数"),
+    ("signed_on_time", "按时签收数"),
+    ("signed_on_time_rate", "签收及时率"),
+    ("assigned", "派单数"),
+    ("sent_back", "退回数"),
+    ("send_back_rate", "回退率"),
+    ("urged", "催办数"),
+    ("supervised", "督办数"),
+    ("publicly_noted", "通报数"),
 )
-RATES = {"on_time_rate", "closure_rate", "satisfaction_rate", "reopen_rate"}
+RATES = {
+    "on_time_rate",
+    "closure_rate",
+    "satisfaction_rate",
+    "reopen_rate",
+    "response_rate",
+    "resolution_rate",
+    "signed_on_time_rate",
+    "send_back_rate",
+}
 
 GROUPING_NAMES = {
     "street": "街道",
@@ -128,6 +153,10 @@ def to_xlsx(reports: Sequence[dict[str, Any]]) -> bytes:
                 letter = get_column_letter(index)
                 for (cell,) in sheet[f"{letter}2:{letter}{sheet.max_row}"]:
                     cell.number_format = "0.00%"
+            elif key == "composite_score":
+                letter = get_column_letter(index)
+                for (cell,) in sheet[f"{letter}2:{letter}{sheet.max_row}"]:
+                    cell.number_format = "0.00"
         sheet.freeze_panes = "C2"
     first = reports[0]
     return workbook_bytes(book, f"合规报表 {first['from']} 至 {first['to']}")
@@ -153,3 +182,52 @@ def workbook_bytes(book: Workbook, title: str) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+LEAGUE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("rank", "名次"),
+    ("group", "代码"),
+    ("name", "名称"),
+    ("composite_score", "综合得分"),
+    ("response_rate", "响应率"),
+    ("resolution_rate", "解决率"),
+    ("satisfaction_rate", "满意率"),
+    ("valid_callbacks", "有效回访数"),
+    ("callbacks_contacted", "已联系数"),
+    ("callbacks_solved", "已解决数"),
+    ("callbacks_partly_solved", "部分解决数"),
+    ("ratings_satisfied", "满意及基本满意数"),
+    ("closed", "办结数"),
+    ("on_time_rate", "按时办结率"),
+    ("reopened", "重办数"),
+)
+LEAGUE_GROUPINGS = {"grid": "网格", "worker": "社工"}
+
+
+def league_disposition(table: dict[str, Any]) -> str:
+    return attachment(
+        f"league_{table['month']}_{table['group_by']}.xlsx",
+        f"红黑榜_{table['month']}_{LEAGUE_GROUPINGS[table['group_by']]}.xlsx",
+    )
+
+
+def league_xlsx(table: dict[str, Any]) -> bytes:
+    """Sheets 红榜, 黑榜 and 排名 (every ranked group); rates as percentages."""
+    book = Workbook()
+    book.remove(book.active)
+    for title, key in (("红榜", "red"), ("黑榜", "black"), ("排名", "rows")):
+        sheet = add_sheet(
+            book,
+            title,
+            [heading for _, heading in LEAGUE_COLUMNS],
+            ([line[k] for k, _ in LEAGUE_COLUMNS] for line in table[key]),
+        )
+        for index, (column, _) in enumerate(LEAGUE_COLUMNS, start=1):
+            number_format = "0.00%" if column in RATES else "0.00"
+            if column in RATES or column == "composite_score":
+                letter = get_column_letter(index)
+                for (cell,) in sheet[f"{letter}2:{letter}{max(sheet.max_row, 2)}"]:
+                    cell.number_format = number_format
+        sheet.freeze_panes = "D2"
+    grouping = LEAGUE_GROUPINGS[table["group_by"]]
+    return workbook_bytes(book, f"红黑榜 {table['month']} {grouping}")

@@ -29,6 +29,7 @@ from domain.vocabulary import (
     RequestCategory,
     Resolution,
     Role,
+    Solved,
     WishCategory,
 )
 from infra.personal.phones import normalise_phone
@@ -283,11 +284,35 @@ class Close(CaseCommand):
 
 class Rate(CaseCommand):
     command = commands.Rate
-    path, action, about = "rate", "rate", "Record the resident's verdict (回访评价)"
+    path, action, about = "rate", "rate", "Record the call-back (回访): the resident's answers"
     roles = frozenset({Role.CLERK, Role.SUPERVISOR})
 
-    rating: Rating
+    rating: Rating = Field(
+        description="satisfied, basically_satisfied, dissatisfied; unreachable or refused when "
+        "there was no valid call-back"
+    )
     comment: LongText | None = None
+    contacted: bool | None = Field(
+        default=None, description="did the handler contact the resident (响应); optional"
+    )
+    solved: Solved | None = Field(
+        default=None,
+        description="is the matter solved (解决情况); optional. A valid call-back with "
+        "not_solved and dissatisfied reopens the case for redo (CASEWORK_REDO_ON_NOT_SOLVED)",
+    )
+
+    @model_validator(mode="after")
+    def answers_need_a_callback(self) -> "Rate":
+        no_callback = self.rating in (Rating.UNREACHABLE, Rating.REFUSED)
+        if no_callback and (self.contacted is not None or self.solved is not None):
+            raise invalid(
+                "answers_without_callback",
+                _(
+                    "a resident who was {rating} gave no answers: leave out contacted and solved",
+                    rating=self.rating.value,
+                ),
+            )
+        return self
 
 
 class Reopen(CaseCommand):

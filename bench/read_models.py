@@ -250,32 +250,48 @@ SELECT id, i * 10 + 5 + v, assigned_at + v * interval '6 hours', 10 + (i * v) %%
        assignee, grid_id, kind, category
   FROM b, generate_series(1, b.visits) AS v
 """,
+    "cr_steps": """
+INSERT INTO {table} (case_id, position, at, step, on_time, worker, grid_id, kind, category)
+SELECT id, i * 10 + s.n, s.at, s.step, s.on_time, assignee, grid_id, kind, category
+  FROM b, LATERAL (VALUES (1, assigned_at, 'assigned', false),
+                          (2, assigned_at + interval '90 minutes', 'signed_for', i %% 7 <> 0))
+       AS s(n, at, step, on_time)
+ WHERE assignee IS NOT NULL
+""",
     "cr_daily": """
 INSERT INTO {table} (dimension, day, key, received, closed, closed_on_time, reopened,
-    ratings_valid, ratings_satisfied, visit_count, visit_minutes)
+    ratings_valid, ratings_satisfied, visit_count, visit_minutes, assigned, signed_for,
+    signed_on_time)
 SELECT d.dimension, (f.at AT TIME ZONE 'Asia/Shanghai')::date, d.key, sum(f.received),
        sum(f.closed), sum(f.on_time), sum(f.reopened), sum(f.valid), sum(f.satisfied),
-       sum(f.visits), sum(f.minutes)
+       sum(f.visits), sum(f.minutes), sum(f.assigned), sum(f.signed), sum(f.signed_on_time)
   FROM (SELECT received_at AS at, grid_id, kind, category, NULL AS worker, 1 AS received,
                0 AS closed, 0 AS on_time, 0 AS reopened, 0 AS valid, 0 AS satisfied,
-               0 AS visits, 0 AS minutes
+               0 AS visits, 0 AS minutes, 0 AS assigned, 0 AS signed, 0 AS signed_on_time
           FROM b
         UNION ALL
         SELECT c.at, grid_id, kind, category, assignee, 0, 1, (c.at <= due_at)::int, 0, 0, 0,
-               0, 0
+               0, 0, 0, 0, 0
           FROM b, LATERAL (VALUES (c1), (c2)) AS c(at) WHERE c.at IS NOT NULL
         UNION ALL
-        SELECT r1, grid_id, kind, category, assignee, 0, 0, 0, 1, 0, 0, 0, 0
+        SELECT r1, grid_id, kind, category, assignee, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0
           FROM b WHERE r1 IS NOT NULL
         UNION ALL
         SELECT coalesce(c2, c1) + interval '1 day', grid_id, kind, category, assignee, 0, 0,
                0, 0, (rating IN ('satisfied', 'basically_satisfied', 'dissatisfied'))::int,
-               (rating IN ('satisfied', 'basically_satisfied'))::int, 0, 0
+               (rating IN ('satisfied', 'basically_satisfied'))::int, 0, 0, 0, 0, 0
           FROM b WHERE closed AND rated
         UNION ALL
         SELECT assigned_at + v * interval '6 hours', grid_id, kind, category, assignee, 0, 0,
-               0, 0, 0, 0, 1, 10 + (i * v) %% 110
-          FROM b, generate_series(1, b.visits) AS v) AS f,
+               0, 0, 0, 0, 1, 10 + (i * v) %% 110, 0, 0, 0
+          FROM b, generate_series(1, b.visits) AS v
+        UNION ALL
+        SELECT assigned_at, grid_id, kind, category, assignee, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0
+          FROM b WHERE assignee IS NOT NULL
+        UNION ALL
+        SELECT assigned_at + interval '90 minutes', grid_id, kind, category, assignee, 0, 0,
+               0, 0, 0, 0, 0, 0, 0, 1, (i %% 7 <> 0)::int
+          FROM b WHERE assignee IS NOT NULL) AS f,
        LATERAL (VALUES ('grid', f.grid_id), ('category', f.kind || '.' || f.category),
                        ('worker', coalesce(f.worker, ''))) AS d(dimension, key)
  WHERE NOT (d.dimension = 'worker' AND f.received = 1)

@@ -155,8 +155,10 @@ class CaseWork(Application[UUID]):
         time_limits: TimeLimits,
         identify_resident: Callable[[dict[str, Any]], str] | None = None,
         busy_seconds: float = BUSY_SECONDS,
+        redo_on_not_solved: bool = True,
     ):
         super().__init__(env)
+        self.redo_on_not_solved = redo_on_not_solved
         self.busy_seconds = busy_seconds
         self._case_locks = CaseLocks()
         self.calendar = calendar
@@ -485,6 +487,10 @@ class _Context:
 
     def case(self, case_id: UUID) -> Case:
         return self.service.get_case(case_id)
+
+    @property
+    def redo_on_not_solved(self) -> bool:
+        return self.service.redo_on_not_solved
 
     def original(self, case_id: UUID) -> Case:
         try:

@@ -21,6 +21,7 @@ from domain.vocabulary import (
     Level,
     Rating,
     Resolution,
+    Solved,
     parse,
 )
 
@@ -42,8 +43,10 @@ class Case(Aggregate):
         def apply(self, aggregate: Any) -> None:
             idempotency = getattr(self, "idempotency", None)
             if idempotency is not None:
-                actor = getattr(self, "actor", {})
-                aggregate.answered_commands[command_scope(actor["id"], idempotency["key"])] = (
+                # An event the service records on its own account as part of a caller's
+                # command names that caller (see Stamp.by_system).
+                caller = idempotency.get("caller") or getattr(self, "actor", {})["id"]
+                aggregate.answered_commands[command_scope(caller, idempotency["key"])] = (
                     idempotency["request_hash"],
                     self.originator_version,
                 )
@@ -157,6 +160,7 @@ class Case(Aggregate):
         self.closures = 0
         self.rating: str | None = None
         self.rating_comment: str | None = None
+        self.rating_solved: str | None = None
         self.reopen_count = 0
         self.last_occurred_at = occurred_at
         # A case closed as a duplicate names its original; an original lists its duplicates.
@@ -601,7 +605,16 @@ class Case(Aggregate):
     ) -> None:
         self.duplicates.remove(duplicate)
 
-    def rate(self, rating: str, comment: str | None, stamp: Stamp) -> None:
+    def rate(
+        self,
+        rating: str,
+        comment: str | None,
+        stamp: Stamp,
+        contacted: bool | None = None,
+        solved: str | None = None,
+    ) -> None:
+        """The call-back (回访): the verdict, and optionally whether the handler contacted
+        the resident and whether the matter is solved."""
         self._check_stamp(stamp)
         if not self.is_closed:
             raise errors.CaseNotClosed("only a closed case can be rated")
@@ -609,9 +622,24 @@ class Case(Aggregate):
             raise errors.AlreadyRated(
                 f"this closure is already rated '{self.rating}'; reopen the case to rate again"
             )
+        answers: dict[str, Any] = {}
+        # Ratings recorded before call-backs had these answers carry neither field.
+        if contacted is not None:
+            answers["contacted"] = contacted
+        if solved is not None:
+            answers["solved"] = str(parse(Solved, solved, "solved"))
         self._rate(
-            rating=str(parse(Rating, rating, "rating")), comment=comment, **stamp.event_fields()
+            rating=str(parse(Rating, rating, "rating")),
+            comment=comment,
+            **answers,
+            **stamp.event_fields(),
         )
+
+    def calls_for_redo(self) -> bool:
+        """The last call-back is valid and says not solved and dissatisfied (重办)."""
+        # getattr: a case loaded from a snapshot taken before call-backs has no answers.
+        solved = getattr(self, "rating_solved", None)
+        return self.rating == Rating.DISSATISFIED and solved == Solved.NOT_SOLVED
 
     @event("Rated")
     def _rate(
@@ -622,9 +650,12 @@ class Case(Aggregate):
         occurred_at: datetime,
         correlation_id: str,
         idempotency: dict[str, str] | None = None,  # see Case.Event
+        contacted: bool | None = None,  # the call-back's answers; absent from old ratings
+        solved: str | None = None,
     ) -> None:
         self.rating = rating
         self.rating_comment = comment
+        self.rating_solved = solved
         self.last_occurred_at = occurred_at
 
     def reopen(self, reason: str, stamp: Stamp, original: "Case | None" = None) -> None:

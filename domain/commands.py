@@ -36,6 +36,10 @@ class Context(Protocol):
     def case(self, case_id: UUID) -> Case:
         """Another case, unguarded (the original a reopened duplicate leaves)."""
 
+    @property
+    def redo_on_not_solved(self) -> bool:
+        """A valid call-back saying not solved and dissatisfied reopens the case."""
+
 
 @dataclass(frozen=True)
 class CaseCommand:
@@ -170,12 +174,33 @@ class Close(CaseCommand):
 
 @dataclass(frozen=True)
 class Rate(CaseCommand):
+    """The call-back (回访). One that is valid and says not solved and dissatisfied
+    reopens the case for redo (重办) in the same save, when the service is set so: the
+    Reopened is the service's own (actor ``system``), since no person decided it and the
+    clerk who records a call-back may not reopen; its reason names the call-back."""
+
     rating: str
     comment: str | None = None
+    contacted: bool | None = None
+    solved: str | None = None
 
     def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
-        case.rate(self.rating, self.comment, stamp)
-        return None
+        case.rate(self.rating, self.comment, stamp, self.contacted, self.solved)
+        if not (context.redo_on_not_solved and case.calls_for_redo()):
+            return None
+        return _reopen(case, redo_reason(self.comment), stamp.by_system(), context)
+
+
+def redo_reason(comment: str | None) -> str:
+    reason = "回访：未解决且不满意，自动发回重办 (call-back: not solved and dissatisfied)"
+    return reason if not comment else f"{reason}: {comment}"
+
+
+def _reopen(case: Case, reason: str, stamp: Stamp, context: Context) -> Others:
+    # A duplicate reopened is no longer one: its original drops it.
+    original = None if case.duplicate_of is None else context.case(UUID(case.duplicate_of))
+    case.reopen(reason, stamp, original)
+    return [] if original is None else [original]
 
 
 @dataclass(frozen=True)
@@ -183,10 +208,7 @@ class Reopen(CaseCommand):
     reason: str
 
     def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
-        # A duplicate reopened is no longer one: its original drops it.
-        original = None if case.duplicate_of is None else context.case(UUID(case.duplicate_of))
-        case.reopen(self.reason, stamp, original)
-        return [] if original is None else [original]
+        return _reopen(case, self.reason, stamp, context)
 
 
 @dataclass(frozen=True)

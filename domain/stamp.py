@@ -6,6 +6,9 @@ from typing import Any
 
 from domain.errors import NaiveTimestamp, OccurredInFuture
 
+# The actor id and role of what the service records by itself.
+SYSTEM = "system"
+
 
 def aware(moment: datetime, field: str) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
@@ -59,6 +62,21 @@ class Stamp:
         if self.idempotency is not None:  # only commands sent with a key carry one
             fields["idempotency"] = self.idempotency
         return fields
+
+    def by_system(self) -> "Stamp":
+        """The same moment and request, with the service itself as the actor: for what
+        the service records on its own account as a consequence of the command."""
+        # The caller's key answers for the whole command: a retry gets the case as it
+        # stood after this event too, and the key stays the caller's.
+        idempotency = (
+            None
+            if self.idempotency is None
+            else {
+                **self.idempotency,
+                "caller": self.actor_id,
+            }
+        )
+        return replace(self, actor_id=SYSTEM, actor_role=SYSTEM, idempotency=idempotency)
 
     def without_key(self) -> dict[str, Any]:
         """The fields for an event a command records on another case than its own: the

@@ -88,6 +88,14 @@ class Rating(StrEnum):
     REFUSED = "refused"
 
 
+class Solved(StrEnum):
+    """A call-back's answer to "is the matter solved" (解决情况)."""
+
+    SOLVED = "solved"
+    PARTLY_SOLVED = "partly_solved"
+    NOT_SOLVED = "not_solved"
+
+
 class MediationOutcome(StrEnum):
     AGREEMENT = "agreement"
     NO_AGREEMENT = "no_agreement"

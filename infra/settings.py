@@ -81,6 +81,32 @@ class Settings(BaseSettings):
     run_projections: bool = Field(
         default=True, description="casework serve keeps the read models up to date itself"
     )
+    redo_on_not_solved: bool = Field(
+        default=True,
+        description="a valid call-back saying not solved and dissatisfied reopens the case "
+        "for redo (重办) by itself",
+    )
+    weight_response: float = Field(
+        default=0.1, ge=0, le=1, description="the response rate's weight in the composite score"
+    )
+    weight_resolution: float = Field(
+        default=0.5, ge=0, le=1, description="the resolution rate's weight in the composite score"
+    )
+    weight_satisfaction: float = Field(
+        default=0.4,
+        ge=0,
+        le=1,
+        description="the satisfaction rate's weight in the composite score",
+    )
+    weight_partly_solved: float = Field(
+        default=0.0, ge=0, le=1, description="what a partly solved call-back counts as solved"
+    )
+    weight_basically_satisfied: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="what a basically satisfied call-back counts as satisfied (some cities: 0.9)",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(default=1, ge=1)

@@ -18,6 +18,7 @@ FORMS: dict[str, str] = {
     "grid_id": N_("letters, digits, -, _ and ., e.g. tiansheng-01"),
     "community_id": N_("letters, digits, -, _ and ., e.g. tiansheng"),
     "street_id": N_("letters, digits, -, _ and ., e.g. wenmiao"),
+    "month": N_("a month of the years 2000 to 2100 as YYYY-MM, e.g. 2026-10"),
 }
 
 _QUOTED = re.compile(r"'([^']*)'")

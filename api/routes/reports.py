@@ -1,5 +1,6 @@
 """The supervisors' compliance report (合规报表), as JSON, CSV or an Excel workbook."""
 
+import calendar
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
@@ -18,18 +19,34 @@ from api.report_files import (
     XLSX_TYPE,
     Format,
     content_disposition,
+    league_disposition,
+    league_xlsx,
     to_csv,
     to_xlsx,
     wanted_format,
 )
 from api.routes.read_models import ReadYourWrites
+from infra.settings import Settings
+from projections.compliance.league import LEAGUE_DEFINITIONS, league
 from projections.compliance.report import (
     DEFINITIONS,
     GROUPINGS,
     MAX_PERIOD_DAYS,
     Period,
+    Weights,
     compliance_report,
 )
+
+
+def report_weights(settings: Settings) -> Weights:
+    return Weights(
+        response=settings.weight_response,
+        resolution=settings.weight_resolution,
+        satisfaction=settings.weight_satisfaction,
+        partly_solved=settings.weight_partly_solved,
+        basically_satisfied=settings.weight_basically_satisfied,
+    )
+
 
 router = APIRouter(tags=["reports"], responses=PROBLEM_RESPONSES, dependencies=[Authorized])
 
@@ -65,6 +82,22 @@ class ReportRow(BaseModel):
     ratings_valid: int
     ratings_satisfied: int
     reopened: int
+    valid_callbacks: int
+    callbacks_contacted: int
+    callbacks_solved: int
+    callbacks_partly_solved: int
+    response_rate: float | None
+    resolution_rate: float | None
+    composite_score: float | None = Field(description="0-100")
+    signed_for: int
+    signed_on_time: int
+    signed_on_time_rate: float | None
+    assigned: int
+    sent_back: int
+    send_back_rate: float | None
+    urged: int
+    supervised: int
+    publicly_noted: int
 
 
 class ComplianceReport(BaseModel):
@@ -145,11 +178,12 @@ def get_compliance_report(
     # A caller with an area sees only its grids' cases, in every grouping.
     grids = sorted(access.grids) if access.grids is not None else None
     order = [group_by.value, *(g for g in GROUPINGS if g != group_by.value)]
+    weights = report_weights(services.settings)
     with services.pool.connection() as conn:
         if wanted == Format.XLSX:
-            reports = [compliance_report(conn, period, g, grids) for g in order]
+            reports = [compliance_report(conn, period, g, grids, weights) for g in order]
         else:
-            reports = [compliance_report(conn, period, group_by.value, grids)]
+            reports = [compliance_report(conn, period, group_by.value, grids, weights)]
     report = reports[0]
     if wanted == Format.CSV:
         return Response(
@@ -167,3 +201,91 @@ def get_compliance_report(
     report["period_start"] = report["period_start"].astimezone(zone)
     report["period_end"] = report["period_end"].astimezone(zone)
     return ComplianceReport.model_validate(report)
+
+
+class LeagueFormat(StrEnum):
+    JSON = "json"
+    XLSX = "xlsx"
+
+
+class LeagueGroupBy(StrEnum):
+    GRID = "grid"
+    WORKER = "worker"
+
+
+class LeagueRow(BaseModel):
+    rank: int
+    group: str = Field(description="grid id or worker id")
+    name: str | None
+    valid_callbacks: int
+    callbacks_contacted: int
+    callbacks_solved: int
+    callbacks_partly_solved: int
+    ratings_satisfied: int
+    response_rate: float | None
+    resolution_rate: float | None
+    satisfaction_rate: float | None
+    composite_score: float | None
+    closed: int
+    on_time_rate: float | None
+    reopened: int
+
+
+class League(BaseModel):
+    month: str
+    group_by: str
+    red: list[LeagueRow] = Field(description="红榜: the first places")
+    black: list[LeagueRow] = Field(description="黑榜: the last places, lowest first")
+    rows: list[LeagueRow] = Field(description="every ranked group, by rank")
+
+
+MONTH = r"^(20\d\d|2100)-(0[1-9]|1[0-2])$"
+
+
+@router.get(
+    "/reports/league",
+    dependencies=[ReadYourWrites],
+    summary="The league table (红黑榜) of a month, by grid or by worker",
+    description="JSON by default; `format=xlsx` or `Accept: "
+    f"{XLSX_TYPE}` for an Excel workbook (sheets 红榜, 黑榜, 排名; Chinese headings).\n\n"
+    + LEAGUE_DEFINITIONS,
+    response_model=League,
+    responses={
+        200: {
+            "content": {XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+            "description": "the league table; the workbook comes with a file name",
+        }
+    },
+)
+def get_league(
+    services: ServicesDep,
+    access: AccessDep,
+    month: Annotated[str, Query(pattern=MONTH, description="the month, YYYY-MM")],
+    group_by: Annotated[LeagueGroupBy, Query(description="grid or worker")] = LeagueGroupBy.GRID,
+    format_: Annotated[
+        LeagueFormat | None,
+        Query(alias="format", description="json or xlsx; default: Accept"),
+    ] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Any:
+    wanted = wanted_format(None if format_ is None else Format(format_), accept)
+    year, number = (int(part) for part in month.split("-"))
+    first = date(year, number, 1)
+    last = date(year, number, calendar.monthrange(year, number)[1])
+    grids = sorted(access.grids) if access.grids is not None else None
+    with services.pool.connection() as conn:
+        report = compliance_report(
+            conn,
+            Period(first, last, services.settings.zone),
+            group_by.value,
+            grids,
+            report_weights(services.settings),
+        )
+    table = {"month": month, "group_by": group_by.value, **league(report["rows"])}
+    if wanted == Format.XLSX:
+        return Response(
+            league_xlsx(table),
+            media_type=XLSX_TYPE,
+            headers={"Content-Disposition": league_disposition(table)},
+        )
+    return League.model_validate(table)

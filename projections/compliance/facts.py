@@ -5,13 +5,19 @@ model's rows (``Batch``), from the case's row as the model keeps it. Unit-tested
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from domain.time_limits import WorkingCalendar
+from eventsourcing.domain import CanMutateAggregate
+
+from domain.kinds import CASE_CLASSES
+from domain.time_limits import TimeLimit, Unit, WorkingCalendar, deadline_for
 from projections.compliance.schema import DAILY_FIGURES, INFINITY, SHANGHAI
 from projections.compliance.working_time import working_seconds
 from projections.runner import UnknownEvent
 
 VALID_RATINGS = frozenset({"satisfied", "basically_satisfied", "dissatisfied"})
 SATISFIED_RATINGS = frozenset({"satisfied", "basically_satisfied"})
+# Sign-for (签收) is on time within 1 working day of the assignment; urgent cases, 1 hour.
+SIGN_FOR_LIMIT = TimeLimit(1, Unit.WORKING_DAYS)
+URGENT_SIGN_FOR_LIMIT = TimeLimit(1, Unit.HOURS)
 # The daily totals' key for facts without an assignee.
 NO_WORKER = ""
 
@@ -27,6 +33,7 @@ class Batch:
         self.ratings: list[Row] = []
         self.reopens: list[Row] = []
         self.visits: list[Row] = []
+        self.steps: list[Row] = []
         # Rows created in this batch, by case: changed in memory until written.
         self.open_span: dict[Any, Row] = {}
         self.new_closure: dict[Any, Row] = {}
@@ -146,6 +153,28 @@ def _facts(case: Row) -> Row:
     return {"grid_id": case["grid_id"], "kind": case["kind"], "category": case["category"]}
 
 
+# Supervision steps the report counts by the event's name alone (each event once, on the
+# day it occurred, for the case's grid, category and assignee): counted as soon as the
+# domain records them, whichever of them it does.
+COUNTED_BY_NAME = {
+    "SentBack": "sent_back",
+    "Urged": "urged",
+    "Supervised": "supervised",
+    "PubliclyNoted": "publicly_noted",
+}
+
+
+def _case_events() -> set[str]:
+    return {
+        name
+        for cls in CASE_CLASSES.values()
+        for name, member in vars(cls).items()
+        if isinstance(member, type)
+        and issubclass(member, CanMutateAggregate)
+        and name not in ("Event", "Created")
+    }
+
+
 # The events the facts come from; every other event of a case's life changes nothing the
 # report counts, and is named here so that a new one is a decision, not an accident.
 HANDLED = frozenset(
@@ -161,6 +190,8 @@ HANDLED = frozenset(
         "Rated",
         "Reopened",
         "Visited",
+        "SignedFor",
+        *(COUNTED_BY_NAME.keys() & _case_events()),
     }
 )
 IGNORED = frozenset(
@@ -171,7 +202,6 @@ IGNORED = frozenset(
         "Fulfilled",
         "DuplicateLinked",
         "DuplicateUnlinked",
-        "SignedFor",
     }
 )
 
@@ -194,7 +224,7 @@ class Facts:
         name = type(event).__name__
         if name in IGNORED:
             return
-        if name not in HANDLED:
+        if name not in HANDLED and name not in COUNTED_BY_NAME:
             raise UnknownEvent("compliance", event)
         self._apply(batch, case, name, event, position)
 
@@ -215,6 +245,7 @@ class Facts:
             "span_from": event.occurred_at,
             "last_closure": None,
             "last_reopen": None,
+            "assigned_at": None,
         }
 
     def _day(self, moment: datetime) -> date:
@@ -224,6 +255,13 @@ class Facts:
         at = event.occurred_at
         if name in ("Assigned", "Reassigned"):
             batch.change(case, at, assignee=event.assignee)
+            case["assigned_at"] = at
+            self._step(batch, case, at, position, "assigned")
+        elif name == "SignedFor":
+            on_time = self._signed_on_time(case, at)
+            self._step(batch, case, at, position, "signed_for", on_time)
+        elif name in COUNTED_BY_NAME:
+            self._step(batch, case, at, position, COUNTED_BY_NAME[name])
         elif name == "Suspended":
             batch.change(case, at, suspended_since=at)
         elif name == "Resumed":
@@ -253,12 +291,22 @@ class Facts:
             )
             batch.change(case, at, open=False)
         elif name == "Rated":
+            # Ratings recorded before call-backs had answers carry neither field.
+            contacted = getattr(event, "contacted", None)
+            solved = getattr(event, "solved", None)
+            valid = event.rating in VALID_RATINGS
             batch.add_up(
                 case,
                 self._day(at),
                 case["assignee"],
-                ratings_valid=event.rating in VALID_RATINGS,
+                ratings_valid=valid,
                 ratings_satisfied=event.rating in SATISFIED_RATINGS,
+                ratings_basic=event.rating == "basically_satisfied",
+                callbacks_contact_answered=valid and contacted is not None,
+                callbacks_contacted=valid and contacted is True,
+                callbacks_solve_answered=valid and solved is not None,
+                callbacks_solved=valid and solved == "solved",
+                callbacks_partly=valid and solved == "partly_solved",
             )
             batch.ratings.append(
                 {
@@ -266,6 +314,8 @@ class Facts:
                     "position": position,
                     "rated_at": at,
                     "rating": event.rating,
+                    "contacted": contacted,
+                    "solved": solved,
                     "worker": case["assignee"],
                     **_facts(case),
                 }
@@ -302,3 +352,32 @@ class Facts:
                     **_facts(case),
                 }
             )
+
+    def _signed_on_time(self, case: Row, at: datetime) -> bool:
+        assigned_at = case["assigned_at"]
+        if assigned_at is None:
+            return False
+        urgent = case["kind"] == "resident_request" and case["category"] == "urgent"
+        limit = URGENT_SIGN_FOR_LIMIT if urgent else SIGN_FOR_LIMIT
+        return bool(at <= deadline_for(assigned_at, limit, self.calendar, self.zone).due_at)
+
+    def _step(
+        self, batch: Batch, case: Row, at: datetime, position: int, step: str, on_time: bool = False
+    ) -> None:
+        """A step of the supervision chain (assignment, sign-for, send-back, urge, ...),
+        counted for the case's assignee of the moment."""
+        figures = {step: 1}
+        if step == "signed_for":
+            figures["signed_on_time"] = int(on_time)
+        batch.add_up(case, self._day(at), case["assignee"], True, **figures)
+        batch.steps.append(
+            {
+                "case_id": case["case_id"],
+                "position": position,
+                "at": at,
+                "step": step,
+                "on_time": on_time,
+                "worker": case["assignee"],
+                **_facts(case),
+            }
+        )

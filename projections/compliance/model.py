@@ -16,9 +16,13 @@ Tables (per generation, ``<base>_g<N>``; views without the suffix):
   the handling time in working hours, the assignee, and when the case's next closure
   came ('infinity' until it does): the last closure of a case in [F, T) is the one with
   F <= closed_at < T <= next_closed_at.
-- ``cr_ratings``: every Rated, with the assignee then.
+- ``cr_ratings``: every Rated (call-back), its answers (null in ratings recorded before
+  call-backs had them), with the assignee then.
 - ``cr_reopens``: every Reopened, with the assignee then and the next reopening's time.
 - ``cr_visits``: every Visited, by visited_at, with the visit's worker.
+- ``cr_steps``: every step of the supervision chain (assignment, sign-for and whether it
+  came within its limit, send-back, urge, supervision, public notice), with the assignee
+  then.
 - ``cr_daily``: running totals per local day (in the model's zone) of the facts that add
   up: receptions, closures, closures on time, reopenings, ratings and visits, per grid,
   per category and per worker (``dimension``), so that a period's report reads a few
@@ -47,6 +51,7 @@ from projections.compliance.schema import (
     REOPEN_COLUMNS,
     SHANGHAI,
     SPAN_COLUMNS,
+    STEP_COLUMNS,
     TABLES,
     VISIT_COLUMNS,
 )
@@ -55,7 +60,7 @@ from projections.runner import ReadModel
 
 class ComplianceFacts(ReadModel):
     name = "compliance"
-    schema_version = 6
+    schema_version = 7
     tables = tuple(TABLES.values())
     handled = HANDLED
     ignored = IGNORED
@@ -106,6 +111,7 @@ class ComplianceFacts(ReadModel):
             ("ratings", RATING_COLUMNS, batch.ratings),
             ("reopens", REOPEN_COLUMNS, batch.reopens),
             ("visits", VISIT_COLUMNS, batch.visits),
+            ("steps", STEP_COLUMNS, batch.steps),
         ):
             if not rows:
                 continue

@@ -57,18 +57,40 @@ at T itself belongs to the next period.
 - `overdue_open`: cases open at T (received before T and not closed at T), not suspended at
   T, whose deadline in force at T is before T; the same meaning as the `overdue` flag of
   GET /cases. A case extended past T is not overdue.
-- `ratings_valid`: ratings (Rated) in the period that are satisfied, basically_satisfied or
-  dissatisfied; every rating counts (a case reopened and rated again counts twice);
-  unreachable and refused are not valid ratings. `ratings_satisfied`: the satisfied and
-  basically_satisfied ones.
+- `ratings_valid` (= `valid_callbacks`): call-backs (Rated) in the period that are
+  satisfied, basically_satisfied or dissatisfied; every call-back counts (a case reopened
+  and called back again counts twice); unreachable and refused are not valid call-backs.
+  `ratings_satisfied`: the satisfied and basically_satisfied ones. `callbacks_contacted`,
+  `callbacks_solved`, `callbacks_partly_solved`: the valid call-backs that say the handler
+  contacted the resident, that the matter is solved, partly solved.
 - `reopened`: cases with a Reopened in the period, each counted once, by its last reopening
   in the period.
 - `visit_count`, `visit_minutes`: visits whose `visited_at` falls in the period, and the sum
   of their `duration_minutes`.
 - `on_time_rate` = closed_on_time / (closed + overdue_open);
   `closure_rate` = closed / received;
-  `satisfaction_rate` = ratings_satisfied / ratings_valid;
   `reopen_rate` = reopened / closed.
+- The three rates over valid call-backs (响应率, 解决率, 满意率). The answers `contacted` and
+  `solved` are optional, and ratings recorded before call-backs had them have neither: each
+  rate is over the valid call-backs that gave its answer (a rating without the answers
+  still counts in the satisfaction rate).
+  `response_rate` = callbacks_contacted / valid call-backs that answered `contacted`;
+  `resolution_rate` = (callbacks_solved + callbacks_partly_solved × w_partly) / valid
+  call-backs that answered `solved` (w_partly: CASEWORK_WEIGHT_PARTLY_SOLVED, default 0);
+  `satisfaction_rate` = (satisfied + basically_satisfied × w_basic) / valid_callbacks
+  (w_basic: CASEWORK_WEIGHT_BASICALLY_SATISFIED, default 1, with which it is
+  ratings_satisfied / ratings_valid, as before call-backs).
+- `composite_score` (综合得分, 0-100) = 100 × (w_r × response_rate + w_s × resolution_rate
+  + w_m × satisfaction_rate), weights CASEWORK_WEIGHT_RESPONSE, _RESOLUTION and
+  _SATISFACTION (defaults 0.1, 0.5, 0.4); null while any of the three rates is null.
+- `signed_for`: SignedFor (签收) in the period; `signed_on_time`: those within the limit
+  from the case's last assignment (Assigned or Reassigned): by the end of the first working
+  day after the day of the assignment, urgent cases (resident_request.urgent) within 1 hour;
+  `signed_on_time_rate` = signed_on_time / signed_for.
+- `assigned`: Assigned and Reassigned in the period; `sent_back`: SentBack (退回) in the
+  period; `send_back_rate` = sent_back / assigned.
+- `urged`, `supervised`, `publicly_noted`: Urged (催办), Supervised (督办) and PubliclyNoted
+  (通报) events in the period, each event once (a case urged twice counts twice).
   Rates are fractions from 0 to 1, unrounded; null where the denominator is 0.
 - `handling_hours_p50`, `handling_hours_p90`: the median and 90th percentile (continuous,
   as PostgreSQL's percentile_cont) over the counted closures of the handling time: from
@@ -80,7 +102,8 @@ at T itself belongs to the next period.
 **Grouping** (`group_by`): `grid` is the case's grid; `community` and `street` follow
 from the grid in the reference data (`unknown` for a grid not in it); `category` is
 `kind.category` (e.g. `dispute.other`, named 矛盾纠纷·其他); `worker` is the case's assignee
-at the moment of the fact (closure, rating, reopening), the visit's worker for a visit,
+at the moment of the fact (closure, call-back, reopening, assignment: the new assignee,
+sign-for, send-back, urge, supervision, public notice), the visit's worker for a visit,
 and the assignee at T for `received` and `overdue_open`; `unassigned` when there is none.
 `name` is the area's name, the category's Chinese name or the worker's name. Rows are the
 groups with at least one fact in the period, ordered by `group`.
@@ -102,6 +125,18 @@ class Period:
         return datetime.combine(self.last + timedelta(days=1), time(), tzinfo=self.zone)
 
 
+@dataclass(frozen=True)
+class Weights:
+    """The composite score's weights and what partly solved and basically satisfied count
+    as (the service's CASEWORK_WEIGHT_* settings)."""
+
+    response: float = 0.1
+    resolution: float = 0.5
+    satisfaction: float = 0.4
+    partly_solved: float = 0.0
+    basically_satisfied: float = 1.0
+
+
 def category_name(code: str) -> str | None:
     kind, _, category = code.partition(".")
     names = CATEGORY_NAMES.get(kind, {})
@@ -120,79 +155,117 @@ FIGURES = (
     "ratings_satisfied",
     "visit_count",
     "visit_minutes",
+    "ratings_basic",
+    "callbacks_contact_answered",
+    "callbacks_contacted",
+    "callbacks_solve_answered",
+    "callbacks_solved",
+    "callbacks_partly",
+    "assigned",
+    "signed_for",
+    "signed_on_time",
+    "sent_back",
+    "urged",
+    "supervised",
+    "publicly_noted",
 )
+STEPS = ("assigned", "signed_for", "sent_back", "urged", "supervised", "publicly_noted")
+
+
+def _select(**values: str) -> str:
+    """A row of every figure in FIGURES' order, named: the values given, 0 for the rest.
+    Only constants of this module go in (hence the noqa S608 below)."""
+    return ", ".join(f"{values.get(figure, '0')} AS {figure}" for figure in FIGURES)
+
 
 # Every figure of the period but the handling hours, per base key (a grid, a category, a
 # worker or '' for none): the daily totals of the period's days; less the closures (and
 # reopenings) that another closure (reopening) of the same case followed within the
 # period, so that each case counts once, by its last; and the cases overdue and open at
 # T. Columns: base, then FIGURES.
-COUNTS = """
-{totals}
+COUNTS = f"""
+{{totals}}
 UNION ALL
-SELECT {base}, 0, -1, -(on_time::int), 0, 0, 0, 0, 0, 0
+SELECT {{base}}, {_select(closed="-1", closed_on_time="-(on_time::int)")}
   FROM cr_closures
  WHERE closed_at >= %(start)s AND next_closed_at < %(end)s AND next_closed_at < 'infinity'
    AND (%(grids)s::text[] IS NULL OR grid_id = ANY(%(grids)s))
 UNION ALL
-SELECT {base}, 0, 0, 0, 0, -1, 0, 0, 0, 0
+SELECT {{base}}, {_select(reopened="-1")}
   FROM cr_reopens
  WHERE reopened_at >= %(start)s AND next_reopened_at < %(end)s
    AND next_reopened_at < 'infinity'
    AND (%(grids)s::text[] IS NULL OR grid_id = ANY(%(grids)s))
 UNION ALL
-SELECT {base}, 0, 0, 0, 1, 0, 0, 0, 0, 0
+SELECT {{base}}, {_select(overdue_open="1")}
   FROM cr_spans
  WHERE open AND NOT suspended AND overdue_range @> %(end)s::timestamptz
    AND (%(grids)s::text[] IS NULL OR grid_id = ANY(%(grids)s))
-{received_by_worker}"""
+{{received_by_worker}}"""  # noqa: S608 (our own figure names and expressions)
 
-DAILY_TOTALS = """
-SELECT key AS base, received, closed, closed_on_time, 0 AS overdue_open, reopened,
-       ratings_valid, ratings_satisfied, visit_count, visit_minutes
+DAILY_TOTALS = f"""
+SELECT key AS base, {_select(**{f: f for f in FIGURES if f != "overdue_open"})}
   FROM cr_daily
  WHERE dimension = %(dimension)s AND day >= %(first)s AND day <= %(last)s
-   AND (%(grids)s::text[] IS NULL OR key = ANY(%(grids)s))"""
+   AND (%(grids)s::text[] IS NULL OR key = ANY(%(grids)s))"""  # noqa: S608 (our own figure names and expressions)
+
+# What a call-back (cr_ratings row) adds: valid ones count, and their answers where given.
+_VALID = "rating = ANY(%(valid)s)"
+CALLBACK_FIGURES = {
+    "ratings_valid": f"({_VALID})::int",
+    "ratings_satisfied": "(rating = ANY(%(satisfied)s))::int",
+    "ratings_basic": "(rating = 'basically_satisfied')::int",
+    "callbacks_contact_answered": f"({_VALID} AND contacted IS NOT NULL)::int",
+    "callbacks_contacted": f"({_VALID} AND coalesce(contacted, false))::int",
+    "callbacks_solve_answered": f"({_VALID} AND solved IS NOT NULL)::int",
+    "callbacks_solved": f"({_VALID} AND coalesce(solved = 'solved', false))::int",
+    "callbacks_partly": f"({_VALID} AND coalesce(solved = 'partly_solved', false))::int",
+}
+STEP_FIGURES = {
+    **{step: f"(step = '{step}')::int" for step in STEPS},
+    "signed_on_time": "(step = 'signed_for' AND on_time)::int",
+}
 
 # Within an area, by category or by worker: the daily totals are kept per grid, per category
 # and per worker, not per grid and category, so the same figures are counted from the facts
 # they are made of, cut to the area's grids (each fact on the local day of its moment, as
 # the daily totals count it). Receptions by worker come from RECEIVED_BY_WORKER.
-FACT_TOTALS = """
-SELECT {base} AS base, 0 AS received, 1 AS closed, on_time::int AS closed_on_time,
-       0 AS overdue_open, 0 AS reopened, 0 AS ratings_valid, 0 AS ratings_satisfied,
-       0 AS visit_count, 0 AS visit_minutes
+FACT_TOTALS = f"""
+SELECT {{base}} AS base, {_select(closed="1", closed_on_time="on_time::int")}
   FROM cr_closures
  WHERE closed_at >= %(start)s AND closed_at < %(end)s AND grid_id = ANY(%(grids)s)
 UNION ALL
-SELECT {base}, 0, 0, 0, 0, 1, 0, 0, 0, 0
+SELECT {{base}}, {_select(reopened="1")}
   FROM cr_reopens
  WHERE reopened_at >= %(start)s AND reopened_at < %(end)s AND grid_id = ANY(%(grids)s)
 UNION ALL
-SELECT {base}, 0, 0, 0, 0, 0, (rating = ANY(%(valid)s))::int, (rating = ANY(%(satisfied)s))::int,
-       0, 0
+SELECT {{base}}, {_select(**CALLBACK_FIGURES)}
   FROM cr_ratings
  WHERE rated_at >= %(start)s AND rated_at < %(end)s AND grid_id = ANY(%(grids)s)
 UNION ALL
-SELECT {base}, 0, 0, 0, 0, 0, 0, 0, 1, duration_minutes
+SELECT {{base}}, {_select(visit_count="1", visit_minutes="duration_minutes")}
   FROM cr_visits
- WHERE visited_at >= %(start)s AND visited_at < %(end)s AND grid_id = ANY(%(grids)s)"""
-
-RECEIVED_IN_AREA = """
+ WHERE visited_at >= %(start)s AND visited_at < %(end)s AND grid_id = ANY(%(grids)s)
 UNION ALL
-SELECT kind || '.' || category, 1, 0, 0, 0, 0, 0, 0, 0, 0
+SELECT {{base}}, {_select(**STEP_FIGURES)}
+  FROM cr_steps
+ WHERE at >= %(start)s AND at < %(end)s AND grid_id = ANY(%(grids)s)"""  # noqa: S608 (our own figure names and expressions)
+
+RECEIVED_IN_AREA = f"""
+UNION ALL
+SELECT kind || '.' || category, {_select(received="1")}
   FROM cr_cases
- WHERE received_at >= %(start)s AND received_at < %(end)s AND grid_id = ANY(%(grids)s)"""
+ WHERE received_at >= %(start)s AND received_at < %(end)s AND grid_id = ANY(%(grids)s)"""  # noqa: S608 (our own figure names and expressions)
 
 # Per worker, a case received in the period counts for its assignee at T: the worker of
 # its span holding T (the daily totals keep no receptions per worker).
-RECEIVED_BY_WORKER = """UNION ALL
-SELECT coalesce(worker, ''), 1, 0, 0, 0, 0, 0, 0, 0, 0
+RECEIVED_BY_WORKER = f"""UNION ALL
+SELECT coalesce(worker, ''), {_select(received="1")}
   FROM cr_spans
  WHERE received_at >= %(start)s AND received_at < %(end)s
    AND valid_from < %(end)s AND valid_to >= %(end)s
    AND (%(grids)s::text[] IS NULL OR grid_id = ANY(%(grids)s))
-"""
+"""  # noqa: S608 (our own figure names and expressions)
 
 # The handling hours of the counted closures (each case's last closure in the period),
 # group by group: every base key with facts in the period, in the order of its group,
@@ -305,6 +378,7 @@ def compliance_report(
     period: Period,
     group_by: str,
     grids: list[str] | None = None,
+    weights: Weights = Weights(),
 ) -> dict[str, Any]:
     """{from, to, group_by, period_start, period_end, rows, totals}; see DEFINITIONS.
 
@@ -345,8 +419,8 @@ def compliance_report(
         "group_by": group_by,
         "period_start": period.start,
         "period_end": period.end,
-        "rows": [_figures(found[k], percentiles.get(k), k, names.get(k)) for k in keys],
-        "totals": _figures(found.get(None), percentiles.get(None), None, "合计"),
+        "rows": [_figures(found[k], percentiles.get(k), k, names.get(k), weights) for k in keys],
+        "totals": _figures(found.get(None), percentiles.get(None), None, "合计", weights),
     }
 
 
@@ -365,7 +439,7 @@ def _names(cursor: psycopg.Cursor[Any], group_by: str, keys: list[str]) -> dict[
     return names
 
 
-def _rate(numerator: int, denominator: int) -> float | None:
+def _rate(numerator: float, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
@@ -374,7 +448,11 @@ def _hours(value: float | None) -> float | None:
 
 
 def _figures(
-    found: dict[str, Any] | None, hours: list[float] | None, group: str | None, name: str | None
+    found: dict[str, Any] | None,
+    hours: list[float] | None,
+    group: str | None,
+    name: str | None,
+    weights: Weights,
 ) -> dict[str, Any]:
     counts = {figure: int(found[figure] or 0) if found else 0 for figure in FIGURES}
     return {
@@ -386,7 +464,6 @@ def _figures(
         "overdue_open": counts["overdue_open"],
         "on_time_rate": _rate(counts["closed_on_time"], counts["closed"] + counts["overdue_open"]),
         "closure_rate": _rate(counts["closed"], counts["received"]),
-        "satisfaction_rate": _rate(counts["ratings_satisfied"], counts["ratings_valid"]),
         "reopen_rate": _rate(counts["reopened"], counts["closed"]),
         "handling_hours_p50": _hours(hours[0]) if hours else None,
         "handling_hours_p90": _hours(hours[1]) if hours else None,
@@ -395,4 +472,49 @@ def _figures(
         "ratings_valid": counts["ratings_valid"],
         "ratings_satisfied": counts["ratings_satisfied"],
         "reopened": counts["reopened"],
+        **callback_rates(counts, weights),
+        "signed_for": counts["signed_for"],
+        "signed_on_time": counts["signed_on_time"],
+        "signed_on_time_rate": _rate(counts["signed_on_time"], counts["signed_for"]),
+        "assigned": counts["assigned"],
+        "sent_back": counts["sent_back"],
+        "send_back_rate": _rate(counts["sent_back"], counts["assigned"]),
+        "urged": counts["urged"],
+        "supervised": counts["supervised"],
+        "publicly_noted": counts["publicly_noted"],
+    }
+
+
+def callback_rates(counts: dict[str, int], weights: Weights) -> dict[str, Any]:
+    """The three rates over valid call-backs and the composite score (see DEFINITIONS)."""
+    satisfied_only = counts["ratings_satisfied"] - counts["ratings_basic"]
+    response = _rate(counts["callbacks_contacted"], counts["callbacks_contact_answered"])
+    resolution = _rate(
+        counts["callbacks_solved"] + counts["callbacks_partly"] * weights.partly_solved,
+        counts["callbacks_solve_answered"],
+    )
+    satisfaction = _rate(
+        satisfied_only + counts["ratings_basic"] * weights.basically_satisfied,
+        counts["ratings_valid"],
+    )
+    rates = (response, resolution, satisfaction)
+    composite = (
+        None
+        if None in rates
+        else 100
+        * (
+            weights.response * response  # type: ignore[operator]
+            + weights.resolution * resolution  # type: ignore[operator]
+            + weights.satisfaction * satisfaction  # type: ignore[operator]
+        )
+    )
+    return {
+        "valid_callbacks": counts["ratings_valid"],
+        "callbacks_contacted": counts["callbacks_contacted"],
+        "callbacks_solved": counts["callbacks_solved"],
+        "callbacks_partly_solved": counts["callbacks_partly"],
+        "response_rate": response,
+        "resolution_rate": resolution,
+        "satisfaction_rate": satisfaction,
+        "composite_score": composite,
     }

@@ -22,6 +22,7 @@ CASE_COLUMNS = (
     "span_from",
     "last_closure",
     "last_reopen",
+    "assigned_at",
     "version",
     "position",
 )
@@ -58,6 +59,8 @@ RATING_COLUMNS = (
     "position",
     "rated_at",
     "rating",
+    "contacted",
+    "solved",
     "worker",
     "grid_id",
     "kind",
@@ -68,6 +71,17 @@ REOPEN_COLUMNS = (
     "position",
     "reopened_at",
     "next_reopened_at",
+    "worker",
+    "grid_id",
+    "kind",
+    "category",
+)
+STEP_COLUMNS = (
+    "case_id",
+    "position",
+    "at",
+    "step",
+    "on_time",
     "worker",
     "grid_id",
     "kind",
@@ -100,6 +114,7 @@ CREATE TABLE {cases} (
     span_from timestamptz NOT NULL,
     last_closure bigint,
     last_reopen bigint,
+    assigned_at timestamptz,
     version integer NOT NULL,
     position bigint NOT NULL
 );
@@ -160,13 +175,32 @@ CREATE TABLE {ratings} (
     position bigint NOT NULL,
     rated_at timestamptz NOT NULL,
     rating text NOT NULL,
+    contacted boolean,
+    solved text,
     worker text,
     grid_id text NOT NULL,
     kind text NOT NULL,
     category text NOT NULL,
     PRIMARY KEY (case_id, position)
 );
-CREATE INDEX ON {ratings} (grid_id, rated_at) INCLUDE (rating, kind, category, worker);
+CREATE INDEX ON {ratings} (grid_id, rated_at)
+    INCLUDE (rating, contacted, solved, kind, category, worker);
+
+-- The steps of the supervision chain: assigned, signed_for (on_time: within its limit),
+-- sent_back, urged, supervised, publicly_noted.
+CREATE TABLE {steps} (
+    case_id uuid NOT NULL,
+    position bigint NOT NULL,
+    at timestamptz NOT NULL,
+    step text NOT NULL,
+    on_time boolean NOT NULL,
+    worker text,
+    grid_id text NOT NULL,
+    kind text NOT NULL,
+    category text NOT NULL,
+    PRIMARY KEY (case_id, position)
+);
+CREATE INDEX ON {steps} (grid_id, at) INCLUDE (step, on_time, kind, category, worker);
 
 CREATE TABLE {reopens} (
     case_id uuid NOT NULL,
@@ -210,8 +244,21 @@ CREATE TABLE {daily} (
     ratings_satisfied integer NOT NULL,
     visit_count integer NOT NULL,
     visit_minutes bigint NOT NULL,
-    PRIMARY KEY (dimension, day, key) INCLUDE (received, closed, closed_on_time, reopened,
-        ratings_valid, ratings_satisfied, visit_count, visit_minutes)
+    -- (figures added with the supervision issue: 0 by default for writers that predate them)
+    ratings_basic integer NOT NULL DEFAULT 0,
+    callbacks_contact_answered integer NOT NULL DEFAULT 0,
+    callbacks_contacted integer NOT NULL DEFAULT 0,
+    callbacks_solve_answered integer NOT NULL DEFAULT 0,
+    callbacks_solved integer NOT NULL DEFAULT 0,
+    callbacks_partly integer NOT NULL DEFAULT 0,
+    assigned integer NOT NULL DEFAULT 0,
+    signed_for integer NOT NULL DEFAULT 0,
+    signed_on_time integer NOT NULL DEFAULT 0,
+    sent_back integer NOT NULL DEFAULT 0,
+    urged integer NOT NULL DEFAULT 0,
+    supervised integer NOT NULL DEFAULT 0,
+    publicly_noted integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (dimension, day, key) INCLUDE (DAILY_INCLUDE)
 );
 """
 
@@ -229,6 +276,7 @@ TABLES = {
     "ratings": "cr_ratings",
     "reopens": "cr_reopens",
     "visits": "cr_visits",
+    "steps": "cr_steps",
     "daily": "cr_daily",
 }
 
@@ -242,4 +290,18 @@ DAILY_FIGURES = (
     "ratings_satisfied",
     "visit_count",
     "visit_minutes",
+    "ratings_basic",
+    "callbacks_contact_answered",
+    "callbacks_contacted",
+    "callbacks_solve_answered",
+    "callbacks_solved",
+    "callbacks_partly",
+    "assigned",
+    "signed_for",
+    "signed_on_time",
+    "sent_back",
+    "urged",
+    "supervised",
+    "publicly_noted",
 )
+DDL = DDL.replace("DAILY_INCLUDE", ", ".join(DAILY_FIGURES))

@@ -84,6 +84,7 @@ COUNTS = (
     "ratings_valid",
     "ratings_satisfied",
     "reopened",
+    "assigned",
 )
 
 
@@ -482,6 +483,8 @@ def facts_of(kind: str, history: list[dict[str, Any]]) -> list[Fact]:
         data, kind_of = event["data"], event["type"]
         if kind_of in ("Assigned", "Reassigned"):
             assignee = data["assignee"]
+            if in_period(at):
+                facts.append(fact("assigned", assignee))
         elif kind_of == "Suspended":
             suspended_at = at
         elif kind_of == "Resumed":
@@ -713,6 +716,22 @@ def test_the_xlsx_and_the_csv_hold_the_figures_of_the_json(
         "有效评价数",
         "满意及基本满意数",
         "重办数",
+        "有效回访数",
+        "已联系数",
+        "已解决数",
+        "部分解决数",
+        "响应率",
+        "解决率",
+        "综合得分",
+        "签收数",
+        "按时签收数",
+        "签收及时率",
+        "派单数",
+        "退回数",
+        "回退率",
+        "催办数",
+        "督办数",
+        "通报数",
     ]
     fields = [
         "group",
@@ -732,6 +751,22 @@ def test_the_xlsx_and_the_csv_hold_the_figures_of_the_json(
         "ratings_valid",
         "ratings_satisfied",
         "reopened",
+        "valid_callbacks",
+        "callbacks_contacted",
+        "callbacks_solved",
+        "callbacks_partly_solved",
+        "response_rate",
+        "resolution_rate",
+        "composite_score",
+        "signed_for",
+        "signed_on_time",
+        "signed_on_time_rate",
+        "assigned",
+        "sent_back",
+        "send_back_rate",
+        "urged",
+        "supervised",
+        "publicly_noted",
     ]
 
     def lines(body: dict[str, Any]) -> list[list[Any]]:
@@ -818,7 +853,12 @@ def test_the_definitions_are_stated_in_the_openapi_description(
     for definition in (
         "`on_time_rate` = closed_on_time / (closed + overdue_open)",
         "`closure_rate` = closed / received",
-        "`satisfaction_rate` = ratings_satisfied / ratings_valid",
+        "`satisfaction_rate` = (satisfied + basically_satisfied × w_basic) / valid_callbacks",
+        "`response_rate` = callbacks_contacted / valid call-backs that answered `contacted`",
+        "`composite_score` (综合得分, 0-100) = 100 × (w_r × response_rate + w_s × "
+        "resolution_rate + w_m × satisfaction_rate)",
+        "`send_back_rate` = sent_back / assigned",
+        "`signed_on_time_rate` = signed_on_time / signed_for",
         "`reopen_rate` = reopened / closed",
         "each counted once, by its last closure in the period",
         "A case extended past T is not overdue",

@@ -74,7 +74,9 @@ def cases(
 def call(client: TestClient, method: str, path: str, auth: str, case_id: str, grid: str) -> Any:
     url = path.replace("{case_id}", case_id).replace("{resident_id}", "r-unknown")
     if method == "GET":
-        params = {"from": "2026-11-01", "to": "2026-11-30", "group_by": "grid"}
+        params: dict[str, str] = {"from": "2026-11-01", "to": "2026-11-30", "group_by": "grid"}
+        if url == "/reports/league":
+            params = {"month": "2026-11", "group_by": "grid"}
         return client.get(
             url, params=params if "reports" in url else None, headers={"Authorization": auth}
         )

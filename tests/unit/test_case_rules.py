@@ -1033,3 +1033,16 @@ def test_an_unknown_code_is_a_named_error(cases, refused, people, command, field
     with refused(errors.InvalidValue, "invalid_value") as raised:
         command(cases.app, case_id, people.worker)
     assert str(raised.value).startswith(field)
+
+
+def test_a_failed_call_back_reopens_the_case_only_when_the_service_is_set_so(cases) -> None:
+    redo, kept = cases.closed(), cases.closed()
+
+    cases.app.rate(redo, "dissatisfied", None, cases.people.clerk, solved="not_solved")
+    cases.app.redo_on_not_solved = False
+    cases.app.rate(kept, "dissatisfied", None, cases.people.clerk, solved="not_solved")
+
+    assert cases.app.get_case(redo).is_closed is False
+    assert cases.app.get_case(redo).reopen_count == 1
+    assert cases.app.get_case(kept).is_closed is True
+    assert cases.app.get_case(kept).rating == "dissatisfied"

@@ -9,8 +9,10 @@ import pytest
 from openpyxl import load_workbook
 
 from api.report_files import Format, to_csv, to_xlsx, wanted_format
+from api.routes.reports import report_weights
 from infra.calendar import ChineseWorkingCalendar
-from projections.compliance.report import Period, category_name
+from infra.settings import Settings
+from projections.compliance.report import Period, Weights, callback_rates, category_name
 from projections.compliance.working_time import working_seconds
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -111,6 +113,22 @@ def figures(group: str | None, name: str, received: int) -> dict[str, object]:
         "ratings_valid": 0,
         "ratings_satisfied": 0,
         "reopened": 0,
+        "valid_callbacks": 0,
+        "callbacks_contacted": 0,
+        "callbacks_solved": 0,
+        "callbacks_partly_solved": 0,
+        "response_rate": None,
+        "resolution_rate": None,
+        "composite_score": None,
+        "signed_for": 2,
+        "signed_on_time": 1,
+        "signed_on_time_rate": 0.5,
+        "assigned": 3,
+        "sent_back": 0,
+        "send_back_rate": 0.0,
+        "urged": 0,
+        "supervised": 0,
+        "publicly_noted": 0,
     }
 
 
@@ -145,3 +163,40 @@ def test_the_workbook_has_one_sheet_per_grouping_in_the_order_given() -> None:
     assert sheet["G2"].value == pytest.approx(1 / 3)
     assert sheet["G2"].number_format == "0.00%"
     assert sheet["A3"].value == "合计"
+
+
+def test_the_weights_of_the_composite_score_come_from_the_settings() -> None:
+    settings = Settings(
+        database_url="postgresql://unused",
+        weight_response=0.2,
+        weight_resolution=0.4,
+        weight_satisfaction=0.4,
+        weight_partly_solved=0.5,
+        weight_basically_satisfied=0.9,
+    )
+    counts = {
+        "ratings_valid": 10,
+        "ratings_satisfied": 8,  # 5 satisfied, 3 basically satisfied
+        "ratings_basic": 3,
+        "callbacks_contact_answered": 8,
+        "callbacks_contacted": 6,
+        "callbacks_solve_answered": 8,
+        "callbacks_solved": 4,
+        "callbacks_partly": 2,
+    }
+
+    rates = callback_rates(counts, report_weights(settings))
+
+    assert rates["response_rate"] == pytest.approx(6 / 8)
+    assert rates["resolution_rate"] == pytest.approx((4 + 2 * 0.5) / 8)
+    assert rates["satisfaction_rate"] == pytest.approx((5 + 3 * 0.9) / 10)
+    # 100 × (0.2 × 0.75 + 0.4 × 0.625 + 0.4 × 0.77) = 15 + 25 + 30.8
+    assert rates["composite_score"] == pytest.approx(70.8)
+    # Without the defaults' weights for partly solved and basically satisfied (0 and 1):
+    defaults = callback_rates(counts, Weights())
+    assert defaults["resolution_rate"] == pytest.approx(0.5)
+    assert defaults["satisfaction_rate"] == pytest.approx(0.8)
+    assert (
+        callback_rates({**counts, "callbacks_solve_answered": 0}, Weights())["composite_score"]
+        is None
+    )
