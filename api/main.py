@@ -19,6 +19,7 @@ from api.routes import (
     read_models,
     reports,
     residents,
+    supervision,
 )
 from infra.bootstrap import Services, bootstrap
 
@@ -67,6 +68,7 @@ def create_app(services: Services | None = None) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(residents.router)
     app.include_router(people.router)
+    app.include_router(supervision.router)
     return app
 
 

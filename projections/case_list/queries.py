@@ -24,6 +24,13 @@ SORTS = {
 
 OPEN = sql.SQL("closed_at IS NULL")
 OVERDUE = sql.SQL("(closed_at IS NULL AND suspended_since IS NULL AND due_at < %(now)s)")
+# The moment a case's clock stands at: now, its suspension, its closure (see domain light()).
+CLOCK = "LEAST(%(now)s, suspended_since, closed_at)"
+LIGHTS = {
+    "red": sql.SQL(f"{CLOCK} > due_at"),
+    "yellow": sql.SQL(f"{CLOCK} BETWEEN yellow_at AND due_at"),
+    "green": sql.SQL(f"{CLOCK} < yellow_at"),
+}
 
 
 @dataclass
@@ -39,6 +46,8 @@ class CaseFilter:
     overdue: bool | None = None
     due_before: datetime | None = None
     provisional: bool | None = None
+    light: str | None = None
+    supervised: bool | None = None
     resident_id: str | None = None
     # A to_tsquery text (see search.query_terms) over titles and descriptions.
     text: str | None = None
@@ -58,6 +67,12 @@ class CaseFilter:
         if self.provisional is not None:
             clauses.append(sql.SQL("due_at_provisional = %(provisional)s"))
             params["provisional"] = self.provisional
+        if self.light is not None:
+            clauses.append(LIGHTS[self.light])
+        if self.supervised is not None:
+            clauses.append(
+                sql.SQL(f"supervised_by_level IS {'NOT ' if self.supervised else ''}NULL")
+            )
         if self.text is not None:
             clauses.append(sql.SQL("search @@ to_tsquery('simple', %(text)s)"))
             params["text"] = self.text
@@ -71,7 +86,14 @@ class CaseFilter:
 
     def counted_where(self) -> tuple[sql.Composable, dict[str, Any]] | None:
         """The filter over rm_case_counts, when it filters on nothing those rows lack."""
-        others = (self.assignee, self.first_contact, self.resident_id, self.overdue)
+        others = (
+            self.assignee,
+            self.first_contact,
+            self.resident_id,
+            self.overdue,
+            self.light,
+            self.supervised,
+        )
         if any(value is not None for value in others) or self.due_before is not None:
             return None
         if self.provisional is not None or self.assigned_to is not None:

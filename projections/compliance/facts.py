@@ -172,6 +172,12 @@ IGNORED = frozenset(
         "DuplicateLinked",
         "DuplicateUnlinked",
         "SignedFor",
+        # The supervision ladder and the first contact (counted by the rates, not yet here).
+        "SentBack",
+        "Contacted",
+        "Urged",
+        "Supervised",
+        "PubliclyNoted",
     }
 )
 
