@@ -304,6 +304,9 @@ def _export(services: Services, filters: CaseFilter, sort: str, wanted: Format) 
                 limit=EXPORT_LIMIT,
             ),
         )
+    now = datetime.now(UTC)
+    for row in page.items:
+        row["light"] = _light(row, now).value
     zone = services.settings.zone
     today = datetime.now(zone).date().isoformat()
     if wanted == Format.CSV:
@@ -317,6 +320,12 @@ def _export(services: Services, filters: CaseFilter, sort: str, wanted: Format) 
         media_type=XLSX_TYPE,
         headers={"Content-Disposition": case_list_files.content_disposition(today, "xlsx")},
     )
+
+
+def _light(row: dict[str, Any], now: datetime) -> Light:
+    """As the case answer has it: the clock stands at a suspension, and at the closure."""
+    clock = min(m for m in (now, row["suspended_since"], row["closed_at"]) if m is not None)
+    return light_at(row["due_at"], row["yellow_at"], clock)
 
 
 def _summary(
@@ -336,10 +345,9 @@ def _summary(
         left = TimeLeftOut(
             **vars(cases.time_left_on(row["due_at"], limit, row["suspended_since"], now))
         )
-    clock = min(m for m in (now, row["suspended_since"], row["closed_at"]) if m is not None)
     return CaseSummary(
         **local,
-        light=light_at(row["due_at"], row["yellow_at"], clock),
+        light=_light(row, now),
         time_left=left,
         assignee_name=names.get(row["assignee"] or ""),
         first_contact_name=names.get(row["first_contact"]),

@@ -1,5 +1,7 @@
 """Supervision as Chinese practice runs it: send-back, contact, urge, lights, the ladder."""
 
+import csv
+import io
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -251,3 +253,18 @@ def test_a_suspended_or_closed_case_is_not_urged(
     listed(as_supervisor, case["id"], closed.json()["position"])
     Supervision(services.cases, services.connect).run_once()
     assert ladder(as_supervisor, case["id"]) == []
+
+
+def test_the_exported_list_carries_the_light_and_the_ladder(
+    services: Services, as_clerk: Api, as_supervisor: Api, people: People
+) -> None:
+    case = overdue_case(as_clerk, as_supervisor, people)
+    Supervision(services.cases, services.connect).run_once()
+    position = as_supervisor.get(f"/cases/{case['id']}").json()["position"]
+    response = as_supervisor.get(
+        "/cases", format="csv", supervised="true", min_position=position, grid_id="tiansheng-01"
+    )
+    assert response.status_code == 200, response.text
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    mine = next(row for row in rows if row["案件编号"] == case["id"])
+    assert (mine["红黄灯"], mine["督办层级"], mine["已通报"]) == ("red", "community", "是")
