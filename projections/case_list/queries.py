@@ -321,9 +321,13 @@ def dashboard_summary(
                 " count(*) FILTER (WHERE closed_at >= %(day_start)s"
                 "   AND closed_at < %(day_end)s) AS closed_today,"
                 " count(*) FILTER (WHERE closed_at IS NULL AND kind = 'micro_wish'"
-                "   AND NOT claimed) AS unclaimed_micro_wishes"
+                "   AND NOT claimed) AS unclaimed_micro_wishes,"
+                " count(*) FILTER (WHERE closed_at IS NULL AND {yellow}) AS open_yellow,"
+                " count(*) FILTER (WHERE closed_at IS NULL AND {red}) AS open_red,"
+                " count(*) FILTER (WHERE closed_at IS NULL"
+                "   AND supervised_by_level IS NOT NULL) AS under_supervision"
                 " FROM rm_cases WHERE {seen}"
-            ).format(overdue=OVERDUE, seen=seen),
+            ).format(overdue=OVERDUE, seen=seen, yellow=LIGHTS["yellow"], red=LIGHTS["red"]),
             params,
         ).fetchone()
         by_status = cursor.execute(

@@ -268,3 +268,19 @@ def test_the_exported_list_carries_the_light_and_the_ladder(
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     mine = next(row for row in rows if row["案件编号"] == case["id"])
     assert (mine["红黄灯"], mine["督办层级"], mine["已通报"]) == ("red", "community", "是")
+
+
+def test_the_dashboard_counts_yellow_red_and_supervised_cases(
+    services: Services, as_clerk: Api, as_supervisor: Api, people: People
+) -> None:
+    before = as_supervisor.get("/dashboard/summary").json()
+    received = (datetime.now(UTC) - timedelta(hours=20)).isoformat()
+    yellow = as_clerk.new_case(intake(category="urgent", received_at=received))
+    case = overdue_case(as_clerk, as_supervisor, people)
+    Supervision(services.cases, services.connect).run_once()
+    position = as_supervisor.get(f"/cases/{case['id']}").json()["position"]
+    after = as_supervisor.get("/dashboard/summary", min_position=max(position, yellow["position"]))
+    counts = after.json()
+    assert counts["open_yellow"] == before["open_yellow"] + 1
+    assert counts["open_red"] == before["open_red"] + 1
+    assert counts["under_supervision"] == before["under_supervision"] + 1
