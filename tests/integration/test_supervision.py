@@ -5,7 +5,7 @@ import io
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from domain.time_limits import ladder_thresholds
 from infra.bootstrap import Services
@@ -15,14 +15,20 @@ from tests.integration.conftest import Api, People
 
 
 def assigned_case(as_clerk: Api, as_supervisor: Api, people: People, **intake_fields: Any) -> str:
-    case_id: str = as_clerk.new_case(intake(grid_id="tiansheng-01", **intake_fields))["id"]
+    case_id: str = as_clerk.new_case(fresh(**intake_fields))["id"]
     assigned = as_supervisor.command(case_id, "assign", {"assignee": people.worker.id})
     assert assigned.status_code == 200, assigned.text
     return case_id
 
 
+def fresh(**fields: Any) -> dict[str, Any]:
+    """An intake whose title finds it alone among the suite's cases."""
+    return intake(grid_id="tiansheng-01", title=f"督办 t{uuid4().hex[:12]}", **fields)
+
+
 def listed(api: Api, case_id: str, position: int, **filters: Any) -> dict[str, Any] | None:
-    page = api.get("/cases", min_position=position, limit=500, **filters).json()
+    tag = api.get(f"/cases/{case_id}").json()["title"].split()[-1]
+    page = api.get("/cases", min_position=position, limit=500, q=tag, **filters).json()
     return next((row for row in page["items"] if row["id"] == case_id), None)
 
 
@@ -57,7 +63,7 @@ def test_only_the_assignee_sends_a_case_back(
     other = Api(client, people.other_worker)
     refused = other.command(case_id, "send-back", {"reason": "不是我的"})
     assert refused.status_code == 409 and refused.json()["code"] == "not_the_assignee"
-    unassigned = as_clerk.new_case(intake(grid_id="tiansheng-01"))["id"]
+    unassigned = as_clerk.new_case(fresh())["id"]
     nobody = as_supervisor.command(unassigned, "send-back", {"reason": "x"})
     assert nobody.status_code == 409 and nobody.json()["code"] == "no_assignee"
 
@@ -122,7 +128,7 @@ def test_lights_on_the_case_and_the_list_and_the_filter(
 ) -> None:
     def urgent(hours_ago: float) -> dict[str, Any]:
         received = (datetime.now(UTC) - timedelta(hours=hours_ago)).isoformat()
-        return as_clerk.new_case(intake(category="urgent", received_at=received))
+        return as_clerk.new_case(fresh(category="urgent", received_at=received))
 
     green, yellow, red = urgent(1), urgent(20), urgent(25)  # a 24-hour limit
     assert [c["light"] for c in (green, yellow, red)] == ["green", "yellow", "red"]
@@ -139,7 +145,7 @@ def test_a_suspended_case_keeps_its_light(
     as_clerk: Api, as_supervisor: Api, as_worker: Api, people: People
 ) -> None:
     received = (datetime.now(UTC) - timedelta(hours=10)).isoformat()
-    case_id = as_clerk.new_case(intake(category="urgent", received_at=received))["id"]
+    case_id = as_clerk.new_case(fresh(category="urgent", received_at=received))["id"]
     suspended = as_supervisor.command(
         case_id,
         "suspend",
@@ -275,7 +281,7 @@ def test_the_dashboard_counts_yellow_red_and_supervised_cases(
 ) -> None:
     before = as_supervisor.get("/dashboard/summary").json()
     received = (datetime.now(UTC) - timedelta(hours=20)).isoformat()
-    yellow = as_clerk.new_case(intake(category="urgent", received_at=received))
+    yellow = as_clerk.new_case(fresh(category="urgent", received_at=received))
     case = overdue_case(as_clerk, as_supervisor, people)
     Supervision(services.cases, services.connect).run_once()
     position = as_supervisor.get(f"/cases/{case['id']}").json()["position"]
