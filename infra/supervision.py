@@ -12,6 +12,7 @@ queue is needed for this: the read model is the timer, the aggregate the lock.
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,8 @@ from domain.commands import ClimbLadder
 log = logging.getLogger(__name__)
 
 SYSTEM_ID = SYSTEM_ROLE = "system"
+# How long a case with nothing to record is passed over (see Supervision._idle).
+IDLE_SECONDS = 60.0
 
 
 class Supervision:
@@ -42,14 +45,20 @@ class Supervision:
         self.interval_seconds = interval_seconds
         self.batch_size = batch_size
         self._stop = threading.Event()
+        # Cases that had nothing to record although the read model said a step was due
+        # (it lags behind the case, or counted on an older calendar): passed over for a
+        # while, so that they never crowd out the cases behind them.
+        self._idle: dict[UUID, float] = {}
 
     def due(self, now: datetime) -> list[UUID]:
         """The cases with a step whose moment has passed, most overdue first."""
+        moment = time.monotonic()
+        self._idle = {case: until for case, until in self._idle.items() if until > moment}
         with self.connect() as conn:
             rows = conn.execute(
                 "SELECT case_id FROM rm_next_thresholds WHERE due_at <= %s"
-                " ORDER BY due_at LIMIT %s",
-                (now, self.batch_size),
+                " AND NOT case_id = ANY(%s) ORDER BY due_at LIMIT %s",
+                (now, list(self._idle), self.batch_size),
             ).fetchall()
         return [row[0] for row in rows]
 
@@ -64,7 +73,10 @@ class Supervision:
                 # Closed meanwhile, or another manager's step came first: nothing to do.
                 log.debug("supervision of case %s: %s", case_id, refused)
                 continue
-            recorded += outcome.created
+            if outcome.created:
+                recorded += 1
+            else:
+                self._idle[case_id] = time.monotonic() + IDLE_SECONDS
         return recorded
 
     def run(self) -> None:

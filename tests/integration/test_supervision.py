@@ -170,9 +170,11 @@ def overdue_case(as_clerk: Api, as_supervisor: Api, people: People) -> dict[str,
     return case
 
 
+STEPS = ("Urged", "Supervised", "PubliclyNoted")
+
+
 def ladder(api: Api, case_id: str) -> list[dict[str, Any]]:
-    steps = ("Urged", "Supervised", "PubliclyNoted")
-    return [e for e in events_of(api, case_id) if e["type"] in steps]
+    return [e for e in events_of(api, case_id) if e["type"] in STEPS]
 
 
 def expected_moments(services: Services, case: dict[str, Any]) -> list[datetime]:
@@ -290,3 +292,31 @@ def test_the_dashboard_counts_yellow_red_and_supervised_cases(
     assert counts["open_yellow"] == before["open_yellow"] + 1
     assert counts["open_red"] == before["open_red"] + 1
     assert counts["under_supervision"] == before["under_supervision"] + 1
+
+
+def test_a_case_with_nothing_to_record_does_not_hold_up_the_others(
+    services: Services, as_clerk: Api, as_supervisor: Api, people: People
+) -> None:
+    # The read model says a step is long due on a fresh case (as when it lags behind it).
+    stuck = as_clerk.new_case(fresh())
+    listed(as_supervisor, stuck["id"], stuck["position"])
+    with services.connect() as conn:
+        conn.execute(
+            "UPDATE rm_next_thresholds SET due_at = '2001-01-01T00:00:00Z' WHERE case_id = %s",
+            (stuck["id"],),
+        )
+    case = overdue_case(as_clerk, as_supervisor, people)
+    manager = Supervision(services.cases, services.connect, batch_size=1)
+
+    with services.connect() as conn:
+        row = conn.execute("SELECT count(*) FROM rm_next_thresholds WHERE due_at <= now()")
+        due = row.fetchone()[0]  # type: ignore[index]
+    # One case a round, the oldest moment first: the stuck case, which records nothing,
+    # then each other one in turn.
+    for _ in range(due + 1):
+        manager.run_once()
+        if len(ladder(as_supervisor, case["id"])) == 3:
+            break
+
+    assert ladder(as_supervisor, stuck["id"]) == []
+    assert [s["type"] for s in ladder(as_supervisor, case["id"])] == list(STEPS)
