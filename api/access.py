@@ -42,6 +42,7 @@ class Action(StrEnum):
     READ_ERASURES = "read_erasures"
     WHO_AM_I = "who_am_i"
     DIRECTORY = "directory"
+    SUPERVISION = "supervision"
 
 
 # Each action (a route's, or a command's `action`) in words, after "may not".
@@ -49,6 +50,10 @@ DOING: dict[str, str] = {
     "receive": N_("file a case"),
     "assign": N_("assign a case"),
     "sign_for": N_("sign for a case"),
+    "send_back": N_("send a case back"),
+    "contact": N_("record contact with the resident"),
+    "urge": N_("urge a case"),
+    "supervision": N_("read the supervision list"),
     "reassign": N_("reassign a case"),
     "visit": N_("record a visit"),
     "escalate": N_("escalate a case"),
@@ -113,6 +118,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.WHO_AM_I: frozenset({C, W, S, A, ADMIN, CLIENT}),
     # Colleagues' names, roles and areas: for the people of the service, not other systems.
     Action.DIRECTORY: frozenset({C, W, S, A, ADMIN}),
+    # The cases under supervision of the caller's level, in their area (督办).
+    Action.SUPERVISION: frozenset({S}),
 }
 
 
@@ -179,6 +186,7 @@ ROUTES: dict[tuple[str, str], Action] = {
     ("GET", "/residents/erasures"): Action.READ_ERASURES,
     ("GET", "/me"): Action.WHO_AM_I,
     ("GET", "/users"): Action.DIRECTORY,
+    ("GET", "/supervision"): Action.SUPERVISION,
 }
 
 

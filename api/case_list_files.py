@@ -31,6 +31,11 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("rating", "评价"),
     ("reopen_count", "重办次数"),
     ("visit_count", "走访次数"),
+    ("light", "红黄灯"),
+    ("signed_for_at", "签收时间"),
+    ("first_contacted_at", "首次联系时间"),
+    ("supervised_by_level", "督办层级"),
+    ("publicly_noted", "已通报"),
 )
 
 

@@ -22,6 +22,7 @@ from api.routes import (
     read_models,
     reports,
     residents,
+    supervision,
 )
 from infra.bootstrap import Services, bootstrap
 from infra.sessions import Sessions
@@ -77,6 +78,7 @@ def create_app(services: Services | None = None) -> FastAPI:
     app.include_router(pages.router)
     # Open311 GeoReport v2 for other systems (its own errors; not in the OpenAPI document).
     open311.install(app)
+    app.include_router(supervision.router)
     return app
 
 

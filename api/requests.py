@@ -22,6 +22,7 @@ from domain import commands
 from domain.vocabulary import (
     Channel,
     ClaimantType,
+    ContactChannel,
     DisputeCategory,
     Level,
     MediationOutcome,
@@ -212,6 +213,32 @@ class SignFor(CaseCommand):
     roles = FIELD_WORK
 
 
+class SendBack(CaseCommand):
+    command = commands.SendBack
+    path, action, about = "send-back", "send_back", "The assignee sends the case back (退回)"
+    roles = FIELD_WORK
+
+    reason: Reason
+
+
+class Contact(CaseCommand):
+    command = commands.Contact
+    path, action, about = "contact", "contact", "Record contact with the resident (响应)"
+    roles = FIELD_WORK
+
+    contacted_at: PastMoment = Field(description=PAST_WINDOW)
+    channel: ContactChannel
+    notes: LongText
+
+
+class Urge(CaseCommand):
+    command = commands.Urge
+    path, action, about = "urge", "urge", "Urge the handler (催办), with a message"
+    roles = frozenset({Role.SUPERVISOR})
+
+    message: Reason
+
+
 class Visit(CaseCommand):
     command = commands.Visit
     path, action, about = "visits", "visit", "Record a visit (上门/走访)"
@@ -357,6 +384,9 @@ CASE_COMMANDS: tuple[type[CaseCommand], ...] = (
     Assign,
     Reassign,
     SignFor,
+    SendBack,
+    Contact,
+    Urge,
     Visit,
     Escalate,
     Suspend,

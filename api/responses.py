@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from api.local_time import LocalData, LocalTime
 from domain.application import HistoryEntry
 from domain.case import Case
-from domain.time_limits import TimeLeft, in_zone
+from domain.time_limits import Light, TimeLeft, in_zone
 from infra.personal.masking import event_data_for, resident_part
 
 Names = Callable[[Iterable[object]], dict[str, str]]
@@ -62,7 +62,34 @@ class TimeLeftOut(BaseModel):
     )
 
 
-class CaseOut(BaseModel):
+LIGHT_ABOUT = (
+    "红黄灯: green while more than 1 working day is left (limits in hours: more than a "
+    "quarter of the limit), yellow from then until due_at, red once overdue; it stands still "
+    "while the case is suspended, and at the closure once closed"
+)
+
+
+class SupervisionFields(BaseModel):
+    """What supervision adds to a case answer and a case-list row."""
+
+    light: Light = Field(description=LIGHT_ABOUT)
+    signed_for_at: LocalTime | None = Field(
+        default=None, description="签收: when the current assignee signed for the case"
+    )
+    first_contacted_at: LocalTime | None = Field(
+        default=None, description="响应: the first contact with the resident (a visit counts)"
+    )
+    supervised_by_level: str | None = Field(
+        default=None,
+        description="督办: community or street, the level whose supervisors supervise the case "
+        "since it turned red; null if never",
+    )
+    publicly_noted: bool = Field(
+        default=False, description="通报: still open 5 working days after its deadline"
+    )
+
+
+class CaseOut(SupervisionFields):
     id: UUID
     kind: str
     category: str
@@ -129,6 +156,7 @@ def case_out(
     time_left: TimeLeft | None = None,
     role: str | None = None,
     names: Names = _no_names,
+    light: Light = Light.GREEN,
 ) -> CaseOut:
     """``role``: the reader's, which decides whether personal data is masked (unknown:
     masked). ``names``: how to name the people the case refers to."""
@@ -150,6 +178,11 @@ def case_out(
     )
 
     return CaseOut(
+        light=light,
+        signed_for_at=local(getattr(case, "signed_for_at", None)),
+        first_contacted_at=local(getattr(case, "first_contacted_at", None)),
+        supervised_by_level=getattr(case, "supervised_by_level", None),
+        publicly_noted=getattr(case, "publicly_noted", False),
         id=case.id,
         kind=case.kind,
         category=case.category,

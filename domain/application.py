@@ -26,11 +26,15 @@ from domain.kinds import CASE_CLASSES
 from domain.stamp import Stamp
 from domain.time_limits import (
     Deadline,
+    Light,
+    Thresholds,
     TimeLeft,
     TimeLimit,
     TimeLimits,
     WorkingCalendar,
     deadline_for,
+    ladder_thresholds,
+    light,
     moved_deadline,
     recounted_deadline,
     time_left,
@@ -330,6 +334,16 @@ class CaseWork(Application[UUID]):
             now = min(now, suspended_since)
         return time_left(due_at, limit, now, self.calendar, self.zone)
 
+    def thresholds(self, case: Case) -> Thresholds:
+        """The ladder's moments for the case's deadline in force."""
+        return ladder_thresholds(case.due_at, self.time_limit_of(case), self.calendar, self.zone)
+
+    def light_of(self, case: Case, now: datetime) -> Light:
+        """Green, yellow or red at ``now``; the light stands still while the case is
+        suspended, and at its closure once closed."""
+        clock = min(m for m in (now, case.suspended_since, case.closed_at) if m is not None)
+        return light(case.due_at, self.thresholds(case).urge, clock)
+
     # -- reading ------------------------------------------------------------------
 
     def get_case(
@@ -491,6 +505,9 @@ class _Context:
     @property
     def redo_on_not_solved(self) -> bool:
         return self.service.redo_on_not_solved
+
+    def thresholds(self, case: Case) -> Thresholds:
+        return self.service.thresholds(case)
 
     def original(self, case_id: UUID) -> Case:
         try:

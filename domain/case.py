@@ -5,6 +5,7 @@ the private ``@event`` methods only apply the change, because they run again on
 every replay of the case's history.
 """
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -17,6 +18,7 @@ from domain.status import case_status
 from domain.time_limits import LONGEST_EXTENSION, Deadline, TimeLimit
 from domain.vocabulary import (
     CATEGORIES,
+    ContactChannel,
     Kind,
     Level,
     Rating,
@@ -152,6 +154,14 @@ class Case(Aggregate):
         self.worked_since_opened = False
         self.assignee: str | None = None
         self.signed_for = False  # by the current assignee (签收); a reassignment unsigns
+        self.signed_for_at: datetime | None = None
+        self.first_contacted_at: datetime | None = None  # 响应: a Contacted or a Visited
+        # The supervision ladder: which deadline in force (an approved extension starts a
+        # new ladder) and the automatic steps already taken on it.
+        self.ladder = 1
+        self.ladder_steps: set[str] = set()
+        self.supervised_by_level: str | None = None
+        self.publicly_noted = False
         self.suspended_since: datetime | None = None
         self.visits: list[dict[str, Any]] = []
         self.closed_at: datetime | None = None
@@ -252,6 +262,7 @@ class Case(Aggregate):
     ) -> None:
         self.assignee = assignee
         self.signed_for = False
+        self.signed_for_at = None
         self.last_occurred_at = occurred_at
 
     def reassign(self, assignee: str, reason: str, stamp: Stamp) -> None:
@@ -279,6 +290,7 @@ class Case(Aggregate):
     ) -> None:
         self.assignee = assignee
         self.signed_for = False
+        self.signed_for_at = None
         self.last_occurred_at = occurred_at
 
     def sign_for(self, stamp: Stamp) -> None:
@@ -301,6 +313,34 @@ class Case(Aggregate):
         idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.signed_for = True
+        self.signed_for_at = occurred_at
+        self.last_occurred_at = occurred_at
+
+    def send_back(self, reason: str, stamp: Stamp) -> None:
+        """The assignee hands the case back to the dispatcher (退回), before signing for it."""
+        self._check_open(stamp)
+        assignee = self._check_assigned()
+        if stamp.actor_id != assignee:
+            raise errors.NotTheAssignee(f"only the case's assignee ({assignee}) may send it back")
+        if self.signed_for:
+            raise errors.SendBackAfterSigning(
+                f"{assignee} has signed for the case: it is theirs; ask a supervisor to reassign it"
+            )
+        self._send_back(assignee=assignee, reason=reason, **stamp.event_fields())
+
+    @event("SentBack")
+    def _send_back(
+        self,
+        assignee: str,
+        reason: str,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
+    ) -> None:
+        self.assignee = None
+        self.signed_for = False
+        self.signed_for_at = None
         self.last_occurred_at = occurred_at
 
     # -- field work ---------------------------------------------------------------
@@ -342,7 +382,139 @@ class Case(Aggregate):
             {"visited_at": visited_at, "duration_minutes": duration_minutes, "worker": worker}
         )
         self.worked_since_opened = True
+        if self.first_contacted_at is None:
+            self.first_contacted_at = visited_at
         self.last_occurred_at = occurred_at
+
+    def contact(self, contacted_at: datetime, channel: str, notes: str, stamp: Stamp) -> None:
+        """The handler reached the resident (响应), by phone, message, a visit or otherwise."""
+        self._check_open(stamp)
+        worker = self._check_assigned()
+        stamp.check_not_after(contacted_at, "contacted_at")
+        self._contact(
+            contacted_at=contacted_at,
+            channel=str(parse(ContactChannel, channel, "channel")),
+            notes=notes,
+            worker=worker,
+            **stamp.event_fields(),
+        )
+
+    @event("Contacted")
+    def _contact(
+        self,
+        contacted_at: datetime,
+        channel: str,
+        notes: str,
+        worker: str,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
+    ) -> None:
+        if self.first_contacted_at is None:
+            self.first_contacted_at = contacted_at
+        self.last_occurred_at = occurred_at
+
+    # -- the supervision ladder (催办 -> 督办 -> 通报) ----------------------------------
+
+    def urge(self, message: str, stamp: Stamp) -> None:
+        """A supervisor urges the handler by hand (催办), at any time the case is open."""
+        self._check_open(stamp)
+        self._urge(
+            message=message,
+            automatic=False,
+            ladder=self.ladder,
+            due_at=self.due_at,
+            **stamp.event_fields(),
+        )
+
+    def take_step(self, step: str, at: datetime, stamp: Stamp) -> None:
+        """The service takes a step of the ladder, dated ``at``, the moment its threshold
+        was crossed, whenever it noticed it: each step once per deadline in force.
+
+        Dated in the past, a step may come after later work in the history: it is not
+        checked against the case's last event, and does not move it back."""
+        if self.is_closed:
+            raise errors.CaseClosed("the case is closed: the ladder has stopped")
+        if at > stamp.occurred_at:
+            raise errors.ThresholdNotReached(
+                f"the step {step} is due at {at.isoformat()}, not yet reached"
+            )
+        refused = {
+            "urge": errors.AlreadyUrged,
+            "supervise": errors.AlreadySupervised,
+            "notice": errors.AlreadyPubliclyNoted,
+        }[step]
+        if step in self.ladder_steps:
+            raise refused(
+                f"step {step} was already taken for the deadline {self.due_at.isoformat()}"
+            )
+        fields = replace(stamp, occurred_at=at).without_key()
+        ladder, due_at = self.ladder, self.due_at
+        if step == "urge":
+            message = "the case turned yellow: less than a working day is left"
+            self._urge(message=message, automatic=True, ladder=ladder, due_at=due_at, **fields)
+        elif step == "supervise":
+            above = {Level.GRID: Level.COMMUNITY}.get(Level(self.level), Level.STREET)
+            self._supervise(
+                level=above.value,
+                handling_level=self.level,
+                ladder=ladder,
+                due_at=due_at,
+                **fields,
+            )
+        else:
+            self._note_publicly(
+                grid_id=self.grid_id, handler=self.assignee, ladder=ladder, due_at=due_at, **fields
+            )
+
+    @event("Urged")
+    def _urge(
+        self,
+        message: str,
+        automatic: bool,
+        ladder: int,
+        due_at: datetime,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
+    ) -> None:
+        if automatic:
+            self.ladder_steps.add("urge")
+        self.last_occurred_at = max(self.last_occurred_at, occurred_at)
+
+    @event("Supervised")
+    def _supervise(
+        self,
+        level: str,
+        handling_level: str,
+        ladder: int,
+        due_at: datetime,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
+    ) -> None:
+        self.ladder_steps.add("supervise")
+        self.supervised_by_level = level
+        self.last_occurred_at = max(self.last_occurred_at, occurred_at)
+
+    @event("PubliclyNoted")
+    def _note_publicly(
+        self,
+        grid_id: str,
+        handler: str | None,
+        ladder: int,
+        due_at: datetime,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
+    ) -> None:
+        self.ladder_steps.add("notice")
+        self.publicly_noted = True
+        self.last_occurred_at = max(self.last_occurred_at, occurred_at)
 
     def escalate(self, level: str, reason: str, stamp: Stamp) -> None:
         self._check_active(stamp)
@@ -481,6 +653,9 @@ class Case(Aggregate):
         )
         self.due_at = due_at
         self.due_at_provisional = due_at_provisional
+        # An approved extension starts a new ladder (DOMAIN.md, "Supervision").
+        self.ladder += 1
+        self.ladder_steps = set()
         self.last_occurred_at = occurred_at
 
     def recount_deadline(self, deadline: Deadline, reason: str, stamp: Stamp) -> bool:

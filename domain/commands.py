@@ -17,7 +17,7 @@ from domain import errors
 from domain.case import Case
 from domain.kinds import Dispute, MicroWish
 from domain.stamp import Stamp
-from domain.time_limits import Deadline
+from domain.time_limits import Deadline, Thresholds
 
 # What a command changed besides its own case (a duplicate's original), saved with it.
 Others = Iterable[Case] | None
@@ -39,6 +39,9 @@ class Context(Protocol):
     @property
     def redo_on_not_solved(self) -> bool:
         """A valid call-back saying not solved and dissatisfied reopens the case."""
+
+    def thresholds(self, case: Case) -> Thresholds:
+        """When the case's deadline in force turns it yellow, red, publicly noted."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,56 @@ class Reassign(CaseCommand):
 class SignFor(CaseCommand):
     def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
         case.sign_for(stamp)
+        return None
+
+
+@dataclass(frozen=True)
+class SendBack(CaseCommand):
+    reason: str
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        case.send_back(self.reason, stamp)
+        return None
+
+
+@dataclass(frozen=True)
+class Contact(CaseCommand):
+    contacted_at: datetime
+    channel: str
+    notes: str
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        case.contact(self.contacted_at, self.channel, self.notes, stamp)
+        return None
+
+
+@dataclass(frozen=True)
+class Urge(CaseCommand):
+    """A supervisor's urge by hand (催办)."""
+
+    message: str
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        case.urge(self.message, stamp)
+        return None
+
+
+@dataclass(frozen=True)
+class ClimbLadder(CaseCommand):
+    """The service's own command: take every step of the ladder whose moment has passed
+    and that was not taken on the deadline in force, each dated at its moment. Records
+    nothing when there is none (so it may be sent any number of times)."""
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        if case.is_closed:
+            return None
+        # While suspended the clock stands still: no step falls due.
+        clock = stamp.occurred_at
+        if case.suspended_since is not None:
+            clock = min(clock, case.suspended_since)
+        for step, at in context.thresholds(case).steps():
+            if at <= clock and step not in case.ladder_steps:
+                case.take_step(step, at, stamp)
         return None
 
 

@@ -117,6 +117,31 @@ class AlreadySigned(RuleBroken):
     title = "The assignee has already signed for the case"
 
 
+class SendBackAfterSigning(RuleBroken):
+    code = "send_back_after_signing"
+    title = "A case signed for can no longer be sent back"
+
+
+class AlreadyUrged(RuleBroken):
+    code = "already_urged"
+    title = "The service has already urged this case for the deadline in force"
+
+
+class AlreadySupervised(RuleBroken):
+    code = "already_supervised"
+    title = "The case is already under supervision for the deadline in force"
+
+
+class AlreadyPubliclyNoted(RuleBroken):
+    code = "already_publicly_noted"
+    title = "The case is already publicly noted for the deadline in force"
+
+
+class ThresholdNotReached(RuleBroken):
+    code = "threshold_not_reached"
+    title = "The case has not reached this step of the supervision ladder"
+
+
 class EscalationNotUpward(RuleBroken):
     code = "escalation_not_upward"
     title = "Escalation goes only upwards"

@@ -327,3 +327,75 @@ def time_left(
     if due_on >= today:
         return TimeLeft(hours, counter.working_days_after(today, due_on))
     return TimeLeft(hours, -counter.working_days_after(due_on, today))
+
+
+# -- lights and the supervision ladder (DOMAIN.md, "Supervision") -----------------------
+
+# A case still open this many working days after its deadline is publicly noted (通报).
+PUBLIC_NOTICE_WORKING_DAYS = 5
+
+
+class Light(StrEnum):
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+
+def yellow_at(
+    due_at: datetime, limit: TimeLimit | None, calendar: WorkingCalendar, zone: tzinfo
+) -> datetime:
+    """When a case turns yellow: once no more than 1 working day is left.
+
+    Hour limits: when a quarter of the limit is left. Day limits: at the start of the last
+    working day on or before the deadline's day (before it, that day and more are left).
+    ``limit`` None (cases from before limits were recorded, read without the catalogue):
+    counted as a day limit."""
+    if limit is not None and limit.unit == Unit.HOURS:
+        return due_at - timedelta(hours=limit.amount) / 4
+    counter = _Counter(calendar)
+    day = local_day(due_at, zone)
+    # Holidays last at most a few weeks: the bound only guards against a broken calendar.
+    for _ in range(366):
+        if counter.is_working_day(day) or day == date.min:
+            break
+        day -= timedelta(days=1)
+    start = datetime.combine(day, time(0, 0), tzinfo=zone)
+    return min(start, due_at)
+
+
+def public_notice_at(due_at: datetime, calendar: WorkingCalendar, zone: tzinfo) -> datetime:
+    """When a case still open is publicly noted: the end of the 5th working day after the
+    deadline's day."""
+    return extended_by_working_days(due_at, PUBLIC_NOTICE_WORKING_DAYS, calendar, zone).due_at
+
+
+def light(due_at: datetime, yellow: datetime, clock: datetime) -> Light:
+    """The light at ``clock``: the moment the case's clock stands at (now; the suspension
+    while suspended; the closure once closed)."""
+    if clock > due_at:
+        return Light.RED
+    if clock >= yellow:
+        return Light.YELLOW
+    return Light.GREEN
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The ladder's steps of one deadline, each with the moment it is due."""
+
+    urge: datetime
+    supervise: datetime
+    notice: datetime
+
+    def steps(self) -> list[tuple[str, datetime]]:
+        return [("urge", self.urge), ("supervise", self.supervise), ("notice", self.notice)]
+
+
+def ladder_thresholds(
+    due_at: datetime, limit: TimeLimit | None, calendar: WorkingCalendar, zone: tzinfo
+) -> Thresholds:
+    return Thresholds(
+        urge=yellow_at(due_at, limit, calendar, zone),
+        supervise=due_at,
+        notice=public_notice_at(due_at, calendar, zone),
+    )

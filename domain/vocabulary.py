@@ -127,3 +127,12 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     ADMIN = "admin"
     CLIENT = "client"
+
+
+class ContactChannel(StrEnum):
+    """How the handler first reached the resident (响应)."""
+
+    PHONE = "phone"
+    MESSAGE = "message"
+    VISIT = "visit"
+    OTHER = "other"

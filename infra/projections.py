@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 # Handling hours count working days: prepare() hands it the service's own calendar, so
 # that yearly calendars an administrator loads count too.
 _compliance = ComplianceFacts(ChineseWorkingCalendar())
-READ_MODELS: dict[str, ReadModel] = {model.name: model for model in (CaseList(), _compliance)}
+# The case list counts when cases turn yellow on the service's calendar too (prepare()).
+_case_list = CaseList()
+READ_MODELS: dict[str, ReadModel] = {model.name: model for model in (_case_list, _compliance)}
 
 
 def connector(url: str) -> Callable[[], psycopg.Connection[Any]]:
@@ -46,6 +48,8 @@ def prepare(app: CaseWork, connect: Callable[[], psycopg.Connection[Any]]) -> No
     """
     _compliance.calendar = app.calendar
     _compliance.zone = app.zone
+    _case_list.calendar, _case_list.zone = app.calendar, app.zone
+    _case_list.time_limits = app.time_limits
     with connect() as conn:
         conn.autocommit = True
         stale = []

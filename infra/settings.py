@@ -107,6 +107,14 @@ class Settings(BaseSettings):
         le=1,
         description="what a basically satisfied call-back counts as satisfied (some cities: 0.9)",
     )
+    run_supervision: bool = Field(
+        default=True,
+        description="casework serve runs the supervision ladder itself (urge, supervise, "
+        "public notice); false where `casework supervise run` runs it",
+    )
+    supervision_interval_seconds: float = Field(
+        default=5.0, gt=0, le=600, description="how often the ladder looks for steps due"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(default=1, ge=1)

@@ -260,12 +260,32 @@ _DOMAIN: dict[str, tuple[str, str]] = {
         N_("Nothing to do; a closure is rated once."),
     ),
     "not_the_assignee": (
-        N_("Only the social worker the case is assigned to can sign for it."),
+        N_("Only the social worker the case is assigned to can sign for it or send it back."),
         N_("Ask the case's assignee to sign, or have a supervisor reassign the case to you."),
     ),
     "already_signed": (
         N_("The assignee has already signed for this assignment of the case."),
         N_("Nothing to do: the case is theirs. A reassignment needs a new signature."),
+    ),
+    "send_back_after_signing": (
+        N_("The assignee has signed for the case, so it is theirs and can no longer be sent back."),
+        N_("Ask a supervisor to reassign the case (POST /cases/{case_id}/reassign)."),
+    ),
+    "already_urged": (
+        N_("The service urges a case once per deadline in force, when it turns yellow."),
+        N_("Nothing to do; a supervisor may still urge by hand (POST /cases/{case_id}/urge)."),
+    ),
+    "already_supervised": (
+        N_("The case was put under supervision when it turned red, once per deadline in force."),
+        N_("Nothing to do: it stays in the supervision list until it closes."),
+    ),
+    "already_publicly_noted": (
+        N_("The case was publicly noted once for its deadline in force."),
+        N_("Nothing to do; an approved extension starts a new ladder."),
+    ),
+    "threshold_not_reached": (
+        N_("The moment of this step of the supervision ladder has not come yet."),
+        N_("Nothing to do: the service takes the step when its moment passes."),
     ),
     "no_assignee": (
         N_("The case has no assignee, so it cannot be worked on or closed yet."),

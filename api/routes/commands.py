@@ -38,6 +38,7 @@ def answer(outcome: Outcome, response: Response, services: Services, caller: Cal
         time_left,
         caller.role,
         services.users.names,
+        services.cases.light_of(outcome.case, now),
     )
 
 

@@ -50,7 +50,14 @@ def get_case(
     time_left = services.cases.time_left(case, now)
     services.reads.record(_user.id, _user.role, "case", case_id, case.resident_id)
     return case_out(
-        case, position, services.settings.zone, now, time_left, _user.role, services.users.names
+        case,
+        position,
+        services.settings.zone,
+        now,
+        time_left,
+        _user.role,
+        services.users.names,
+        services.cases.light_of(case, now),
     )
 
 

@@ -19,9 +19,10 @@ from api.local_time import LocalTime
 from api.problems import PROBLEM_RESPONSES, ApiProblem, bad_field
 from api.report_files import CSV_TYPE, XLSX_TYPE, Format, wanted_format
 from api.requests import text
-from api.responses import TimeLeftOut
+from api.responses import SupervisionFields, TimeLeftOut
 from domain.application import CaseWork
-from domain.time_limits import TimeLimit, Unit, in_zone
+from domain.time_limits import Light, TimeLimit, Unit, in_zone
+from domain.time_limits import light as light_at
 from domain.vocabulary import Kind, Status
 from infra.bootstrap import Services
 from infra.projections import READ_MODELS, projection_status
@@ -134,7 +135,7 @@ async def read_your_writes(
 ReadYourWrites = Depends(read_your_writes)
 
 
-class CaseSummary(BaseModel):
+class CaseSummary(SupervisionFields):
     id: UUID
     kind: str
     category: str
@@ -221,6 +222,10 @@ def get_cases(
     overdue: bool | None = None,
     due_before: Annotated[QueryAwareMoment | None, Query(description=QUERY_WINDOW)] = None,
     provisional: bool | None = Query(default=None, description="deadline is provisional"),
+    light: Annotated[Light | None, Query(description="green, yellow or red, now")] = None,
+    supervised: bool | None = Query(
+        default=None, description="under supervision (督办) of a community or street, or not"
+    ),
     resident_id: Annotated[
         UUID | None, Query(description="only this resident's cases (see POST /residents/lookup)")
     ] = None,
@@ -254,6 +259,8 @@ def get_cases(
         overdue=overdue,
         due_before=due_before,
         provisional=provisional,
+        light=light,
+        supervised=supervised,
         resident_id=str(resident_id) if resident_id is not None else None,
         **access.reach_filter(),
     )
@@ -297,6 +304,9 @@ def _export(services: Services, filters: CaseFilter, sort: str, wanted: Format) 
                 limit=EXPORT_LIMIT,
             ),
         )
+    now = datetime.now(UTC)
+    for row in page.items:
+        row["light"] = _light(row, now).value
     zone = services.settings.zone
     today = datetime.now(zone).date().isoformat()
     if wanted == Format.CSV:
@@ -310,6 +320,12 @@ def _export(services: Services, filters: CaseFilter, sort: str, wanted: Format) 
         media_type=XLSX_TYPE,
         headers={"Content-Disposition": case_list_files.content_disposition(today, "xlsx")},
     )
+
+
+def _light(row: dict[str, Any], now: datetime) -> Light:
+    """As the case answer has it: the clock stands at a suspension, and at the closure."""
+    clock = min(m for m in (now, row["suspended_since"], row["closed_at"]) if m is not None)
+    return light_at(row["due_at"], row["yellow_at"], clock)
 
 
 def _summary(
@@ -331,6 +347,7 @@ def _summary(
         )
     return CaseSummary(
         **local,
+        light=_light(row, now),
         time_left=left,
         assignee_name=names.get(row["assignee"] or ""),
         first_contact_name=names.get(row["first_contact"]),

@@ -5,13 +5,23 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from infra.cli import areas, audit, calendar, history, projections, residents, serve, users
+from infra.cli import (
+    areas,
+    audit,
+    calendar,
+    history,
+    projections,
+    residents,
+    serve,
+    supervise,
+    users,
+)
 from infra.cli.common import CommandError
 from infra.database import DatabaseUnavailable
 from infra.time_limit_catalogue import CatalogueError
 
 # Each module adds its subcommands with `register(subcommands)`.
-COMMAND_GROUPS = [serve, users, history, areas, projections, calendar, audit, residents]
+COMMAND_GROUPS = [serve, users, history, areas, projections, supervise, calendar, audit, residents]
 
 
 class Parser(argparse.ArgumentParser):

@@ -10,6 +10,7 @@ from infra.bootstrap import bootstrap
 from infra.database import database_url
 from infra.projections import BackgroundProjectors
 from infra.settings import get_settings
+from infra.supervision import BackgroundSupervision
 
 
 def register(subcommands: Any) -> None:
@@ -33,6 +34,13 @@ def serve(args: argparse.Namespace) -> None:
         if settings.run_projections
         else None
     )
+    supervision = (
+        BackgroundSupervision(
+            built.cases, built.connect, interval_seconds=settings.supervision_interval_seconds
+        ).start()
+        if settings.run_supervision
+        else None
+    )
     print(f"casework listening on http://{args.host}:{args.port} (docs at /docs)", flush=True)
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through Python instead
     # lets the embedded PostgreSQL be stopped on the way out.
@@ -46,6 +54,8 @@ def serve(args: argparse.Namespace) -> None:
             log_level="info",
         )
     finally:
+        if supervision is not None:
+            supervision.stop()
         if projectors is not None:
             projectors.stop()
         built.close()

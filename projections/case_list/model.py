@@ -2,12 +2,16 @@
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from datetime import date, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import sql
 
 from domain.status import case_status
+from domain.time_limits import TimeLimit, TimeLimits, Unit, WorkingCalendar, ladder_thresholds
+from domain.vocabulary import Kind
 from projections.case_list.search import document_terms
 from projections.runner import ReadModel, UnknownEvent
 
@@ -40,6 +44,15 @@ COLUMNS = (
     "position",
     "updated_at",
     "resident_id",
+    "time_limit_amount",
+    "time_limit_unit",
+    "yellow_at",
+    "notice_at",
+    "signed_for_at",
+    "first_contacted_at",
+    "supervised_by_level",
+    "publicly_noted",
+    "ladder_steps",
 )
 
 DDL = """
@@ -74,8 +87,16 @@ CREATE TABLE {table} (
     position bigint NOT NULL,
     updated_at timestamptz NOT NULL,
     resident_id uuid,
+    yellow_at timestamptz NOT NULL,
+    notice_at timestamptz NOT NULL,
+    signed_for_at timestamptz,
+    first_contacted_at timestamptz,
+    supervised_by_level text,
+    publicly_noted boolean NOT NULL,
+    ladder_steps text[] NOT NULL,
     search tsvector
 );
+CREATE INDEX ON {table} (supervised_by_level, due_at) WHERE closed_at IS NULL;
 CREATE INDEX ON {table} (received_at DESC, id DESC);
 CREATE INDEX ON {table} USING gin (search);
 CREATE INDEX ON {table} (due_at, id) WHERE closed_at IS NULL;
@@ -104,6 +125,17 @@ CREATE TABLE {table} (
 );
 """
 
+# The supervision ladder's next step of each open case that is not suspended, and when it
+# falls due (infra/supervision.py takes the steps whose moment has passed).
+THRESHOLDS_DDL = """
+CREATE TABLE {table} (
+    case_id uuid PRIMARY KEY,
+    step text NOT NULL,
+    due_at timestamptz NOT NULL
+);
+CREATE INDEX ON {table} (due_at);
+"""
+
 # Every resident a case names, as the one who came or as a party (rm_cases.resident_id holds
 # only the first): where a resident is known, so that residents are found, erased and
 # audited only within the area of their cases. Resident ids stay after an erasure.
@@ -116,6 +148,16 @@ CREATE TABLE {table} (
 """
 
 Row = dict[str, Any]
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# The events that set a case's deadline in force, and with it the ladder's moments.
+DEADLINE_SETTERS = frozenset({"Received", "Resumed", "Extended", "DeadlineRecounted"})
+
+
+class _Weekdays:
+    """Until the bootstrap hands the service's calendar: Monday to Friday."""
+
+    def is_working_day(self, day: date) -> bool | None:
+        return day.weekday() < 5
 
 
 def _received(event: Any) -> Row:
@@ -148,6 +190,11 @@ def _received(event: Any) -> Row:
         "visit_minutes": 0,
         # Who came (not personal data by itself): finds a resident's earlier cases.
         "resident_id": getattr(event, "resident_id", None),
+        "signed_for_at": None,
+        "first_contacted_at": None,
+        "supervised_by_level": None,
+        "publicly_noted": False,
+        "ladder_steps": [],
         # Written with the new row only (titles and descriptions do not change).
         "search": document_terms(event.title, event.description),
     }
@@ -155,12 +202,49 @@ def _received(event: Any) -> Row:
 
 def _assigned(row: Row, event: Any) -> None:
     row["assignee"] = event.assignee
+    row["signed_for_at"] = None
+
+
+def _signed_for(row: Row, event: Any) -> None:
+    row["signed_for_at"] = event.occurred_at
+
+
+def _sent_back(row: Row, event: Any) -> None:
+    row["assignee"] = None
+    row["signed_for_at"] = None
+
+
+def _contacted(row: Row, event: Any) -> None:
+    if row["first_contacted_at"] is None:
+        row["first_contacted_at"] = event.contacted_at
+
+
+def _urged(row: Row, event: Any) -> None:
+    if event.automatic:
+        row["ladder_steps"] = [*row["ladder_steps"], "urge"]
+
+
+def _supervised(row: Row, event: Any) -> None:
+    row["ladder_steps"] = [*row["ladder_steps"], "supervise"]
+    row["supervised_by_level"] = event.level
+
+
+def _publicly_noted(row: Row, event: Any) -> None:
+    row["ladder_steps"] = [*row["ladder_steps"], "notice"]
+    row["publicly_noted"] = True
+
+
+def _extended(row: Row, event: Any) -> None:
+    _deadline_moved(row, event)
+    row["ladder_steps"] = []  # an approved extension starts a new ladder
 
 
 def _visited(row: Row, event: Any) -> None:
     row["worked"] = True
     row["visit_count"] += 1
     row["visit_minutes"] += event.duration_minutes
+    if row["first_contacted_at"] is None:  # a visit counts as contact (响应)
+        row["first_contacted_at"] = event.visited_at
 
 
 def _escalated(row: Row, event: Any) -> None:
@@ -230,7 +314,7 @@ APPLY: dict[str, Callable[[Row, Any], None]] = {
     "Escalated": _escalated,
     "Suspended": _suspended,
     "Resumed": _resumed,
-    "Extended": _deadline_moved,
+    "Extended": _extended,
     "DeadlineRecounted": _deadline_moved,
     "Closed": _closed,
     "Rated": _rated,
@@ -238,27 +322,68 @@ APPLY: dict[str, Callable[[Row, Any], None]] = {
     "MediationHeld": _mediation_held,
     "Claimed": _claimed,
     "Fulfilled": _fulfilled,
+    "SignedFor": _signed_for,
+    "SentBack": _sent_back,
+    "Contacted": _contacted,
+    "Urged": _urged,
+    "Supervised": _supervised,
+    "PubliclyNoted": _publicly_noted,
 }
 IGNORED = frozenset(
     {
         # An original's side of a duplicate (重复件): the duplicate's own Closed carries it.
         "DuplicateLinked",
         "DuplicateUnlinked",
-        # Signing for a case (签收) changes no column of the list (yet).
-        "SignedFor",
     }
 )
 
 
 class CaseList(ReadModel):
     name = "case_list"
-    schema_version = 9
+    schema_version = 10
     handled = frozenset({"Received", *APPLY})
     ignored = IGNORED
-    tables = ("rm_cases", "rm_case_counts", "rm_case_residents")
+    tables = ("rm_cases", "rm_case_counts", "rm_case_residents", "rm_next_thresholds")
+
+    def __init__(
+        self,
+        calendar: WorkingCalendar | None = None,
+        zone: tzinfo = SHANGHAI,
+        time_limits: TimeLimits | None = None,
+    ):
+        """The calendar and the catalogue of limits count when a case turns yellow and is
+        due a public notice; the bootstrap hands the service's own (``prepare``)."""
+        self.calendar: WorkingCalendar = calendar or _Weekdays()
+        self.zone = zone
+        self.time_limits: TimeLimits = time_limits or {}
+
+    def _thresholds(self, row: Row) -> None:
+        """The ladder's moments of the row's deadline in force, counted on the calendar
+        known when the deadline was set (a recount or a rebuild counts them again)."""
+        limit = (
+            TimeLimit(row["time_limit_amount"], Unit(row["time_limit_unit"]))
+            if row["time_limit_unit"]
+            else self.time_limits.get((Kind(row["kind"]), row["category"]))
+        )
+        moments = ladder_thresholds(row["due_at"], limit, self.calendar, self.zone)
+        row["yellow_at"], row["notice_at"] = moments.urge, moments.notice
+
+    @staticmethod
+    def _next_step(row: Row) -> tuple[Any, str, Any] | None:
+        if row["closed_at"] is not None or row["suspended_since"] is not None:
+            return None
+        for step, at in (
+            ("urge", row["yellow_at"]),
+            ("supervise", row["due_at"]),
+            ("notice", row["notice_at"]),
+        ):
+            if step not in row["ladder_steps"]:
+                return row["id"], step, at
+        return None
 
     def create(self, cursor: psycopg.Cursor[Any], generation: int) -> None:
         cursor.execute(DDL.format(table=self.table("rm_cases", generation)))
+        cursor.execute(THRESHOLDS_DDL.format(table=self.table("rm_next_thresholds", generation)))
         cursor.execute(COUNTS_DDL.format(table=self.table("rm_case_counts", generation)))
         cursor.execute(RESIDENTS_DDL.format(table=self.table("rm_case_residents", generation)))
 
@@ -299,6 +424,8 @@ class CaseList(ReadModel):
                 worked=row["worked"],
                 assigned=row["assignee"] is not None,
             ).value
+            if name in DEADLINE_SETTERS:
+                self._thresholds(row)
             row["version"] = event.originator_version
             row["position"] = position
             row["updated_at"] = event.timestamp
@@ -317,6 +444,7 @@ class CaseList(ReadModel):
             upsert,
             [(*(row[c] for c in COLUMNS), row.get("search")) for row in rows.values()],
         )
+        self._keep_next_steps(cursor, generation, rows)
         changes = Counter(_counted(row) for row in rows.values())
         changes.subtract(counted_before)  # keeps negative counts, unlike `-`
         self._count(cursor, generation, changes)
@@ -327,6 +455,23 @@ class CaseList(ReadModel):
                     " ON CONFLICT DO NOTHING"
                 ).format(table=sql.Identifier(self.table("rm_case_residents", generation))),
                 named,
+            )
+
+    def _keep_next_steps(
+        self, cursor: psycopg.Cursor[Any], generation: int, rows: dict[Any, Row]
+    ) -> None:
+        table = sql.Identifier(self.table("rm_next_thresholds", generation))
+        cursor.execute(
+            sql.SQL("DELETE FROM {table} WHERE case_id = ANY(%s)").format(table=table),
+            (list(rows),),
+        )
+        steps = [step for row in rows.values() if (step := self._next_step(row)) is not None]
+        if steps:
+            cursor.executemany(
+                sql.SQL("INSERT INTO {table} (case_id, step, due_at) VALUES (%s, %s, %s)").format(
+                    table=table
+                ),
+                steps,
             )
 
     def _count(

@@ -24,6 +24,13 @@ SORTS = {
 
 OPEN = sql.SQL("closed_at IS NULL")
 OVERDUE = sql.SQL("(closed_at IS NULL AND suspended_since IS NULL AND due_at < %(now)s)")
+# The moment a case's clock stands at: now, its suspension, its closure (see domain light()).
+CLOCK = "LEAST(%(now)s, suspended_since, closed_at)"
+LIGHTS = {
+    "red": sql.SQL(f"{CLOCK} > due_at"),
+    "yellow": sql.SQL(f"{CLOCK} BETWEEN yellow_at AND due_at"),
+    "green": sql.SQL(f"{CLOCK} < yellow_at"),
+}
 
 
 @dataclass
@@ -39,6 +46,8 @@ class CaseFilter:
     overdue: bool | None = None
     due_before: datetime | None = None
     provisional: bool | None = None
+    light: str | None = None
+    supervised: bool | None = None
     resident_id: str | None = None
     # A to_tsquery text (see search.query_terms) over titles and descriptions.
     text: str | None = None
@@ -62,6 +71,12 @@ class CaseFilter:
         if self.provisional is not None:
             clauses.append(sql.SQL("due_at_provisional = %(provisional)s"))
             params["provisional"] = self.provisional
+        if self.light is not None:
+            clauses.append(LIGHTS[self.light])
+        if self.supervised is not None:
+            clauses.append(
+                sql.SQL(f"supervised_by_level IS {'NOT ' if self.supervised else ''}NULL")
+            )
         if self.text is not None:
             clauses.append(sql.SQL("search @@ to_tsquery('simple', %(text)s)"))
             params["text"] = self.text
@@ -84,7 +99,14 @@ class CaseFilter:
 
     def counted_where(self) -> tuple[sql.Composable, dict[str, Any]] | None:
         """The filter over rm_case_counts, when it filters on nothing those rows lack."""
-        others = (self.assignee, self.first_contact, self.resident_id, self.overdue)
+        others = (
+            self.assignee,
+            self.first_contact,
+            self.resident_id,
+            self.overdue,
+            self.light,
+            self.supervised,
+        )
         if any(value is not None for value in others) or self.due_before is not None:
             return None
         if self.provisional is not None or self.assigned_to is not None:
@@ -314,9 +336,13 @@ def dashboard_summary(
                 " count(*) FILTER (WHERE closed_at >= %(day_start)s"
                 "   AND closed_at < %(day_end)s) AS closed_today,"
                 " count(*) FILTER (WHERE closed_at IS NULL AND kind = 'micro_wish'"
-                "   AND NOT claimed) AS unclaimed_micro_wishes"
+                "   AND NOT claimed) AS unclaimed_micro_wishes,"
+                " count(*) FILTER (WHERE closed_at IS NULL AND {yellow}) AS open_yellow,"
+                " count(*) FILTER (WHERE closed_at IS NULL AND {red}) AS open_red,"
+                " count(*) FILTER (WHERE closed_at IS NULL"
+                "   AND supervised_by_level IS NOT NULL) AS under_supervision"
                 " FROM rm_cases WHERE {seen}"
-            ).format(overdue=OVERDUE, seen=seen),
+            ).format(overdue=OVERDUE, seen=seen, yellow=LIGHTS["yellow"], red=LIGHTS["red"]),
             params,
         ).fetchone()
         by_status = cursor.execute(

@@ -202,6 +202,8 @@ IGNORED = frozenset(
         "Fulfilled",
         "DuplicateLinked",
         "DuplicateUnlinked",
+        # The first contact: its rate comes from the call-backs' answers, not from here.
+        "Contacted",
     }
 )
 
