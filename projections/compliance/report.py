@@ -17,6 +17,7 @@ import psycopg
 from psycopg import sql
 
 from projections.compliance.facts import SATISFIED_RATINGS, VALID_RATINGS
+from projections.compliance.schema import DAILY_FIGURES
 
 GROUPINGS = ("street", "community", "grid", "category", "worker")
 
@@ -145,30 +146,9 @@ def category_name(code: str) -> str | None:
     return f"{KIND_NAMES[kind]}·{names[category]}"
 
 
-FIGURES = (
-    "received",
-    "closed",
-    "closed_on_time",
-    "overdue_open",
-    "reopened",
-    "ratings_valid",
-    "ratings_satisfied",
-    "visit_count",
-    "visit_minutes",
-    "ratings_basic",
-    "callbacks_contact_answered",
-    "callbacks_contacted",
-    "callbacks_solve_answered",
-    "callbacks_solved",
-    "callbacks_partly",
-    "assigned",
-    "signed_for",
-    "signed_on_time",
-    "sent_back",
-    "urged",
-    "supervised",
-    "publicly_noted",
-)
+# The daily totals' figures, and the cases overdue and open at the period's end (counted
+# from the cases' spans, not the daily totals), in the report's order.
+FIGURES = (*DAILY_FIGURES[:3], "overdue_open", *DAILY_FIGURES[3:])
 STEPS = ("assigned", "signed_for", "sent_back", "urged", "supervised", "publicly_noted")
 
 
