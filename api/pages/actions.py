@@ -127,11 +127,6 @@ def receive(services: Services, access: Access, intake: Any, form_key: str | Non
     return Filed(outcome.case.id, outcome.created)
 
 
-def _reached(services: Services, access: Access, case_id: UUID) -> None:
-    """A case out of the user's reach is answered as unknown, as the API does."""
-    access.check_case(services.cases.get_case(case_id))
-
-
 def assign(
     services: Services, access: Access, case_id: UUID, assignee: str, form_key: str | None
 ) -> Outcome:

@@ -30,6 +30,15 @@ def days(raw: str) -> int:
     return value
 
 
+def _expires_in_days(parser: Any, token: str) -> None:
+    parser.add_argument(
+        "--expires-in-days",
+        type=days,
+        metavar="N",
+        help=f"{token} stops working N days from now (N >= 1); without it, it never expires",
+    )
+
+
 def register(subcommands: Any) -> None:
     users = subcommands.add_parser("users", help="manage who may call the service")
     actions = users.add_subparsers(
@@ -39,12 +48,7 @@ def register(subcommands: Any) -> None:
     add.add_argument("--name", required=True)
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--area", help="a street, community or grid id")
-    add.add_argument(
-        "--expires-in-days",
-        type=days,
-        metavar="N",
-        help="the token stops working N days from now (N >= 1); without it, it never expires",
-    )
+    _expires_in_days(add, "the token")
     add.set_defaults(handler=add_user)
     rotate = actions.add_parser(
         "rotate",
@@ -54,12 +58,7 @@ def register(subcommands: Any) -> None:
         "reinstates them.",
     )
     rotate.add_argument("user_id", metavar="USER_ID")
-    rotate.add_argument(
-        "--expires-in-days",
-        type=days,
-        metavar="N",
-        help="the new token stops working N days from now (N >= 1); without it, it never expires",
-    )
+    _expires_in_days(rotate, "the new token")
     rotate.set_defaults(handler=rotate_token)
     revoke = actions.add_parser(
         "revoke",

@@ -35,6 +35,18 @@ def casework(
     )
 
 
+def start_casework(*args: str, env: dict[str, str], cwd: Path, log: str) -> subprocess.Popen[bytes]:
+    """A `casework` command as its own process group (for kill -9), its output in ``log``."""
+    return subprocess.Popen(
+        [CASEWORK, *args],
+        env=env,
+        cwd=cwd,
+        start_new_session=True,
+        stdout=open(cwd / log, "ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
 class Server:
     """`casework serve` on a free port, which a test may kill and start again."""
 

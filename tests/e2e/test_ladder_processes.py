@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx2 as httpx
 
-from tests.e2e.conftest import CASEWORK, Server, casework, new_token
+from tests.e2e.conftest import Server, casework, new_token, start_casework
 from tests.helpers import intake
 
 STEPS = ("Urged", "Supervised", "PubliclyNoted")
@@ -52,14 +52,7 @@ def assert_each_step_once_by_the_system(
 
 
 def start_supervisor(env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [CASEWORK, "supervise", "run"],
-        env=env,
-        cwd=cwd,
-        start_new_session=True,
-        stdout=open(cwd / "supervisor.log", "ab"),
-        stderr=subprocess.STDOUT,
-    )
+    return start_casework("supervise", "run", env=env, cwd=cwd, log="supervisor.log")
 
 
 def test_the_service_climbs_the_ladder_after_downtime_with_the_true_dates(

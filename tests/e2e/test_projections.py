@@ -11,7 +11,7 @@ from typing import Any
 import httpx2 as httpx
 import psycopg
 
-from tests.e2e.conftest import CASEWORK, Server, casework, new_token
+from tests.e2e.conftest import Server, casework, new_token, start_casework
 from tests.helpers import closed_cases, intake, visit_body
 
 # What the read models hold, in a comparable order (a count that went back to 0 is no count).
@@ -39,14 +39,7 @@ def wait_until_caught_up(server: Server, auth: dict[str, str], timeout: float = 
 
 
 def start_projector(env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [CASEWORK, "projections", "run"],
-        env=env,
-        cwd=cwd,
-        start_new_session=True,
-        stdout=open(cwd / "projector.log", "ab"),
-        stderr=subprocess.STDOUT,
-    )
+    return start_casework("projections", "run", env=env, cwd=cwd, log="projector.log")
 
 
 def test_a_projector_killed_mid_stream_resumes_and_ends_equal_to_a_rebuild(
