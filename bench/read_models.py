@@ -193,6 +193,13 @@ SELECT id, kind, category, 'hotline', (%(titles)s::text[])[1 + i %% %(texts)s], 
        coalesce(c2, c1) <= due_at
   FROM b
 """,
+    # Every open case's next ladder step, in the coming weeks (the manager of bench.supervision
+    # must find only its own cases due: these have no events in the store).
+    "rm_next_thresholds": """
+INSERT INTO {table} (case_id, step, due_at)
+SELECT id, 'urge', now() + interval '1 hour' + random() * interval '30 days'
+  FROM b WHERE NOT closed
+""",
     "rm_case_counts": """
 INSERT INTO {table} (grid_id, kind, category, status, n)
 SELECT grid_id, kind, category, status, count(*) FROM {cases} GROUP BY 1, 2, 3, 4
