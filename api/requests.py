@@ -342,6 +342,13 @@ class Rate(CaseCommand):
         return self
 
 
+class IssueRatingLink(CaseCommand):
+    command = commands.IssueRatingLink
+    path, action = "rating-link", "issue_rating_link"
+    about = "Issue a rating link for the resident (回访 without a call)"
+    roles = frozenset({Role.CLERK, Role.SUPERVISOR})
+
+
 class Reopen(CaseCommand):
     command = commands.Reopen
     path, action, about = "reopen", "reopen", "Reopen a closed case (发回重办)"
@@ -394,6 +401,7 @@ CASE_COMMANDS: tuple[type[CaseCommand], ...] = (
     Extend,
     Close,
     Rate,
+    IssueRatingLink,
     Reopen,
     HoldMediation,
     Claim,
