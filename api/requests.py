@@ -184,7 +184,11 @@ class CaseCommand(Command):
     users: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def to_command(self) -> commands.CaseCommand:
-        return self.command(**{f.name: getattr(self, f.name) for f in fields(self.command)})
+        # Fields of the domain command the request does not declare keep their defaults
+        # (a call-back's link_id is the resident page's, never a client's).
+        declared = type(self).model_fields
+        given = {f.name: getattr(self, f.name) for f in fields(self.command) if f.name in declared}
+        return self.command(**given)
 
 
 class Assign(CaseCommand):

@@ -230,8 +230,9 @@ class Close(CaseCommand):
     def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
         original = None if self.duplicate_of is None else context.original(self.duplicate_of)
         case.close(self.resolution, self.summary, stamp, original)
-        if context.rating_link_on_closure:
-            # The service's own step, as the redo is: the closing worker decides nothing.
+        # The service's own step, as the redo is: the closing worker decides nothing. A
+        # duplicate (重复件) is not called back: the verdict is its original's.
+        if context.rating_link_on_closure and original is None:
             _issue_rating_link(case, stamp.by_system(), context)
         return [] if original is None else [original]
 

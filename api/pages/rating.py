@@ -136,6 +136,8 @@ def answer(request: Request, token: str, services: ServicesDep, form: FormDep) -
     }
     try:
         link, case = _opened(services, token)
+        # A used link says so, whatever the post carries (the nonce went with the answer).
+        case.check_rating_link(str(link.link_id), datetime.now(UTC))
         if not csrf_ok(request, form, request.cookies.get(NONCE_COOKIE)):
             raise Refused("csrf")
         try:

@@ -150,12 +150,12 @@ class SecurityHeaders(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
         path = request.url.path
+        # /r/: a resident's rating page, whose address (its link's token) same-origin keeps
+        # from other sites (no-referrer would make browsers send "Origin: null" on its form).
         if path == "/app" or path.startswith(("/app/", "/r/")):
             response.headers["Content-Security-Policy"] = CSP
             response.headers["X-Content-Type-Options"] = "nosniff"
-            # A resident's page has its link's token in its address: never sent on.
-            referrer = "no-referrer" if path.startswith("/r/") else "same-origin"
-            response.headers["Referrer-Policy"] = referrer
+            response.headers["Referrer-Policy"] = "same-origin"
             if response.headers.get("content-type", "").startswith("text/html"):
                 response.headers["Cache-Control"] = "no-store"  # pages hold personal data
         return response

@@ -95,3 +95,12 @@ def test_a_closure_issues_a_link_by_itself_when_set_so(cases) -> None:
     closing, link = cases.app.history(case_id)[-2:]
     assert (closing.type, link.type) == ("Closed", "RatingLinkIssued")
     assert link.actor["role"] == "system" and link.occurred_at == closing.occurred_at
+
+
+def test_a_closure_as_a_duplicate_issues_no_link(cases) -> None:
+    cases.app.rating_link_on_closure = True
+    original, repeat = cases.assigned(), cases.assigned()
+    cases.app.close_case(
+        repeat, "duplicate", "重复来电", cases.people.worker, duplicate_of=original
+    )
+    assert cases.app.history(repeat)[-1].type == "Closed"
