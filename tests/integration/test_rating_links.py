@@ -5,6 +5,7 @@ Chinese page and records nothing; the answer counts in the rates like a phone ca
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import time_machine
 from fastapi.testclient import TestClient
@@ -61,7 +62,7 @@ def answer_through(client: TestClient, path: str, **answers: str) -> Any:
 
 
 def test_a_closure_issues_a_link_and_staff_may_ask_for_another(
-    client: TestClient, as_clerk: Api, as_worker: Api, as_supervisor: Api, people: People
+    services: Services, as_clerk: Api, as_worker: Api, as_supervisor: Api, people: People
 ) -> None:
     case_id = closed_case(as_clerk, as_worker, people.worker.id)
     history = events(as_supervisor, case_id)
@@ -78,6 +79,9 @@ def test_a_closure_issues_a_link_and_staff_may_ask_for_another(
     assert last["type"] == "RatingLinkIssued"
     assert last["data"]["link_id"] == issued["link_id"]
     assert issued["url"].split("/r/")[1] not in str(last)  # the token itself is not stored
+    # The event alone makes the link again, as a delivery (the webhook) needs it.
+    stored = list(services.cases.events.get(UUID(case_id)))[-1]
+    assert services.rating_links.url_of_event(stored) == path_of(issued["url"])
     worker = as_worker.command(case_id, "rating-link", {})
     assert worker.status_code == 403
 
