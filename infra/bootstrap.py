@@ -12,6 +12,7 @@ from psycopg_pool import ConnectionPool
 
 from domain.application import CaseWork
 from infra.areas import Areas
+from infra.places import Places
 from infra.calendar import CalendarYears, ChineseWorkingCalendar
 from infra.database import database_url, event_store_env, open_pool
 from infra.personal.mapper import PersonalDataMapper
@@ -58,6 +59,7 @@ class Services:
     cases: CaseWork
     users: Users
     areas: Areas
+    places: Places
     pool: ConnectionPool
     connect: Callable[[], psycopg.Connection[Any]]
     residents: Residents
@@ -81,6 +83,8 @@ def bootstrap(settings: Settings | None = None) -> Services:
         users.create_schema()
         areas = Areas(pool, settings.areas_cache_seconds)
         areas.create_schema()
+        places = Places(pool, settings.areas_cache_seconds)
+        places.create_schema()
         reads = ReadLog(pool)
         reads.create_schema()
         calendar_years = CalendarYears(pool)
@@ -113,6 +117,7 @@ def bootstrap(settings: Settings | None = None) -> Services:
         cases=cases,
         users=users,
         areas=areas,
+        places=places,
         pool=pool,
         connect=connect,
         residents=residents,

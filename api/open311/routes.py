@@ -21,7 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 from api.access import Access
 from api.dependencies import ServicesDep
 from api.intake import file_case
-from api.open311 import catalogue
+from api.open311 import catalogue, updates
 from api.open311.formats import PREFIX, Open311Error, answer, error_answer, spec_status
 from api.requests import Intake
 from api.routes.read_models import read_your_writes
@@ -30,7 +30,7 @@ from domain.case import Case
 from domain.vocabulary import Role, Status
 from infra.bootstrap import Services
 from infra.users import User
-from projections.case_list.queries import CaseFilter, list_cases
+from projections.case_list.queries import CaseFilter, list_cases, status_changes
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -43,6 +43,9 @@ ANONYMOUS = "未留名"  # the resident's name when the client sends none
 Jurisdiction = Annotated[str | None, Query(description="accepted and ignored: one jurisdiction")]
 Format = Annotated[str | None, Query(alias="format", pattern="^(json|xml)$")]
 ApiKey = Annotated[str | None, Query()]
+# The paging extension most servers share (page from 1; the spec's limit of 1000 a page).
+Page = Annotated[int, Query(ge=1)]
+PageSize = Annotated[int, Query(ge=1, le=1000)]
 
 
 def _route(path: str, methods: list[str], endpoint: Callable[..., Any]) -> None:
@@ -185,6 +188,37 @@ def _intake_of(code: str, form: dict[str, str | None]) -> Any:
         raise Open311Error(400, "; ".join(told)) from None
 
 
+def _grid_of(
+    services: Services, address: str | None, lat: float | None, longitude: float | None
+) -> str:
+    """The grid of the point, else of the address, in the mapping an administrator loaded
+    (infra/places.py); a clear error when neither names one grid."""
+    if (lat is None) != (longitude is None):
+        raise Open311Error(400, "lat and long go together: send both, or neither")
+    told = []
+    if lat is not None and longitude is not None:
+        found = services.places.by_point(lat, longitude)
+        if found.grid_id:
+            return found.grid_id
+        told.append(_not_found("lat/long", found.grids))
+    if address:
+        found = services.places.by_address(address)
+        if found.grid_id:
+            return found.grid_id
+        told.append(_not_found("address_string", found.grids))
+    if not told:
+        told.append("no attribute[grid_id], address_string or lat/long")
+    raise Open311Error(
+        400, "no grid for this request: " + "; ".join(told) + "; send attribute[grid_id]"
+    )
+
+
+def _not_found(what: str, grids: tuple[str, ...]) -> str:
+    if grids:
+        return f"{what} matches grids {', '.join(grids)} equally"
+    return f"{what} matches no grid"
+
+
 def post_request(
     request: Request,
     services: ServicesDep,
@@ -196,6 +230,8 @@ def post_request(
     last_name: Annotated[str | None, Form()] = None,
     phone: Annotated[str | None, Form()] = None,
     email: Annotated[str | None, Form()] = None,  # accepted; the service keeps no e-mail
+    lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
+    longitude: Annotated[float | None, Form(alias="long", ge=-180, le=180)] = None,
     grid_id: Annotated[str | None, Form(alias="attribute[grid_id]")] = None,
     other_party: Annotated[str | None, Form(alias="attribute[other_party]")] = None,
     response_format: Format = None,
@@ -205,6 +241,8 @@ def post_request(
         raise Open311Error(400, "service_code is required; see services for the codes")
     if service_code not in catalogue.SERVICES:
         raise Open311Error(400, f"unknown service_code {service_code}; see services")
+    if not grid_id:
+        grid_id = _grid_of(services, address_string, lat, longitude)
     form = {
         "description": description,
         "address_string": address_string,
@@ -311,6 +349,11 @@ def _window(
     return start, end
 
 
+def _check_paging(page: int, page_size: int) -> None:
+    if page * page_size > MOST_ROWS:
+        raise Open311Error(400, f"page * page_size may reach {MOST_ROWS} rows at most")
+
+
 def get_requests(
     request: Request,
     services: ServicesDep,
@@ -321,14 +364,13 @@ def get_requests(
     start_date: Annotated[datetime | None, Query()] = None,
     end_date: Annotated[datetime | None, Query()] = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)(,(open|closed))*$")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    page: Page = 1,
+    page_size: PageSize = 1000,
     jurisdiction_id: Jurisdiction = None,
     response_format: Format = None,
 ) -> Response:
     user = client_of(services, request, api_key)
-    if page * page_size > MOST_ROWS:
-        raise Open311Error(400, f"page * page_size may reach {MOST_ROWS} requests at most")
+    _check_paging(page, page_size)
     mine = CaseFilter(first_contact=str(user.id))
     if service_request_id:
         # The spec: a list of ids overrides every other filter.
@@ -378,6 +420,34 @@ def get_requests(
 
 _route("/requests", ["GET"], get_requests)
 router.add_api_route("/requests/{request_id}", get_request, methods=["GET"])
+
+
+def get_updates(
+    request: Request,
+    services: ServicesDep,
+    _caught_up: Annotated[None, Depends(read_your_writes)],
+    api_key: ApiKey = None,
+    start_date: Annotated[datetime | None, Query()] = None,
+    end_date: Annotated[datetime | None, Query()] = None,
+    page: Page = 1,
+    page_size: PageSize = 1000,
+    jurisdiction_id: Jurisdiction = None,
+    response_format: Format = None,
+) -> Response:
+    """FixMyStreet's feed: the status changes of the client's requests, oldest first, made in
+    [start_date, end_date) (default: the last 90 days; at most 90 days apart)."""
+    user = client_of(services, request, api_key)
+    _check_paging(page, page_size)
+    start, end = _window(services, start_date, end_date)
+    with services.pool.connection() as conn:
+        changes = status_changes(
+            conn, str(user.id), start, end, limit=page_size, offset=(page - 1) * page_size
+        )
+    out = [updates.update_out(c, _moment(services, c["changed_at"])) for c in changes]
+    return answer(request, "updates", out)
+
+
+_route("/servicerequestupdates", ["GET"], get_updates)
 
 
 # -- errors as the spec says, on these paths only -------------------------------------
