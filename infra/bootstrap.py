@@ -12,11 +12,11 @@ from psycopg_pool import ConnectionPool
 
 from domain.application import CaseWork
 from infra.areas import Areas
-from infra.places import Places
 from infra.calendar import CalendarYears, ChineseWorkingCalendar
 from infra.database import database_url, event_store_env, open_pool
 from infra.personal.mapper import PersonalDataMapper
 from infra.personal.residents import Residents
+from infra.places import Places
 from infra.projections import connector, prepare
 from infra.read_log import ReadLog
 from infra.settings import Settings, get_settings

@@ -15,20 +15,20 @@ matching word or pattern match. Two grids equally good are ambiguous: no grid is
 Loading a file replaces the whole mapping.
 """
 
-import json
 import re
-import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import shapely
-from cachetools import TTLCache
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
+
+from infra.areas import read_json_file
 
 SAMPLE_FILE = Path(__file__).with_name("sample_places.json")
 
@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS casework_grid_places (
 """
 
 
-class GridPlace(BaseModel):
+class PlacesOfGrid(BaseModel):
     model_config = ConfigDict(extra="forbid")
     grid_id: str
     addresses: list[str] = Field(default_factory=list)
@@ -61,10 +61,13 @@ class GridPlace(BaseModel):
     def patterns_compile(cls, patterns: list[str]) -> list[str]:
         for pattern in patterns:
             try:
-                if re.compile(pattern).search(""):
-                    raise ValueError(f"pattern {pattern!r} matches an empty address")
+                compiled = re.compile(pattern)
             except re.error as error:
-                raise ValueError(f"pattern {pattern!r} is not a regular expression: {error}")
+                raise ValueError(
+                    f"pattern {pattern!r} is not a regular expression: {error}"
+                ) from None
+            if compiled.search(""):
+                raise ValueError(f"pattern {pattern!r} matches an empty address")
         return patterns
 
     @field_validator("boundary")
@@ -88,11 +91,11 @@ class GridPlace(BaseModel):
 
 class PlacesFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    grids: list[GridPlace]
+    grids: list[PlacesOfGrid]
 
     @field_validator("grids")
     @classmethod
-    def each_grid_once(cls, grids: list[GridPlace]) -> list[GridPlace]:
+    def each_grid_once(cls, grids: list[PlacesOfGrid]) -> list[PlacesOfGrid]:
         ids = [grid.grid_id for grid in grids]
         repeated = sorted({i for i in ids if ids.count(i) > 1})
         if repeated:
@@ -105,16 +108,7 @@ class PlacesFileError(Exception):
 
 
 def read_places_file(path: Path) -> PlacesFile:
-    try:
-        return PlacesFile.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except OSError as error:
-        raise PlacesFileError(f"cannot read {path}: {error.strerror}") from error
-    except json.JSONDecodeError as error:
-        raise PlacesFileError(f"{path} is not JSON: {error}") from error
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "file"
-        raise PlacesFileError(f"{path}: {where}: {first['msg']}") from error
+    return read_json_file(path, PlacesFile, PlacesFileError)
 
 
 @dataclass(frozen=True)
@@ -169,9 +163,10 @@ class Places:
     def __init__(self, pool: ConnectionPool, cache_seconds: float = 30.0):
         """The mapping is read once per ``cache_seconds``: one loaded by another process is
         used within that time (at once in the process that loads it)."""
-        self.pool = pool
-        self._cache: TTLCache[str, _Mapping] = TTLCache(maxsize=1, ttl=cache_seconds)
-        self._lock = threading.Lock()
+        self.pool, self.cache_seconds = pool, cache_seconds
+        # When the mapping was read (time.monotonic()), and what it was. Two threads may
+        # both read it at once: harmless, the later one is kept.
+        self._read: tuple[float, _Mapping] | None = None
 
     def create_schema(self) -> None:
         with self.pool.connection() as conn:
@@ -205,15 +200,13 @@ class Places:
                 " boundary) VALUES (%s, %s, %s, %s)",
                 rows,
             )
-        with self._lock:
-            self._cache.clear()
+        self._read = None
         return len(rows)
 
     def _mapping(self) -> _Mapping:
-        with self._lock:
-            cached = self._cache.get("mapping")
-        if cached is not None:
-            return cached
+        read = self._read
+        if read is not None and time.monotonic() - read[0] < self.cache_seconds:
+            return read[1]
         with self.pool.connection() as conn:
             rows = conn.execute(
                 "SELECT grid_id, addresses, address_patterns, boundary FROM casework_grid_places"
@@ -225,8 +218,7 @@ class Places:
         )
         for area, _grid in mapping.boundaries:
             shapely.prepare(area)
-        with self._lock:
-            self._cache["mapping"] = mapping
+        self._read = (time.monotonic(), mapping)
         return mapping
 
     def by_address(self, address: str) -> Located:

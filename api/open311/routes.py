@@ -10,6 +10,7 @@ import binascii
 import inspect
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
@@ -43,9 +44,28 @@ ANONYMOUS = "未留名"  # the resident's name when the client sends none
 Jurisdiction = Annotated[str | None, Query(description="accepted and ignored: one jurisdiction")]
 Format = Annotated[str | None, Query(alias="format", pattern="^(json|xml)$")]
 ApiKey = Annotated[str | None, Query()]
-# The paging extension most servers share (page from 1; the spec's limit of 1000 a page).
-Page = Annotated[int, Query(ge=1)]
-PageSize = Annotated[int, Query(ge=1, le=1000)]
+
+
+@dataclass
+class Slice:
+    """The window of ``start_date``..``end_date`` and a page of it (the paging extension most
+    servers share: ``page`` from 1, the spec's limit of 1000 a page), for lists of either."""
+
+    start_date: Annotated[datetime | None, Query()] = None
+    end_date: Annotated[datetime | None, Query()] = None
+    page: Annotated[int, Query(ge=1)] = 1
+    page_size: Annotated[int, Query(ge=1, le=1000)] = 1000
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+    def check(self) -> None:
+        if self.page * self.page_size > MOST_ROWS:
+            raise Open311Error(400, f"page * page_size may reach {MOST_ROWS} rows at most")
+
+
+SliceDep = Annotated[Slice, Depends()]
 
 
 def _route(path: str, methods: list[str], endpoint: Callable[..., Any]) -> None:
@@ -84,6 +104,14 @@ def client_of(services: Services, request: Request, api_key: str | None) -> User
     if user.role != Role.CLIENT:
         raise Open311Error(403, "the api_key is not a client system's (role client)")
     return user
+
+
+def _calling_client(request: Request, services: ServicesDep, api_key: ApiKey = None) -> User:
+    return client_of(services, request, api_key)
+
+
+# The client system a GET comes from (its api_key in the query, or HTTP Basic auth).
+ClientDep = Annotated[User, Depends(_calling_client)]
 
 
 def access_of(services: Services, user: User) -> Access:
@@ -315,13 +343,12 @@ def _case_row(case: Case) -> dict[str, Any]:
 def get_request(
     request: Request,
     services: ServicesDep,
+    user: ClientDep,
     request_id: str,
-    api_key: ApiKey = None,
     jurisdiction_id: Jurisdiction = None,
     response_format: Format = None,
 ) -> Response:
     """From the case itself: a request just filed is there at once."""
-    user = client_of(services, request, api_key)
     raw = _without_suffix(request_id)
     missing = Open311Error(404, f"no service request {raw}")
     try:
@@ -349,28 +376,20 @@ def _window(
     return start, end
 
 
-def _check_paging(page: int, page_size: int) -> None:
-    if page * page_size > MOST_ROWS:
-        raise Open311Error(400, f"page * page_size may reach {MOST_ROWS} rows at most")
-
-
 def get_requests(
     request: Request,
     services: ServicesDep,
     _caught_up: Annotated[None, Depends(read_your_writes)],
-    api_key: ApiKey = None,
+    user: ClientDep,
     service_request_id: Annotated[str | None, Query()] = None,
     service_code: Annotated[str | None, Query()] = None,
-    start_date: Annotated[datetime | None, Query()] = None,
-    end_date: Annotated[datetime | None, Query()] = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)(,(open|closed))*$")] = None,
-    page: Page = 1,
-    page_size: PageSize = 1000,
+    *,
+    paging: SliceDep,
     jurisdiction_id: Jurisdiction = None,
     response_format: Format = None,
 ) -> Response:
-    user = client_of(services, request, api_key)
-    _check_paging(page, page_size)
+    paging.check()
     mine = CaseFilter(first_contact=str(user.id))
     if service_request_id:
         # The spec: a list of ids overrides every other filter.
@@ -382,7 +401,7 @@ def get_requests(
                 continue  # no such request
         filters = [CaseFilter(first_contact=mine.first_contact, ids=ids)]
     else:
-        start, end = _window(services, start_date, end_date)
+        start, end = _window(services, paging.start_date, paging.end_date)
         wanted = sorted(set((status or "open,closed").split(",")))
         statuses = (OPEN if "open" in wanted else []) + (CLOSED if "closed" in wanted else [])
         codes = service_code.split(",") if service_code else [None]
@@ -400,13 +419,13 @@ def get_requests(
             )
             for code in codes
         ]
-    limit = page * page_size
+    limit = paging.offset + paging.page_size
     rows: list[dict[str, Any]] = []
     with services.pool.connection() as conn:
         for wanted_filter in filters:
             rows += list_cases(conn, wanted_filter, now=datetime.now(UTC), limit=limit).items
     rows.sort(key=lambda row: (row["received_at"], str(row["id"])), reverse=True)
-    rows = rows[(page - 1) * page_size : limit]
+    rows = rows[paging.offset : limit]
     communities = _communities(services, sorted({row["grid_id"] for row in rows}))
     out = []
     for row in rows:
@@ -426,22 +445,18 @@ def get_updates(
     request: Request,
     services: ServicesDep,
     _caught_up: Annotated[None, Depends(read_your_writes)],
-    api_key: ApiKey = None,
-    start_date: Annotated[datetime | None, Query()] = None,
-    end_date: Annotated[datetime | None, Query()] = None,
-    page: Page = 1,
-    page_size: PageSize = 1000,
+    user: ClientDep,
+    paging: SliceDep,
     jurisdiction_id: Jurisdiction = None,
     response_format: Format = None,
 ) -> Response:
     """FixMyStreet's feed: the status changes of the client's requests, oldest first, made in
     [start_date, end_date) (default: the last 90 days; at most 90 days apart)."""
-    user = client_of(services, request, api_key)
-    _check_paging(page, page_size)
-    start, end = _window(services, start_date, end_date)
+    paging.check()
+    start, end = _window(services, paging.start_date, paging.end_date)
     with services.pool.connection() as conn:
         changes = status_changes(
-            conn, str(user.id), start, end, limit=page_size, offset=(page - 1) * page_size
+            conn, str(user.id), start, end, limit=paging.page_size, offset=paging.offset
         )
     out = [updates.update_out(c, _moment(services, c["changed_at"])) for c in changes]
     return answer(request, "updates", out)

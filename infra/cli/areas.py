@@ -19,22 +19,14 @@ def register(subcommands: Any) -> None:
     load = actions.add_parser(
         "load", help="add or rename areas from a JSON file (format: infra/sample_areas.json)"
     )
-    source = load.add_mutually_exclusive_group(required=True)
-    source.add_argument("file", nargs="?", type=Path, metavar="FILE")
-    source.add_argument(
-        "--sample", action="store_true", help="the sample areas shipped with casework"
-    )
+    _file_or_sample(load, "the sample areas shipped with casework")
     load.set_defaults(handler=load_areas)
     mapping = actions.add_parser(
         "places",
         help="replace the mapping of addresses and map points to grids from a JSON file"
         " (format: infra/sample_places.json)",
     )
-    source = mapping.add_mutually_exclusive_group(required=True)
-    source.add_argument("file", nargs="?", type=Path, metavar="FILE")
-    source.add_argument(
-        "--sample", action="store_true", help="the places of the sample grids (illustrative)"
-    )
+    _file_or_sample(mapping, "the places of the sample grids (illustrative)")
     mapping.set_defaults(handler=load_places)
     locate = actions.add_parser(
         "locate", help="the grid an address or a point (latitude, longitude) maps to"
@@ -43,6 +35,12 @@ def register(subcommands: Any) -> None:
     where.add_argument("--address", metavar="TEXT")
     where.add_argument("--point", nargs=2, type=float, metavar=("LAT", "LONG"))
     locate.set_defaults(handler=locate_grid)
+
+
+def _file_or_sample(parser: argparse.ArgumentParser, sample: str) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("file", nargs="?", type=Path, metavar="FILE")
+    source.add_argument("--sample", action="store_true", help=sample)
 
 
 def load_areas(args: argparse.Namespace) -> None:

@@ -479,22 +479,19 @@ class CaseList(ReadModel):
         counts = Counter(_counted(row) for row in rows.values())
         counts.subtract(counted_before)  # keeps negative counts, unlike `-`
         self._count(cursor, generation, counts)
-        if changes:
-            cursor.executemany(
-                sql.SQL(
-                    "INSERT INTO {table} (position, case_id, first_contact, previous_status,"
-                    " status, note, changed_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-                ).format(table=sql.Identifier(self.table("rm_status_changes", generation))),
-                changes,
-            )
-        if named:
-            cursor.executemany(
-                sql.SQL(
-                    "INSERT INTO {table} (resident_id, case_id) VALUES (%s, %s)"
-                    " ON CONFLICT DO NOTHING"
-                ).format(table=sql.Identifier(self.table("rm_case_residents", generation))),
-                named,
-            )
+        _insert(
+            cursor,
+            self.table("rm_status_changes", generation),
+            "INSERT INTO {table} (position, case_id, first_contact, previous_status, status,"
+            " note, changed_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            changes,
+        )
+        _insert(
+            cursor,
+            self.table("rm_case_residents", generation),
+            "INSERT INTO {table} (resident_id, case_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            named,
+        )
 
     def _keep_next_steps(
         self, cursor: psycopg.Cursor[Any], generation: int, rows: dict[Any, Row]
@@ -527,6 +524,13 @@ class CaseList(ReadModel):
             ).format(table=sql.Identifier(self.table("rm_case_counts", generation))),
             [(*key, n) for key, n in changes.items()],
         )
+
+
+def _insert(
+    cursor: psycopg.Cursor[Any], table: str, statement: str, rows: list[tuple[Any, ...]]
+) -> None:
+    if rows:
+        cursor.executemany(sql.SQL(statement).format(table=sql.Identifier(table)), rows)
 
 
 def _named_residents(event: Any) -> list[Any]:

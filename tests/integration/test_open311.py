@@ -277,7 +277,9 @@ def test_the_georeport_client_library_reads_services_and_requests(
         assert read["status"] == "open"
 
 
-def test_requests_come_newest_first_a_page_at_a_time(client: TestClient, services: Services) -> None:
+def test_requests_come_newest_first_a_page_at_a_time(
+    client: TestClient, services: Services
+) -> None:
     _user_id, key = new_client_system(services, "分页的系统")
     filed = [file(client, key) for _ in range(3)]
     ids = [answer.json()[0]["service_request_id"] for answer in filed]
