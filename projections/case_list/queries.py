@@ -399,3 +399,23 @@ def resident_reached(conn: psycopg.Connection[Any], resident_id: str, reach: Cas
     ).format(where)
     row = conn.execute(query, params).fetchone()
     return bool(row and row[0])
+
+
+def status_changes(
+    conn: psycopg.Connection[Any],
+    first_contact: str,
+    changed_from: datetime,
+    changed_before: datetime,
+    limit: int,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """The status changes of the cases whose first contact is ``first_contact``, changed in
+    [changed_from, changed_before), oldest first: a page never moves as new changes come."""
+    with conn.cursor(row_factory=dict_row) as cursor:
+        return cursor.execute(
+            "SELECT position, case_id, previous_status, status, note, changed_at"
+            " FROM rm_status_changes WHERE first_contact = %s"
+            " AND changed_at >= %s AND changed_at < %s"
+            " ORDER BY changed_at, position LIMIT %s OFFSET %s",
+            (first_contact, changed_from, changed_before, limit, offset),
+        ).fetchall()
