@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+    public_url: str | None = Field(
+        default=None,
+        description="where people reach the service, e.g. https://casework.example.org; the "
+        "start of the sign-in links `casework users link` prints (unset: http://HOST:PORT)",
+    )
     workers: int = Field(default=1, ge=1)
 
     @property
