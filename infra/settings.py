@@ -99,11 +99,6 @@ class Settings(BaseSettings):
         description="base64, at least 32 bytes: the HMAC key rating links are signed with; "
         "unset: one generated once and kept in the database (development only)",
     )
-    public_url: str | None = Field(
-        default=None,
-        description="the address residents reach the service at (https://...), for the "
-        "rating links sent to them; unset: the address the request came to",
-    )
     weight_response: float = Field(
         default=0.1, ge=0, le=1, description="the response rate's weight in the composite score"
     )
@@ -135,6 +130,12 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+    public_url: str | None = Field(
+        default=None,
+        description="where people reach the service, e.g. https://casework.example.org: the "
+        "start of the sign-in links `casework users link` prints (unset: http://HOST:PORT) "
+        "and of the rating links sent to residents (unset: the address the request came to)",
+    )
     workers: int = Field(default=1, ge=1)
 
     @property

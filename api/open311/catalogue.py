@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from projections.compliance.report import CATEGORY_NAMES, KIND_NAMES
+from domain.names import CATEGORY_NAMES, KIND_NAMES
 
 # kind.category, e.g. resident_request.help: the code says what POST /cases says.
 SERVICES: dict[str, tuple[str, str]] = {

@@ -8,6 +8,11 @@ from uuid import UUID
 
 from domain.vocabulary import Role
 from infra.cli.common import CommandError, services
+from infra.sessions import Sessions
+from infra.settings import get_settings
+
+# A sign-in link is for handing over now (a chat message, a phone beside the desk): short.
+LINK_MINUTES, LONGEST_LINK_MINUTES = 30, 7 * 24 * 60
 
 # How soon a revoked or replaced token stops working in a running server (README: Who may
 # do what); the same words in every --help that changes a token.
@@ -26,6 +31,19 @@ def days(raw: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(
             f"must be 1 or more (got {value}); leave it out for a token that does not expire"
+        )
+    return value
+
+
+def minutes(raw: str) -> int:
+    """--expires-in-minutes: a whole number of minutes, 1 to a week."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected whole minutes, got '{raw}'") from None
+    if not 1 <= value <= LONGEST_LINK_MINUTES:
+        raise argparse.ArgumentTypeError(
+            f"must be from 1 to {LONGEST_LINK_MINUTES} (a week); got {value}"
         )
     return value
 
@@ -67,6 +85,23 @@ def register(subcommands: Any) -> None:
     )
     revoke.add_argument("user_id", metavar="USER_ID")
     revoke.set_defaults(handler=revoke_user)
+    link = actions.add_parser(
+        "link",
+        help="print a one-time link that signs the user in to the workbench (/app)",
+        description="Print a URL that signs the user in to the workbench once: a second use, "
+        "or a use after it expires, is refused, and so is any use once the user's token is "
+        "revoked, rotated or expired. The URL starts with CASEWORK_PUBLIC_URL "
+        "(unset: http://CASEWORK_HOST:CASEWORK_PORT).",
+    )
+    link.add_argument("user_id", metavar="USER_ID")
+    link.add_argument(
+        "--expires-in-minutes",
+        type=minutes,
+        default=LINK_MINUTES,
+        metavar="N",
+        help="the link stops working N minutes from now (1 to 10080; default %(default)s)",
+    )
+    link.set_defaults(handler=sign_in_link)
     listing = actions.add_parser("list", help="list users, their roles, areas and token state")
     listing.set_defaults(handler=list_users)
 
@@ -109,6 +144,24 @@ def rotate_token(args: argparse.Namespace) -> None:
     print(
         "The token is shown only this once; store it now. The old token stops working "
         "within CASEWORK_AUTH_CACHE_SECONDS (5 s by default) in running servers.",
+        file=sys.stderr,
+    )
+
+
+def sign_in_link(args: argparse.Namespace) -> None:
+    user_id = _user_id(args.user_id)
+    with services() as built:
+        sessions = Sessions(built.pool)
+        sessions.create_schema()  # the CLI may run before the first server did
+        secret = sessions.issue_link(user_id, timedelta(minutes=args.expires_in_minutes))
+    if secret is None:
+        raise CommandError(f"no user with id {user_id} whose token is valid (revoked or expired?)")
+    settings = get_settings()
+    base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    print(f"{base}/app/sign-in/link/{secret}")
+    print(
+        f"The link signs the user in once, within {args.expires_in_minutes} minutes; "
+        "hand it to them only.",
         file=sys.stderr,
     )
 

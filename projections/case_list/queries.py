@@ -13,6 +13,8 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from domain.time_limits import Light, light
+
 SORTS = {
     # name: (column, descending)
     "-received_at": ("received_at", True),
@@ -31,6 +33,13 @@ LIGHTS = {
     "yellow": sql.SQL(f"{CLOCK} BETWEEN yellow_at AND due_at"),
     "green": sql.SQL(f"{CLOCK} < yellow_at"),
 }
+
+
+def row_light(row: dict[str, Any], now: datetime) -> Light:
+    """A row's light, as the case answer has it: the clock stands at a suspension, and at
+    the closure."""
+    clock = min(m for m in (now, row["suspended_since"], row["closed_at"]) if m is not None)
+    return light(row["due_at"], row["yellow_at"], clock)
 
 
 @dataclass
