@@ -112,7 +112,11 @@ def intake(form: FormData) -> Any:
 
 def field_command(name: str, form: FormData, zone: ZoneInfo) -> BaseModel:
     """One of the case page's short forms as the API's request model."""
-    model = FIELD_MODELS[name]
+    return model_form(FIELD_MODELS[name], form, zone)
+
+
+def model_form(model: type[BaseModel], form: FormData, zone: ZoneInfo) -> BaseModel:
+    """A form whose fields are the request model's own, as that model."""
     body: dict[str, Any] = {}
     for field in model.model_fields:
         if field == "occurred_at":

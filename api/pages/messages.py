@@ -57,6 +57,7 @@ ROLES = {
     "auditor": "审计员",
     "admin": "管理员",
     "client": "对接系统",
+    "claimant": "志愿认领人",
     "system": "系统",
 }
 
@@ -106,6 +107,7 @@ EVENTS = {
     "Reopened": "发回重办",
     "MediationHeld": "调解",
     "Claimed": "认领",
+    "ClaimReleased": "取消认领",
     "Fulfilled": "心愿实现",
     "DuplicateLinked": "关联重复件",
     "DuplicateUnlinked": "取消重复件关联",
@@ -129,6 +131,7 @@ EVENT_FIELDS = {
     "comment": "意见",
     "claimant": "认领人",
     "claimant_type": "认领人类型",
+    "photo_url": "照片链接",
     "duplicate_of": "原件",
     "duplicate": "重复件",
 }
@@ -144,6 +147,9 @@ ERRORS = {
     "no_claimant": "此心愿还没有人认领。",
     "already_claimed": "此心愿已被认领。",
     "already_fulfilled": "此心愿已实现。",
+    "not_the_claimant": "只有认领此心愿的人（或督办人）才能这样做。",
+    "release_after_fulfilment": "此心愿已实现，不能再取消认领。",
+    "invalid_url": "请填写以 http:// 或 https:// 开头的网址。",
     "wish_not_fulfilled": "心愿尚未实现，不能以“已解决”办结。",
     "no_mediated_agreement": "纠纷还没有达成协议的调解记录，不能以“已解决”办结。",
     "case_suspended": "此事项已挂起，请先恢复办理。",
