@@ -13,7 +13,6 @@ or whose resident was erased, is replaced by the category ("物品类微心愿")
 
 import re
 import threading
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -38,19 +37,6 @@ _SAFE_TITLES: TTLCache[UUID, bool] = TTLCache(maxsize=100_000, ttl=3600)
 _SAFE_LOCK = threading.Lock()
 
 
-@dataclass(frozen=True)
-class BoardWish:
-    id: UUID
-    title: str
-    category: str
-    category_name: str
-    grid_id: str
-    grid_name: str
-    received_at: datetime
-    waited_days: int
-    waited_working_days: int
-
-
 def board_area(services: Services, area: str | None) -> tuple[list[str] | None, str | None]:
     """The grids of a board's area (None: the whole city) and the area's name; an area the
     reference data does not know is a bad query parameter."""
@@ -67,9 +53,10 @@ def board_area(services: Services, area: str | None) -> tuple[list[str] | None, 
     return services.areas.grids_within(area), row[0]
 
 
-def open_wishes(services: Services, grids: list[str] | None, now: datetime) -> list[BoardWish]:
+def open_wishes(services: Services, grids: list[str] | None, now: datetime) -> list[dict[str, Any]]:
     """The micro-wishes of ``grids`` (None: all) open to a claim now: not claimed, not
-    suspended, not closed; from the case list read model, the longest waiting first."""
+    suspended, not closed; from the case list read model, the longest waiting first. Each
+    with the fields of api.routes.board's BoardWishOut."""
     with services.pool.connection() as conn:
         rows = conn.execute(
             "SELECT c.id, c.title, c.category, c.grid_id, coalesce(g.name, c.grid_id),"
@@ -91,22 +78,22 @@ def wish(
     grid_name: str,
     received_at: datetime,
     now: datetime,
-) -> BoardWish:
+) -> dict[str, Any]:
     zone = services.settings.zone
     received, today = local_day(received_at, zone), local_day(now, zone)
-    return BoardWish(
-        id=case_id,
-        title=public_title(services, case_id, title, category),
-        category=category,
-        category_name=category_name(category),
-        grid_id=grid_id,
-        grid_name=grid_name,
-        received_at=received_at,
-        waited_days=max((today - received).days, 0),
-        waited_working_days=working_days_after(received, today, services.cases.calendar)
+    return {
+        "id": case_id,
+        "title": public_title(services, case_id, title, category),
+        "category": category,
+        "category_name": category_name(category),
+        "grid_id": grid_id,
+        "grid_name": grid_name,
+        "received_at": received_at,
+        "waited_days": max((today - received).days, 0),
+        "waited_working_days": working_days_after(received, today, services.cases.calendar)
         if today > received
         else 0,
-    )
+    }
 
 
 def category_name(category: str) -> str:

@@ -140,19 +140,23 @@ class MicroWish(Case):
         """The claimant gives the wish back (or a supervisor takes it off them): it is open
         to claims again. Not once fulfilled: then the claim is what the wish was done by."""
         self._check_open(stamp)
-        if self.claim is None:
-            raise errors.NoClaimant("the wish has not been claimed: there is no claim to release")
+        claim = self._check_claimed("there is no claim to release")
         if self.fulfilled_at is not None:
             raise errors.ReleaseAfterFulfilment(
                 f"the wish was fulfilled at {self.fulfilled_at.isoformat()}: its claim stays"
             )
         self._check_claimant(stamp, "release the claim")
         self._release_claim(
-            claimant=self.claim["claimant"],
-            claimant_type=self.claim["claimant_type"],
+            claimant=claim["claimant"],
             reason=reason,
             **stamp.event_fields(),
         )
+
+    def _check_claimed(self, so: str) -> dict[str, Any]:
+        """The standing claim; without one, ``so`` says what cannot happen."""
+        if self.claim is None:
+            raise errors.NoClaimant(f"the wish has not been claimed: {so}")
+        return self.claim
 
     def _check_claimant(self, stamp: Stamp, doing: str) -> None:
         assert self.claim is not None
@@ -165,23 +169,21 @@ class MicroWish(Case):
     @event("ClaimReleased")
     def _release_claim(
         self,
-        claimant: str,
-        claimant_type: str,
         reason: str | None,
+        claimant: str,
         actor: dict[str, str],
         occurred_at: datetime,
         correlation_id: str,
         idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
-        self.claim = None
-        self.last_occurred_at = occurred_at
+        # The claim ends; the wish is open to a claim again (the claim's record is the event).
+        self.claim, self.last_occurred_at = None, occurred_at
 
     def fulfil(
         self, fulfilled_at: datetime, notes: str, stamp: Stamp, photo_url: str | None = None
     ) -> None:
         self._check_active(stamp)
-        if self.claim is None:
-            raise errors.NoClaimant("the wish has not been claimed: nobody can fulfil it yet")
+        self._check_claimed("nobody can fulfil it yet")
         if self.fulfilled_at is not None:
             raise errors.AlreadyFulfilled(
                 f"the wish was already fulfilled at {self.fulfilled_at.isoformat()}"

@@ -45,16 +45,21 @@ AreaQuery = Annotated[
 ]
 
 
-class BoardWishOut(BaseModel):
+class WishOut(BaseModel):
+    """What the board shows of any wish: never the description, the resident, the parties."""
+
     id: UUID = Field(description="the case id, to claim it")
     title: str = Field(
         description="as staff recorded it; the category's words instead when it may name the "
-        "resident (their recorded name, phone, address, a long number)"
+        "resident (their recorded name, phone, address, a long number, a door number)"
     )
     category: str
     category_name: str = Field(examples=["物品类"])
     grid_id: str
     grid_name: str
+
+
+class BoardWishOut(WishOut):
     received_at: LocalTime
     waited_days: int = Field(description="calendar days since the day it was received")
     waited_working_days: int = Field(description="working days since the day it was received")
@@ -72,7 +77,7 @@ def board(services: Services, area: str | None) -> BoardOut:
     return BoardOut(
         area=area,
         area_name=name,
-        wishes=[BoardWishOut.model_validate(w, from_attributes=True) for w in wishes],
+        wishes=[BoardWishOut(**w) for w in wishes],
     )
 
 
@@ -91,13 +96,7 @@ def get_board(services: ServicesDep, response: Response, area: AreaQuery = None)
     return board(services, area)
 
 
-class HeldWishOut(BaseModel):
-    id: UUID
-    title: str
-    category: str
-    category_name: str
-    grid_id: str
-    grid_name: str
+class HeldWishOut(WishOut):
     claimed_at: LocalTime
     fulfilled_at: LocalTime | None
     photo_url: str | None
@@ -275,6 +274,29 @@ class ClaimsOut(BaseModel):
     items: list[ClaimOut] = Field(description="newest first, at most 500")
 
 
+class ClaimantRecord(BaseModel):
+    claimant: str
+    claimant_name: str | None
+    claimant_type: str
+    claims: int
+    released: int
+    held: int = Field(description="claims standing now, not yet fulfilled")
+    fulfilled: int = Field(description="wishes fulfilled under their claims")
+    last_claimed_at: LocalTime
+    valid_callbacks: int = Field(description="residents' call-backs on wishes they fulfilled")
+    satisfied: int
+    basically_satisfied: int
+    dissatisfied: int
+    solved: int
+    satisfaction_rate: float | None = Field(
+        description="(satisfied + basically satisfied) / valid call-backs; null without any"
+    )
+
+
+class ClaimantsOut(BaseModel):
+    items: list[ClaimantRecord] = Field(description="most wishes fulfilled first")
+
+
 Since = Annotated[datetime | None, Query(description="only claims made at or after this moment")]
 
 
@@ -301,29 +323,6 @@ def get_claims(services: ServicesDep, access: AccessDep, since: Since = None) ->
             for row in rows
         ]
     )
-
-
-class ClaimantRecord(BaseModel):
-    claimant: str
-    claimant_name: str | None
-    claimant_type: str
-    claims: int
-    released: int
-    held: int = Field(description="claims standing now, not yet fulfilled")
-    fulfilled: int = Field(description="wishes fulfilled under their claims")
-    last_claimed_at: LocalTime
-    valid_callbacks: int = Field(description="residents' call-backs on wishes they fulfilled")
-    satisfied: int
-    basically_satisfied: int
-    dissatisfied: int
-    solved: int
-    satisfaction_rate: float | None = Field(
-        description="(satisfied + basically satisfied) / valid call-backs; null without any"
-    )
-
-
-class ClaimantsOut(BaseModel):
-    items: list[ClaimantRecord] = Field(description="most wishes fulfilled first")
 
 
 @router.get(
