@@ -19,12 +19,13 @@ from uuid import UUID
 
 from cachetools import TTLCache
 
+from api.access import Access
 from api.i18n import _
 from api.pages import messages
 from api.problems import bad_field
 from domain.time_limits import local_day, working_days_after
 from infra.bootstrap import Services
-from projections.wish_claims.queries import held_by
+from projections.wish_claims.queries import claimant_records, claims_log, held_by
 
 # How many open wishes a board lists at most (the oldest first: they have waited longest).
 BOARD_LIMIT = 500
@@ -150,3 +151,38 @@ def held_wishes(services: Services, claimant: str) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+def _grids(access: Access) -> list[str] | None:
+    return None if access.grids is None else sorted(access.grids)
+
+
+def claims_of(
+    services: Services, access: Access, since: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The claims of the wishes in the caller's area, newest first, with the names of who
+    claimed and who released (for the community: GET /board/claims, /app/board/claims)."""
+    with services.pool.connection() as conn:
+        rows = claims_log(conn, _grids(access), since, limit=500)
+    names = services.users.names([row[f] for row in rows for f in ("claimant", "released_by")])
+    return [
+        {
+            **row,
+            "claimant_name": names.get(row["claimant"]),
+            "released_by_name": names.get(row["released_by"] or ""),
+        }
+        for row in rows
+    ]
+
+
+def claimants_of(services: Services, access: Access) -> list[dict[str, Any]]:
+    """Each claimant's record over the caller's area, with their name and the satisfaction
+    rate of the residents' verdicts ((satisfied + basically satisfied) / valid)."""
+    with services.pool.connection() as conn:
+        rows = claimant_records(conn, _grids(access))
+    names = services.users.names(row["claimant"] for row in rows)
+    for row in rows:
+        valid, happy = row["valid_callbacks"], row["satisfied"] + row["basically_satisfied"]
+        row["claimant_name"] = names.get(row["claimant"])
+        row["satisfaction_rate"] = round(happy / valid, 4) if valid else None
+    return rows

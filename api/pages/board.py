@@ -15,7 +15,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.datastructures import FormData
 
-from api.board import board_area, held_wishes, open_wishes
+from api.access import Action
+from api.board import board_area, claimants_of, claims_of, held_wishes, open_wishes
 from api.dependencies import ServicesDep
 from api.pages import actions, forms, messages
 from api.pages.routes import refused_as_errors, see_other
@@ -108,6 +109,19 @@ def _mine(
     )
 
 
+@router.get("/claims", dependencies=[ReadYourWrites])
+def claims_page(request: Request, services: ServicesDep, signed: SignedDep) -> Response:
+    """The community's view: who claimed which wish, and each claimant's record."""
+    signed.require(Action.WISH_CLAIMS)
+    return render(
+        request,
+        "board_claims.html",
+        signed=signed,
+        claims=claims_of(services, signed.access),
+        records=claimants_of(services, signed.access),
+    )
+
+
 @router.get("", dependencies=[ReadYourWrites])
 def mine_page(
     request: Request, services: ServicesDep, signed: SignedDep, done: Done = None
@@ -155,7 +169,9 @@ def _act(
         )
         return see_other(f"/app/board?done={name}&min_position={outcome.position or 0}")
     message = next(iter(errors.values()), messages.rule_message("forbidden"))
-    return _mine(request, services, signed, error=message, status_code=409)
+    # A field the form got wrong is 422, a rule of the wish's life (already claimed...) 409.
+    status = 409 if set(errors) <= {"form"} else 422
+    return _mine(request, services, signed, error=message, status_code=status)
 
 
 @router.post("/{case_id}/{name}")

@@ -149,7 +149,6 @@ ERRORS = {
     "already_fulfilled": "此心愿已实现。",
     "not_the_claimant": "只有认领此心愿的人（或督办人）才能这样做。",
     "release_after_fulfilment": "此心愿已实现，不能再取消认领。",
-    "invalid_url": "请填写以 http:// 或 https:// 开头的网址。",
     "wish_not_fulfilled": "心愿尚未实现，不能以“已解决”办结。",
     "no_mediated_agreement": "纠纷还没有达成协议的调解记录，不能以“已解决”办结。",
     "case_suspended": "此事项已挂起，请先恢复办理。",
@@ -182,6 +181,7 @@ UNKNOWN_ERROR = "操作未能完成，请稍后重试。"
 # Pydantic's error types, for a field that does not validate.
 FIELD_ERRORS = {
     "missing": "请填写此项。",
+    "invalid_url": "请填写以 http:// 或 https:// 开头的网址。",
     "string_too_short": "请填写此项。",
     "string_too_long": "内容太长了，最多 {max_length} 个字。",
     "string_pattern_mismatch": "格式不对。",

@@ -14,7 +14,14 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from api.access import AccessDep, Authorized, loaded_case
-from api.board import board_area, held_wishes, open_wishes, public_title
+from api.board import (
+    board_area,
+    claimants_of,
+    claims_of,
+    held_wishes,
+    open_wishes,
+    public_title,
+)
 from api.date_windows import PAST_WINDOW, PastMoment
 from api.dependencies import CallerDep, ServicesDep
 from api.i18n import _
@@ -26,7 +33,6 @@ from api.routes.read_models import ReadYourWrites
 from domain import commands
 from domain.application import Caller
 from infra.bootstrap import Services
-from projections.wish_claims.queries import claimant_records, claims_log
 
 public = APIRouter(tags=["micro-wish board"], responses=PROBLEM_RESPONSES)
 router = APIRouter(
@@ -309,20 +315,7 @@ Since = Annotated[datetime | None, Query(description="only claims made at or aft
     dependencies=[ReadYourWrites],
 )
 def get_claims(services: ServicesDep, access: AccessDep, since: Since = None) -> ClaimsOut:
-    grids = None if access.grids is None else sorted(access.grids)
-    with services.pool.connection() as conn:
-        rows = claims_log(conn, grids, since, limit=500)
-    names = services.users.names([row[f] for row in rows for f in ("claimant", "released_by")])
-    return ClaimsOut(
-        items=[
-            ClaimOut(
-                **row,
-                claimant_name=names.get(row["claimant"]),
-                released_by_name=names.get(row["released_by"] or ""),
-            )
-            for row in rows
-        ]
-    )
+    return ClaimsOut(items=[ClaimOut(**row) for row in claims_of(services, access, since)])
 
 
 @router.get(
@@ -334,20 +327,4 @@ def get_claims(services: ServicesDep, access: AccessDep, since: Since = None) ->
     dependencies=[ReadYourWrites],
 )
 def get_claimants(services: ServicesDep, access: AccessDep) -> ClaimantsOut:
-    grids = None if access.grids is None else sorted(access.grids)
-    with services.pool.connection() as conn:
-        rows = claimant_records(conn, grids)
-    names = services.users.names(row["claimant"] for row in rows)
-    items = []
-    for row in rows:
-        valid = row["valid_callbacks"]
-        happy = row["satisfied"] + row["basically_satisfied"]
-        row.pop("solved_answers")
-        items.append(
-            ClaimantRecord(
-                **row,
-                claimant_name=names.get(row["claimant"]),
-                satisfaction_rate=round(happy / valid, 4) if valid else None,
-            )
-        )
-    return ClaimantsOut(items=items)
+    return ClaimantsOut(items=[ClaimantRecord(**row) for row in claimants_of(services, access)])

@@ -66,8 +66,7 @@ def claimant_records(
                    count(*) FILTER (WHERE rating = 'satisfied') AS satisfied,
                    count(*) FILTER (WHERE rating = 'basically_satisfied') AS basically_satisfied,
                    count(*) FILTER (WHERE rating = 'dissatisfied') AS dissatisfied,
-                   count(*) FILTER (WHERE {VALID} AND solved = 'solved') AS solved,
-                   count(*) FILTER (WHERE {VALID} AND solved IS NOT NULL) AS solved_answers
+                   count(*) FILTER (WHERE {VALID} AND solved = 'solved') AS solved
             FROM rm_wish_verdicts WHERE (%(all)s OR grid_id = ANY(%(grids)s))
             GROUP BY claimant
         )
@@ -81,8 +80,7 @@ def claimant_records(
                coalesce(max(v.satisfied), 0) AS satisfied,
                coalesce(max(v.basically_satisfied), 0) AS basically_satisfied,
                coalesce(max(v.dissatisfied), 0) AS dissatisfied,
-               coalesce(max(v.solved), 0) AS solved,
-               coalesce(max(v.solved_answers), 0) AS solved_answers
+               coalesce(max(v.solved), 0) AS solved
         FROM claims c LEFT JOIN verdicts v ON v.claimant = c.claimant
         GROUP BY c.claimant
         ORDER BY fulfilled DESC, claims DESC, c.claimant

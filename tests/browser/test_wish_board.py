@@ -71,10 +71,30 @@ def test_a_volunteer_claims_releases_claims_again_and_fulfils_a_wish_on_a_phone(
     phone.wait_for(lambda: "已记录心愿实现" in phone.text())
     assert "已实现" in phone.text("ul.rows")
 
-    # The community sees each step in the wish's history.
-    auditor = browsers()
-    auditor.sign_in(token_for("孙丽", "auditor", "tiansheng"))
-    auditor.open(f"/app/cases/{case_id}/history")
-    steps = auditor.text()
+    # The community sees who claimed it when, the release and why, and the wish's history.
+    boss = browsers()
+    boss.sign_in(token_for("赵敏", "supervisor", "tiansheng"))
+    boss.submit("a[href='/app/board/claims']")
+    boss.reload_until("/app/board/claims", "已实现")
+    claims = boss.text()
+    assert claims.count("志愿者 周红（志愿者）认领于") == 2
+    assert "原因：临时出差" in claims
+    record = boss.text("table.cases tbody")
+    assert record.split() == [
+        "志愿者",
+        "周红（志愿者）",
+        "2",
+        "1",
+        "0",
+        "1",
+        "0",
+        "0",
+        "0",
+        "0",
+        "–",
+    ]
+    claims_violations = violations(boss)
+    boss.open(f"/app/cases/{case_id}/history")
+    steps = boss.text()
     assert steps.count("认领") >= 3 and "取消认领" in steps and "心愿实现" in steps
-    assert board_violations == [] and mine_violations == []
+    assert board_violations == mine_violations == claims_violations == []

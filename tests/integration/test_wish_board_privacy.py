@@ -69,6 +69,8 @@ def test_no_board_page_or_answer_holds_a_residents_name_phone_or_address(
         seen[f"board.json {area}"] = answer.text
         page = client.get("/board", params={"area": area} if area else None)
         assert page.status_code == 200
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert "<script" not in page.text
         seen[f"board {area}"] = page.text
     listed = {w["id"]: w["title"] for w in client.get("/board.json").json()["wishes"]}
     assert listed[plain["id"]] == "助听器一台"
@@ -101,6 +103,20 @@ def test_no_board_page_or_answer_holds_a_residents_name_phone_or_address(
     )
     assert acted.status_code == 200 and "已取消认领" in acted.text
     seen["/app/board after release"] = acted.text
+    bad_link = client.post(
+        f"/app/board/{plain['id']}/claim",
+        data={"csrf": csrf_of(acted.text)},
+        follow_redirects=True,
+    )
+    bad_link = client.post(
+        f"/app/board/{plain['id']}/fulfil",
+        data={"csrf": csrf_of(bad_link.text), "notes": "已送达", "photo_url": "ftp://x/1.jpg"},
+    )
+    assert bad_link.status_code == 422
+    assert "请填写以 http:// 或 https:// 开头的网址。" in bad_link.text
+    seen["/app/board with an error"] = bad_link.text
+    taken = client.post(f"/app/board/{named['id']}/release", data={"csrf": csrf_of(bad_link.text)})
+    assert taken.status_code == 409 and "此心愿已实现，不能再取消认领。" in taken.text
     client.cookies.clear()
 
     leaks = [
