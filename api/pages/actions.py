@@ -17,6 +17,7 @@ from api.dependencies import HANDLERS, ensure_user
 from api.intake import file_case
 from api.requests import CASE_COMMANDS, Assign, CaseCommand
 from api.responses import CaseOut, History, case_out, history_out
+from domain import commands
 from domain.application import Caller, CaseNotFound, CommandKey, Outcome, request_fingerprint
 from domain.time_limits import TimeLimit, Unit
 from infra.bootstrap import Services
@@ -149,6 +150,26 @@ def command(
         body.to_command(),
         _caller(access.user),
         command_key=_key(key, name, body.model_dump(mode="json", exclude_unset=True)),
+        visible=access.reaches,
+    )
+
+
+def board_command(
+    services: Services,
+    access: Access,
+    case_id: UUID,
+    name: str,
+    command: commands.CaseCommand,
+    fields: dict[str, Any],
+    key: str | None,
+) -> Outcome:
+    """A claimant's claim, fulfilment or release from the board's page, as the board's API
+    route handles it (api/routes/board.py): the caller is the claimant."""
+    return services.cases.handle(
+        case_id,
+        command,
+        _caller(access.user),
+        command_key=_key(key, f"board.{name}", fields),
         visible=access.reaches,
     )
 

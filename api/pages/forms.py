@@ -144,7 +144,13 @@ def field_command(
 ) -> BaseModel:
     """One of the case page's short forms as the API's request model; ``given``: fields the
     page fills in itself (an extension's approver is the supervisor who approves it)."""
-    model = FIELD_MODELS[name]
+    return model_form(FIELD_MODELS[name], form, zone, given)
+
+
+def model_form(
+    model: type[BaseModel], form: FormData, zone: ZoneInfo, given: dict[str, Any] | None = None
+) -> BaseModel:
+    """A form whose fields are the request model's own, as that model."""
     body: dict[str, Any] = dict(given or {})
     for field in model.model_fields:
         if field == "occurred_at" or field in body:

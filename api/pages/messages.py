@@ -41,6 +41,7 @@ ROLES = {
     "auditor": "审计员",
     "admin": "管理员",
     "client": "对接系统",
+    "claimant": "志愿认领人",
     "system": "系统",
     "resident": "居民",
 }
@@ -120,6 +121,7 @@ EVENTS = {
     "Reopened": "发回重办",
     "MediationHeld": "调解",
     "Claimed": "认领",
+    "ClaimReleased": "取消认领",
     "Fulfilled": "心愿实现",
     "DuplicateLinked": "关联重复件",
     "DuplicateUnlinked": "取消重复件关联",
@@ -150,6 +152,7 @@ EVENT_FIELDS = {
     "comment": "意见",
     "claimant": "认领人",
     "claimant_type": "认领人类型",
+    "photo_url": "照片链接",
     "duplicate_of": "原件",
     "duplicate": "重复件",
     "message": "催办内容",
@@ -168,6 +171,8 @@ ERRORS = {
     "no_claimant": "此心愿还没有人认领。",
     "already_claimed": "此心愿已被认领。",
     "already_fulfilled": "此心愿已实现。",
+    "not_the_claimant": "只有认领此心愿的人（或督办人）才能这样做。",
+    "release_after_fulfilment": "此心愿已实现，不能再取消认领。",
     "wish_not_fulfilled": "心愿尚未实现，不能以“已解决”办结。",
     "no_mediated_agreement": "纠纷还没有达成协议的调解记录，不能以“已解决”办结。",
     "case_suspended": "此事项已挂起，请先恢复办理。",
@@ -208,6 +213,7 @@ UNKNOWN_ERROR = "操作未能完成，请稍后重试。"
 # Pydantic's error types, for a field that does not validate.
 FIELD_ERRORS = {
     "missing": "请填写此项。",
+    "invalid_url": "请填写以 http:// 或 https:// 开头的网址。",
     "string_too_short": "请填写此项。",
     "string_too_long": "内容太长了，最多 {max_length} 个字。",
     "string_pattern_mismatch": "格式不对。",

@@ -118,6 +118,8 @@ def home(signed: SignedDep) -> Response:
         return see_other("/app/intake")
     if user.role == "worker":
         return see_other("/app/queue")
+    if user.role == "claimant":
+        return see_other("/app/board")
     if user.role == "supervisor":
         return see_other("/app/dashboard")
     if signed.may(Action.LIST_CASES):

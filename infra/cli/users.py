@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from domain.vocabulary import Role
+from domain.vocabulary import BOARD_CLAIMANT_TYPES, ClaimantType, Role
 from infra.cli.common import CommandError, services
 from infra.sessions import Sessions
 from infra.settings import get_settings
@@ -66,6 +66,12 @@ def register(subcommands: Any) -> None:
     add.add_argument("--name", required=True)
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--area", help="a street, community or grid id")
+    add.add_argument(
+        "--claimant-type",
+        choices=[str(t) for t in BOARD_CLAIMANT_TYPES],
+        help="for --role claimant (required there, refused elsewhere): who claims micro-wishes "
+        "on the board, recorded as the claim's claimant type",
+    )
     _expires_in_days(add, "the token")
     add.set_defaults(handler=add_user)
     rotate = actions.add_parser(
@@ -110,13 +116,21 @@ def add_user(args: argparse.Namespace) -> None:
     expires_at = (
         datetime.now(UTC) + timedelta(days=args.expires_in_days) if args.expires_in_days else None
     )
+    role = Role(args.role)
+    if role == Role.CLAIMANT and args.claimant_type is None:
+        raise CommandError("--role claimant needs --claimant-type (party_member, volunteer, ...)")
+    if role != Role.CLAIMANT and args.claimant_type is not None:
+        raise CommandError("--claimant-type is only for --role claimant")
+    claimant_type = None if args.claimant_type is None else ClaimantType(args.claimant_type)
     with services() as built:
-        user, token = built.users.add(args.name, Role(args.role), args.area, expires_at)
+        user, token = built.users.add(args.name, role, args.area, expires_at, claimant_type)
     print(f"id:    {user.id}")
     print(f"name:  {user.name}")
     print(f"role:  {user.role}")
     if user.area:
         print(f"area:  {user.area}")
+    if claimant_type is not None:
+        print(f"claimant type: {claimant_type}")
     print(f"token: {token}")
     print("The token is shown only this once; store it now.", file=sys.stderr)
 

@@ -316,6 +316,10 @@ def _claimed(row: Row, event: Any) -> None:
     row["claimed"] = True
 
 
+def _claim_released(row: Row, event: Any) -> None:
+    row["claimed"] = False  # open to claims again
+
+
 def _fulfilled(row: Row, event: Any) -> None:
     row["fulfilled"] = True
 
@@ -338,6 +342,7 @@ APPLY: dict[str, Callable[[Row, Any], None]] = {
     "Reopened": _reopened,
     "MediationHeld": _mediation_held,
     "Claimed": _claimed,
+    "ClaimReleased": _claim_released,
     "Fulfilled": _fulfilled,
     "SignedFor": _signed_for,
     "SentBack": _sent_back,

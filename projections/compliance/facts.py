@@ -199,6 +199,7 @@ IGNORED = frozenset(
         "Escalated",
         "MediationHeld",
         "Claimed",
+        "ClaimReleased",
         "Fulfilled",
         "DuplicateLinked",
         "DuplicateUnlinked",
