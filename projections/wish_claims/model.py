@@ -92,6 +92,7 @@ class WishClaims(ReadModel):
             "MediationHeld",
             "DuplicateLinked",
             "DuplicateUnlinked",
+            "RatingLinkIssued",
         }
     )
 
