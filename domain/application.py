@@ -25,7 +25,9 @@ from domain.commands import CaseCommand, RecountDeadline
 from domain.kinds import CASE_CLASSES
 from domain.stamp import Stamp
 from domain.time_limits import (
+    DEFAULT_LADDER,
     Deadline,
+    LadderRules,
     Light,
     Thresholds,
     TimeLeft,
@@ -160,9 +162,12 @@ class CaseWork(Application[UUID]):
         identify_resident: Callable[[dict[str, Any]], str] | None = None,
         busy_seconds: float = BUSY_SECONDS,
         redo_on_not_solved: bool = True,
+        ladder: LadderRules = DEFAULT_LADDER,
     ):
         super().__init__(env)
         self.redo_on_not_solved = redo_on_not_solved
+        # When the supervision ladder's steps fall due (settings CASEWORK_LADDER_*).
+        self.ladder = ladder
         self.busy_seconds = busy_seconds
         self._case_locks = CaseLocks()
         self.calendar = calendar
@@ -336,7 +341,8 @@ class CaseWork(Application[UUID]):
 
     def thresholds(self, case: Case) -> Thresholds:
         """The ladder's moments for the case's deadline in force."""
-        return ladder_thresholds(case.due_at, self.time_limit_of(case), self.calendar, self.zone)
+        limit = self.time_limit_of(case)
+        return ladder_thresholds(case.due_at, limit, self.calendar, self.zone, self.ladder)
 
     def light_of(self, case: Case, now: datetime) -> Light:
         """Green, yellow or red at ``now``; the light stands still while the case is

@@ -51,9 +51,11 @@ class Dispute(Case):
         self._check_active(stamp)
         mediator = self._check_assigned()
         stamp.check_not_after(held_at, "held_at")
+        outcome = str(parse(MediationOutcome, outcome, "outcome"))
+        self._signs_by_acting(stamp, "mediate")
         self._hold_mediation(
             held_at=held_at,
-            outcome=str(parse(MediationOutcome, outcome, "outcome")),
+            outcome=outcome,
             notes=notes,
             mediator=mediator,
             personal={"participants": participants},
@@ -144,6 +146,7 @@ class MicroWish(Case):
                 f"the wish was already fulfilled at {self.fulfilled_at.isoformat()}"
             )
         stamp.check_not_after(fulfilled_at, "fulfilled_at")
+        self._signs_by_acting(stamp, "fulfil")
         self._fulfil(fulfilled_at=fulfilled_at, notes=notes, **stamp.event_fields())
 
     @event("Fulfilled")

@@ -88,6 +88,13 @@ class Rating(StrEnum):
     REFUSED = "refused"
 
 
+# A call-back is valid (counts in the three rates) when the resident gave a verdict;
+# unreachable and refused are not valid call-backs.
+VALID_RATINGS = frozenset(
+    {Rating.SATISFIED.value, Rating.BASICALLY_SATISFIED.value, Rating.DISSATISFIED.value}
+)
+
+
 class Solved(StrEnum):
     """A call-back's answer to "is the matter solved" (解决情况)."""
 

@@ -103,6 +103,7 @@ def bootstrap(settings: Settings | None = None) -> Services:
             position_of=EventPositions(pool, f"{CaseWork.name}_events"),
             identify_resident=residents.identify,
             redo_on_not_solved=settings.redo_on_not_solved,
+            ladder=settings.ladder_rules,
         )
         if not isinstance(cases.mapper, PersonalDataMapper):
             raise RuntimeError("the event store must seal personal data (see MAPPER_TOPIC)")

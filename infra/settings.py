@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.time_limits import LadderRules
 from infra.time_limit_catalogue import SHIPPED_FILE
 
 
@@ -115,6 +116,26 @@ class Settings(BaseSettings):
     supervision_interval_seconds: float = Field(
         default=5.0, gt=0, le=600, description="how often the ladder looks for steps due"
     )
+    ladder_yellow_working_days: int = Field(
+        default=1,
+        ge=1,
+        le=10,
+        description="a case with a limit in days turns yellow (urged, 催办) with this many "
+        "working days left, counting its deadline's day",
+    )
+    ladder_yellow_hours_fraction: float = Field(
+        default=0.25,
+        gt=0,
+        lt=1,
+        description="a case with a limit in hours turns yellow with this share of it left",
+    )
+    ladder_public_notice_working_days: int = Field(
+        default=5,
+        ge=0,
+        le=60,
+        description="a case still open this many working days after its deadline's day is "
+        "publicly noted (通报)",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(default=1, ge=1)
@@ -122,6 +143,14 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def ladder_rules(self) -> LadderRules:
+        return LadderRules(
+            yellow_working_days=self.ladder_yellow_working_days,
+            yellow_hours_fraction=self.ladder_yellow_hours_fraction,
+            public_notice_working_days=self.ladder_public_notice_working_days,
+        )
 
 
 @lru_cache
