@@ -43,6 +43,7 @@ class Action(StrEnum):
     WHO_AM_I = "who_am_i"
     DIRECTORY = "directory"
     SUPERVISION = "supervision"
+    SCORE = "score"
 
 
 # Each action (a route's, or a command's `action`) in words, after "may not".
@@ -54,6 +55,7 @@ DOING: dict[str, str] = {
     "contact": N_("record contact with the resident"),
     "urge": N_("urge a case"),
     "supervision": N_("read the supervision list"),
+    "score": N_("score a worker's month"),
     "reassign": N_("reassign a case"),
     "visit": N_("record a visit"),
     "escalate": N_("escalate a case"),
@@ -120,6 +122,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.DIRECTORY: frozenset({C, W, S, A, ADMIN}),
     # The cases under supervision of the caller's level, in their area (督办).
     Action.SUPERVISION: frozenset({S}),
+    # The 3456 assessment's scores: a supervisor of the party's level (checked by the route).
+    Action.SCORE: frozenset({S}),
 }
 
 
@@ -179,6 +183,8 @@ ROUTES: dict[tuple[str, str], Action] = {
     ("GET", "/dashboard/summary"): Action.DASHBOARD,
     ("GET", "/reports/compliance"): Action.REPORTS,
     ("GET", "/reports/league"): Action.REPORTS,
+    ("GET", "/reports/assessment"): Action.REPORTS,
+    ("POST", "/workers/{worker_id}/scores"): Action.SCORE,
     ("GET", "/projections"): Action.PROJECTIONS,
     ("GET", "/audit/reads"): Action.READ_LOG,
     ("POST", "/residents/lookup"): Action.LOOKUP_RESIDENT,

@@ -42,6 +42,7 @@ from domain.time_limits import (
     time_left,
 )
 from domain.vocabulary import Kind
+from domain.worker_month import WorkerMonth, worker_month_id
 
 IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:casework:idempotency-key")
 # How long a command waits its turn on a busy case, and retries after other processes'
@@ -139,6 +140,18 @@ def _event_data(event: Any) -> dict[str, Any]:
     if idempotency is not None:
         data["idempotency_key"] = idempotency["key"]
     return data
+
+
+def _history_entry(event: Any) -> HistoryEntry:
+    return HistoryEntry(
+        version=event.originator_version,
+        type=type(event).__name__,
+        occurred_at=event.occurred_at,
+        recorded_at=event.timestamp,
+        actor=event.actor,
+        correlation_id=event.correlation_id,
+        data=_event_data(event),
+    )
 
 
 def request_fingerprint(body: dict[str, Any]) -> str:
@@ -298,6 +311,45 @@ class CaseWork(Application[UUID]):
         outcome = self.handle(case_id, RecountDeadline(reason), caller, occurred_at=occurred_at)
         return outcome if outcome.created else None
 
+    # -- the 3456 assessment ---------------------------------------------------------
+
+    def score_worker(
+        self, worker: str, month: str, party: str, score: int, caller: Caller
+    ) -> tuple[WorkerMonth, int]:
+        """Record a party's score of a worker's month (a later one replaces it); the worker's
+        month and the position of the score in the store. Who may score is the caller's
+        business (the API checks the level and the area)."""
+        deadline = time.monotonic() + self.busy_seconds
+        while True:
+            stamp = self._stamp(caller, None)
+            try:
+                scored: WorkerMonth = self.repository.get(worker_month_id(worker, month))
+            except AggregateNotFoundError:
+                scored = WorkerMonth.start(worker, month, stamp)
+            scored.score(party, score, stamp)
+            try:
+                recordings = self.save(scored)
+            except IntegrityError:
+                # Another score of the same month came first: score on top of it.
+                if time.monotonic() >= deadline:
+                    raise ConcurrentChanges(
+                        f"the worker's month kept changing for {self.busy_seconds:g} s"
+                    ) from None
+                time.sleep(random.uniform(0, BACKOFF_SECONDS * 8))  # noqa: S311
+                continue
+            return scored, max(r.notification.id for r in recordings)
+
+    def worker_month(self, worker: str, month: str) -> WorkerMonth | None:
+        try:
+            found: WorkerMonth = self.repository.get(worker_month_id(worker, month))
+        except AggregateNotFoundError:
+            return None
+        return found
+
+    def worker_month_history(self, worker: str, month: str) -> list[HistoryEntry]:
+        """Every score of the worker's month, the replaced ones too, with who and when."""
+        return [_history_entry(e) for e in self.events.get(worker_month_id(worker, month))]
+
     # -- what commands ask of the service (see _Context) --------------------------------
 
     def moved_deadline(self, case: Case, move: dict[str, Any]) -> Deadline:
@@ -370,18 +422,7 @@ class CaseWork(Application[UUID]):
             raise CaseNotFound(case_id) from None
 
     def history(self, case_id: UUID) -> list[HistoryEntry]:
-        return [
-            HistoryEntry(
-                version=e.originator_version,
-                type=type(e).__name__,
-                occurred_at=e.occurred_at,
-                recorded_at=e.timestamp,
-                actor=e.actor,
-                correlation_id=e.correlation_id,
-                data=_event_data(e),
-            )
-            for e in self._events(case_id)
-        ]
+        return [_history_entry(e) for e in self._events(case_id)]
 
     def _events(self, case_id: UUID) -> list[Any]:
         events = list(self.events.get(case_id))

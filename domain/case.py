@@ -18,13 +18,13 @@ from domain.status import case_status
 from domain.time_limits import LONGEST_EXTENSION, Deadline, TimeLimit
 from domain.vocabulary import (
     CATEGORIES,
+    VALID_RATINGS,
     ContactChannel,
     Kind,
     Level,
     Rating,
     Resolution,
     Solved,
-    VALID_RATINGS,
     parse,
 )
 

@@ -225,3 +225,8 @@ class DuplicateOfItself(InvalidCommand):
 class UnknownOriginal(InvalidCommand):
     code = "unknown_original"
     title = "No such original case"
+
+
+class ScoreOutOfRange(InvalidCommand):
+    code = "score_out_of_range"
+    title = "A score is from 0 to 100"

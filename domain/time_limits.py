@@ -331,6 +331,7 @@ def time_left(
 
 # -- lights and the supervision ladder (DOMAIN.md, "Supervision") -----------------------
 
+
 @dataclass(frozen=True)
 class LadderRules:
     """When the ladder's steps fall due (settings CASEWORK_LADDER_*; defaults as DOMAIN.md).

@@ -72,6 +72,13 @@ class Level(StrEnum):
         return list(Level).index(self)
 
 
+class ScoringParty(StrEnum):
+    """Who scores a worker's month in the 3456 assessment: supervisors of that level."""
+
+    COMMUNITY = "community"
+    STREET = "street"
+
+
 class Resolution(StrEnum):
     RESOLVED = "resolved"
     REFERRED = "referred"

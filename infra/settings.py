@@ -108,6 +108,31 @@ class Settings(BaseSettings):
         le=1,
         description="what a basically satisfied call-back counts as satisfied (some cities: 0.9)",
     )
+    assessment_floor: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="the 3456 assessment's floor of grid time: visit minutes / working "
+        "minutes (Hubei: 0.667)",
+    )
+    assessment_hours_per_day: float = Field(
+        default=8.0, gt=0, le=24, description="working hours of a working day, for the floor"
+    )
+    assessment_weight_grid_time: float = Field(
+        default=0.3, ge=0, le=1, description="the grid-time score's weight in the total"
+    )
+    assessment_weight_residents: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="the residents' verdicts' (composite score's) weight in the total",
+    )
+    assessment_weight_community: float = Field(
+        default=0.2, ge=0, le=1, description="the community's score's weight in the total"
+    )
+    assessment_weight_street: float = Field(
+        default=0.2, ge=0, le=1, description="the street office's score's weight in the total"
+    )
     run_supervision: bool = Field(
         default=True,
         description="casework serve runs the supervision ladder itself (urge, supervise, "

@@ -242,6 +242,12 @@ class League(BaseModel):
 MONTH = r"^(20\d\d|2100)-(0[1-9]|1[0-2])$"
 
 
+def month_days(month: str) -> tuple[date, date]:
+    """The first and the last day of a month given as YYYY-MM (checked by MONTH)."""
+    year, number = (int(part) for part in month.split("-"))
+    return date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
+
+
 @router.get(
     "/reports/league",
     dependencies=[ReadYourWrites],
@@ -269,9 +275,7 @@ def get_league(
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Any:
     wanted = wanted_format(None if format_ is None else Format(format_), accept)
-    year, number = (int(part) for part in month.split("-"))
-    first = date(year, number, 1)
-    last = date(year, number, calendar.monthrange(year, number)[1])
+    first, last = month_days(month)
     grids = sorted(access.grids) if access.grids is not None else None
     with services.pool.connection() as conn:
         report = compliance_report(

@@ -8,8 +8,8 @@ from typing import Any
 from eventsourcing.domain import CanMutateAggregate
 
 from domain.kinds import CASE_CLASSES
-from domain.vocabulary import VALID_RATINGS
 from domain.time_limits import TimeLimit, Unit, WorkingCalendar, deadline_for
+from domain.vocabulary import VALID_RATINGS
 from projections.compliance.schema import DAILY_FIGURES, INFINITY, SHANGHAI
 from projections.compliance.working_time import working_seconds
 from projections.runner import UnknownEvent

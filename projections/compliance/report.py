@@ -16,7 +16,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from projections.compliance.facts import SATISFIED_RATINGS, VALID_RATINGS
+from domain.vocabulary import VALID_RATINGS
+from projections.compliance.facts import SATISFIED_RATINGS
 from projections.compliance.schema import DAILY_FIGURES
 
 GROUPINGS = ("street", "community", "grid", "category", "worker")

@@ -192,8 +192,8 @@ def test_the_three_rates_and_the_composite_score_equal_the_hand_computation(
     assert row["reopened"] == 1
     assert (row["signed_for"], row["signed_on_time"]) == (10, 8)
     assert row["signed_on_time_rate"] == pytest.approx(0.8)
-    # SentBack, Urged, Supervised and PubliclyNoted are not recorded by the service yet:
-    # none in the month, over its 10 assignments.
+    # No case of the month was sent back or went late enough for the ladder (its counts:
+    # test_supervision.py, test_the_report_counts_the_steps_the_ladder_took).
     assert row["assigned"] == 10
     assert (row["sent_back"], row["send_back_rate"]) == (0, 0.0)
     assert (row["urged"], row["supervised"], row["publicly_noted"]) == (0, 0, 0)

@@ -87,8 +87,14 @@ def test_the_assignees_first_action_signs_for_the_case_dated_at_that_action(
             notes="上门",
         )
         assert datetime.fromisoformat(case["signed_for_at"]) == visited
-        send(as_worker, case_id, "close", visited + timedelta(hours=1), resolution="resolved",
-             summary="办结")
+        send(
+            as_worker,
+            case_id,
+            "close",
+            visited + timedelta(hours=1),
+            resolution="resolved",
+            summary="办结",
+        )
 
     history = client.get(f"/cases/{case_ids[0]}/history", headers=city).json()["events"]
     types = [e["type"] for e in history]
@@ -101,8 +107,12 @@ def test_the_assignees_first_action_signs_for_the_case_dated_at_that_action(
     assert late_again.status_code == 409  # closed, and signed for anyway
     report = client.get(
         "/reports/compliance",
-        params={"from": "2026-10-01", "to": "2026-10-31", "group_by": "worker",
-                "min_position": position},
+        params={
+            "from": "2026-10-01",
+            "to": "2026-10-31",
+            "group_by": "worker",
+            "min_position": position,
+        },
         headers=city,
     ).json()
     (row,) = [r for r in report["rows"] if r["group"] == worker]

@@ -18,8 +18,8 @@ from domain.time_limits import (
     light,
     yellow_at,
 )
-from infra.settings import Settings
 from infra.calendar import ChineseWorkingCalendar
+from infra.settings import Settings
 from tests.unit.conftest import ZONE, Clock
 
 SYSTEM = Caller("system", "system", "test-ladder")
