@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, SecretStr
@@ -9,6 +10,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.time_limits import LadderRules
 from infra.time_limit_catalogue import SHIPPED_FILE
+from projections.compliance.assessment import AssessmentRules
+
+
+def weight(default: float, description: str) -> Any:
+    """A weight (0 to 1) of a score, as a setting."""
+    return Field(default=default, ge=0, le=1, description=description)
 
 
 class Settings(BaseSettings):
@@ -87,26 +94,14 @@ class Settings(BaseSettings):
         description="a valid call-back saying not solved and dissatisfied reopens the case "
         "for redo (重办) by itself",
     )
-    weight_response: float = Field(
-        default=0.1, ge=0, le=1, description="the response rate's weight in the composite score"
+    weight_response: float = weight(0.1, "the response rate's weight in the composite score")
+    weight_resolution: float = weight(0.5, "the resolution rate's weight in the composite score")
+    weight_satisfaction: float = weight(
+        0.4, "the satisfaction rate's weight in the composite score"
     )
-    weight_resolution: float = Field(
-        default=0.5, ge=0, le=1, description="the resolution rate's weight in the composite score"
-    )
-    weight_satisfaction: float = Field(
-        default=0.4,
-        ge=0,
-        le=1,
-        description="the satisfaction rate's weight in the composite score",
-    )
-    weight_partly_solved: float = Field(
-        default=0.0, ge=0, le=1, description="what a partly solved call-back counts as solved"
-    )
-    weight_basically_satisfied: float = Field(
-        default=1.0,
-        ge=0,
-        le=1,
-        description="what a basically satisfied call-back counts as satisfied (some cities: 0.9)",
+    weight_partly_solved: float = weight(0.0, "what a partly solved call-back counts as solved")
+    weight_basically_satisfied: float = weight(
+        1.0, "what a basically satisfied call-back counts as satisfied (some cities: 0.9)"
     )
     assessment_floor: float = Field(
         default=0.5,
@@ -118,21 +113,12 @@ class Settings(BaseSettings):
     assessment_hours_per_day: float = Field(
         default=8.0, gt=0, le=24, description="working hours of a working day, for the floor"
     )
-    assessment_weight_grid_time: float = Field(
-        default=0.3, ge=0, le=1, description="the grid-time score's weight in the total"
+    assessment_weight_grid_time: float = weight(0.3, "the grid-time score's weight in the total")
+    assessment_weight_residents: float = weight(
+        0.3, "the residents' verdicts' (composite score's) weight in the total"
     )
-    assessment_weight_residents: float = Field(
-        default=0.3,
-        ge=0,
-        le=1,
-        description="the residents' verdicts' (composite score's) weight in the total",
-    )
-    assessment_weight_community: float = Field(
-        default=0.2, ge=0, le=1, description="the community's score's weight in the total"
-    )
-    assessment_weight_street: float = Field(
-        default=0.2, ge=0, le=1, description="the street office's score's weight in the total"
-    )
+    assessment_weight_community: float = weight(0.2, "the community's score's weight in the total")
+    assessment_weight_street: float = weight(0.2, "the street office's score's weight in the total")
     run_supervision: bool = Field(
         default=True,
         description="casework serve runs the supervision ladder itself (urge, supervise, "
@@ -168,6 +154,16 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def assessment_rules(self) -> AssessmentRules:
+        weights = {
+            part: getattr(self, f"assessment_weight_{part}")
+            for part in ("grid_time", "residents", "community", "street")
+        }
+        return AssessmentRules(
+            floor=self.assessment_floor, hours_per_day=self.assessment_hours_per_day, **weights
+        )
 
     @property
     def ladder_rules(self) -> LadderRules:

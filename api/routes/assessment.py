@@ -1,11 +1,10 @@
 """The 3456 assessment (三四五六考核): the month's figures per worker, and the scores the
 community and the street office give them."""
 
-from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
@@ -22,37 +21,26 @@ from api.report_files import (
     wanted_format,
 )
 from api.responses import HistoryEvent, history_out
-from api.routes.read_models import ReadYourWrites
-from api.routes.reports import MONTH, month_days, report_weights
+from api.routes.reports import (
+    MONTH,
+    AcceptHeader,
+    MonthFormatQuery,
+    MonthQuery,
+    month_days,
+    month_table,
+    report_weights,
+)
 from domain.time_limits import in_zone
 from domain.vocabulary import Role, ScoringParty
 from domain.worker_month import HIGHEST_SCORE, LOWEST_SCORE
 from infra.bootstrap import Services
-from infra.settings import Settings
 from projections.compliance.assessment import (
     ASSESSMENT_DEFINITIONS,
-    AssessmentRules,
     assessment,
 )
 from projections.compliance.report import Period
 
 router = APIRouter(tags=["reports"], responses=PROBLEM_RESPONSES, dependencies=[Authorized])
-
-
-def assessment_rules(settings: Settings) -> AssessmentRules:
-    return AssessmentRules(
-        floor=settings.assessment_floor,
-        hours_per_day=settings.assessment_hours_per_day,
-        grid_time=settings.assessment_weight_grid_time,
-        residents=settings.assessment_weight_residents,
-        community=settings.assessment_weight_community,
-        street=settings.assessment_weight_street,
-    )
-
-
-class AssessmentFormat(StrEnum):
-    JSON = "json"
-    XLSX = "xlsx"
 
 
 class AssessmentRow(BaseModel):
@@ -96,29 +84,21 @@ class Assessment(BaseModel):
 
 @router.get(
     "/reports/assessment",
-    dependencies=[ReadYourWrites],
-    summary="The 3456 assessment (三四五六考核) of workers for a month",
-    description="JSON by default; `format=xlsx` or `Accept: "
-    f"{XLSX_TYPE}` for an Excel workbook (one sheet 3456考核, Chinese headings).\n\n"
-    + ASSESSMENT_DEFINITIONS,
-    response_model=Assessment,
-    responses={
-        200: {
-            "content": {XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}},
-            "description": "the assessment; the workbook comes with a file name",
-        }
-    },
+    **month_table(
+        "The 3456 assessment (三四五六考核) of workers for a month",
+        "one sheet 3456考核",
+        ASSESSMENT_DEFINITIONS,
+        Assessment,
+        "the assessment",
+    ),
 )
 def get_assessment(
     services: ServicesDep,
     access: AccessDep,
-    month: Annotated[str, Query(pattern=MONTH, description="the month, YYYY-MM")],
+    month: MonthQuery,
     worker: Annotated[UUID | None, Query(description="only this worker")] = None,
-    format_: Annotated[
-        AssessmentFormat | None,
-        Query(alias="format", description="json or xlsx; default: Accept"),
-    ] = None,
-    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+    format_: MonthFormatQuery = None,
+    accept: AcceptHeader = None,
 ) -> Any:
     wanted = wanted_format(None if format_ is None else Format(format_), accept)
     if worker is not None:
@@ -136,7 +116,7 @@ def get_assessment(
             workers,
             grids,
             report_weights(services.settings),
-            assessment_rules(services.settings),
+            services.settings.assessment_rules,
             None if worker is None else str(worker),
         )
     if wanted == Format.XLSX:
