@@ -88,7 +88,7 @@ def assessment(
     days = working_days(calendar, period.first, period.last)
     working_minutes = round(days * rules.hours_per_day * 60)
     rows = [
-        _row(worker, name, facts.get(worker, {}), scores, working_minutes, rules)
+        worker_row(worker, name, facts.get(worker, {}), scores, working_minutes, rules)
         for worker, name in sorted(names.items(), key=lambda item: (item[1] or "", item[0]))
     ]
     return {
@@ -106,7 +106,7 @@ def assessment(
     }
 
 
-def _row(
+def worker_row(
     worker: str,
     name: str | None,
     facts: dict[str, Any],
@@ -114,6 +114,8 @@ def _row(
     working_minutes: int,
     rules: AssessmentRules,
 ) -> dict[str, Any]:
+    """A worker's line: ``facts`` their compliance report row (empty without facts),
+    ``scores`` (worker, party) -> (score, by, at)."""
     minutes = facts.get("visit_minutes", 0)
     share = minutes / working_minutes if working_minutes else None
     time_score = None if share is None else 100 * min(1.0, share / rules.floor)
