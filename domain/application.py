@@ -417,16 +417,19 @@ class CaseWork(Application[UUID]):
                 )
             version = known[-1] if version is None else min(version, known[-1])
         try:
-            return self.repository.get(case_id, version=version)
+            found: object = self.repository.get(case_id, version=version)
         except AggregateNotFoundError:
             raise CaseNotFound(case_id) from None
+        if not isinstance(found, Case):  # a worker's month, say: no case
+            raise CaseNotFound(case_id)
+        return found
 
     def history(self, case_id: UUID) -> list[HistoryEntry]:
         return [_history_entry(e) for e in self._events(case_id)]
 
     def _events(self, case_id: UUID) -> list[Any]:
         events = list(self.events.get(case_id))
-        if not events:
+        if not events or not isinstance(events[0], Case.Event):
             raise CaseNotFound(case_id)
         return events
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from domain.vocabulary import Role
+from domain.worker_month import worker_month_id
 from infra.areas import AreaFile, Community, Grid, Street
 from infra.bootstrap import Services
 from tests.helpers import intake
@@ -257,3 +258,16 @@ def test_the_assessment_opens_as_a_workbook_with_chinese_headings(month: Month, 
     assert headings[-4:] == ("群众评价得分", "社区评分", "街道评分", "总分")
     assert line[:3] == (month.a, "网格员 考核甲", 6)
     assert line[6] == "是"
+
+
+def test_a_workers_month_is_no_case(month: Month) -> None:
+    month_id = worker_month_id(month.a, "2026-08")
+    month.score(month.community, month.a, "community", 85)
+
+    assert month.client.get(f"/cases/{month_id}", headers=month.city).status_code == 404
+    history = month.client.get(f"/cases/{month_id}/history", headers=month.city)
+    assert history.status_code == 404
+    visit = month.client.post(
+        f"/cases/{month_id}/urge", json={"message": "催办"}, headers=month.city
+    )
+    assert visit.status_code == 404
