@@ -224,15 +224,20 @@ def test_the_league_table_ranks_workers_with_at_least_five_valid_call_backs(
     assert second["satisfaction_rate"] == pytest.approx(SATISFACTION)
 
 
-def test_the_league_table_opens_as_a_workbook_with_chinese_headings(month: Month) -> None:
-    response = month.client.get(
-        "/reports/league",
-        params={"month": "2026-09", "group_by": "worker", "format": "xlsx"},
-        headers=month.city,
-    )
+@pytest.mark.parametrize("ask", ["format", "accept"])
+def test_the_league_table_opens_as_a_workbook_with_chinese_headings(month: Month, ask: str) -> None:
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    params = {"month": "2026-09", "group_by": "worker"}
+    headers = dict(month.city)
+    if ask == "format":
+        params["format"] = "xlsx"
+    else:
+        headers["Accept"] = xlsx
+    response = month.client.get("/reports/league", params=params, headers=headers)
     bad_month = month.client.get("/reports/league", params={"month": "2026-13"}, headers=month.city)
 
     assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == xlsx
     assert "attachment" in response.headers["content-disposition"]
     book = load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == ["红榜", "黑榜", "排名"]
