@@ -60,7 +60,7 @@ class WishOut(BaseModel):
         "resident (their recorded name, phone, address, a long number, a door number)"
     )
     category: str
-    category_name: str = Field(examples=["物品类"])
+    category_name: str = Field(examples=["物品"])
     grid_id: str
     grid_name: str
 

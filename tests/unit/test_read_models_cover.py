@@ -52,9 +52,10 @@ def test_every_read_model_handles_or_ignores_every_event(model: ReadModel) -> No
 
 
 def test_the_projector_passes_over_events_of_aggregates_a_model_does_not_read() -> None:
-    case_list, compliance = READ_MODELS
+    case_list, compliance, wish_claims = READ_MODELS
     assert case_list.reads("casework:dispute.Received")
     assert not case_list.reads("casework:worker_month.Scored")
+    assert not wish_claims.reads("casework:worker_month.Scored")
     assert compliance.reads("casework:worker_month.Scored")
     assert compliance.reads("casework:micro_wish.Closed")
 
