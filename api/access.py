@@ -43,6 +43,8 @@ class Action(StrEnum):
     WHO_AM_I = "who_am_i"
     DIRECTORY = "directory"
     SUPERVISION = "supervision"
+    NOTIFICATIONS = "notifications"
+    WEBHOOKS = "webhooks"
 
 
 # Each action (a route's, or a command's `action`) in words, after "may not".
@@ -79,6 +81,8 @@ DOING: dict[str, str] = {
     "read_erasures": N_("read the erasures of personal data"),
     "who_am_i": N_("read their own account"),
     "directory": N_("list the users"),
+    "notifications": N_("read notifications"),
+    "webhooks": N_("manage webhooks"),
 }
 
 ROLE_NAMES: dict[str, str] = {
@@ -120,6 +124,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.DIRECTORY: frozenset({C, W, S, A, ADMIN}),
     # The cases under supervision of the caller's level, in their area (督办).
     Action.SUPERVISION: frozenset({S}),
+    # Everyone of the service has an inbox; other systems hear through webhooks.
+    Action.NOTIFICATIONS: frozenset({C, W, S, A, ADMIN}),
+    Action.WEBHOOKS: frozenset({ADMIN}),
 }
 
 
@@ -187,6 +194,13 @@ ROUTES: dict[tuple[str, str], Action] = {
     ("GET", "/me"): Action.WHO_AM_I,
     ("GET", "/users"): Action.DIRECTORY,
     ("GET", "/supervision"): Action.SUPERVISION,
+    ("GET", "/me/notifications"): Action.NOTIFICATIONS,
+    ("GET", "/me/notifications/stream"): Action.NOTIFICATIONS,
+    ("POST", "/me/notifications/{notification_id}/read"): Action.NOTIFICATIONS,
+    ("POST", "/webhooks"): Action.WEBHOOKS,
+    ("GET", "/webhooks"): Action.WEBHOOKS,
+    ("DELETE", "/webhooks/{webhook_id}"): Action.WEBHOOKS,
+    ("GET", "/webhooks/{webhook_id}/deliveries"): Action.WEBHOOKS,
 }
 
 

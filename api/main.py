@@ -16,6 +16,7 @@ from api.routes import (
     audit,
     commands,
     health,
+    notifications,
     people,
     queries,
     read_log,
@@ -23,6 +24,7 @@ from api.routes import (
     reports,
     residents,
     supervision,
+    webhooks,
 )
 from infra.bootstrap import Services, bootstrap
 from infra.sessions import Sessions
@@ -79,6 +81,8 @@ def create_app(services: Services | None = None) -> FastAPI:
     # Open311 GeoReport v2 for other systems (its own errors; not in the OpenAPI document).
     open311.install(app)
     app.include_router(supervision.router)
+    app.include_router(notifications.router)
+    app.include_router(webhooks.router)
     return app
 
 

@@ -21,6 +21,8 @@ from infra.read_log import ReadLog
 from infra.settings import Settings, get_settings
 from infra.time_limit_catalogue import load_time_limits
 from infra.users import Users
+from infra.webhooks import Webhooks
+from infra.webhooks import create_schema as create_webhook_schema
 
 
 class EventPositions:
@@ -62,6 +64,7 @@ class Services:
     connect: Callable[[], psycopg.Connection[Any]]
     residents: Residents
     reads: ReadLog
+    webhooks: Webhooks
 
     def close(self) -> None:
         self.cases.close()
@@ -92,6 +95,8 @@ def bootstrap(settings: Settings | None = None) -> Services:
             cache_seconds=settings.key_cache_seconds,
         )
         residents.create_schema()
+        with pool.connection() as conn:
+            create_webhook_schema(conn)
         cases = CaseWork(
             event_store_env(url, settings),
             calendar=ChineseWorkingCalendar(
@@ -117,6 +122,7 @@ def bootstrap(settings: Settings | None = None) -> Services:
         connect=connect,
         residents=residents,
         reads=reads,
+        webhooks=Webhooks(pool),
     )
 
 

@@ -14,6 +14,7 @@ from infra.calendar import ChineseWorkingCalendar
 from projections.case_list.model import CaseList
 from projections.compliance.facts import Batch, Facts
 from projections.compliance.model import ComplianceFacts
+from projections.notifications.model import Notifications
 from projections.runner import ReadModel, UnknownEvent
 from tests.unit.conftest import MONDAY_MORNING
 
@@ -28,7 +29,11 @@ def event_types() -> set[str]:
     } - {"Event", "Created"}
 
 
-READ_MODELS: list[ReadModel] = [CaseList(), ComplianceFacts(ChineseWorkingCalendar())]
+READ_MODELS: list[ReadModel] = [
+    CaseList(),
+    ComplianceFacts(ChineseWorkingCalendar()),
+    Notifications(),
+]
 
 
 @pytest.mark.parametrize("model", READ_MODELS, ids=lambda model: model.name)
