@@ -1,8 +1,8 @@
 """The notifications read model: each notification, whom it is for, and what the rules
 need to know of each case to address the next ones."""
 
-import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 
 from projections.notifications import outbox
 from projections.notifications.rules import FREE_TEXT, RULES, CaseFacts, notices, track
-from projections.runner import ReadModel, UnknownEvent
+from projections.runner import ReadModel, UnknownEvent, storable_text
 
 DDL = """
 CREATE TABLE {cases} (
@@ -78,7 +78,16 @@ def notification_id(case_id: UUID, version: int, kind: str) -> UUID:
 
 
 def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=lambda v: v.isoformat()))
+    """JSON types only (moments as ISO text), and text jsonb can hold (see ReadModelText)."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, dict):
+        return {storable_text(str(k)): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
 
 
 class Notifications(ReadModel):

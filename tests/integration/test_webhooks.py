@@ -3,12 +3,10 @@
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from uuid import uuid4
 
@@ -17,46 +15,10 @@ from fastapi.testclient import TestClient
 from infra.bootstrap import Services
 from infra.supervision import Supervision
 from infra.webhooks import Dispatcher
-from tests.helpers import RESIDENT, intake
+from tests.helpers import RESIDENT, Receiver, intake
 from tests.integration.conftest import Api, Person
 
 SECRET = "a-receivers-secret-of-32-chars!!"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Receiver:
-    """A real HTTP server on ``port``, started only when asked: until then nothing listens."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        self.server: ThreadingHTTPServer | None = None
-
-    def start(self) -> None:
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append((dict(self.headers), body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
 
 
 def deliveries(admin: Api, webhook_id: str) -> list[dict[str, Any]]:
@@ -76,7 +38,7 @@ def test_a_receiver_that_was_down_gets_every_delivery_afterwards_signed_each_id_
     admin = person("钩子 管理员", "admin", None)
     boss = person("钩子 书记", "supervisor", "tiansheng")
     worker = person("钩子 网格员", "worker", "tiansheng-01")
-    receiver = Receiver(free_port())
+    receiver = Receiver()
     registered = admin.post(
         "/webhooks",
         {
