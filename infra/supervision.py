@@ -11,7 +11,6 @@ queue is needed for this: the read model is the timer, the aggregate the lock.
 """
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -23,6 +22,7 @@ import psycopg
 from domain import errors
 from domain.application import Caller, CaseNotFound, CaseWork
 from domain.commands import ClimbLadder
+from infra.background import Background, Rounds
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,9 @@ SYSTEM_ID = SYSTEM_ROLE = "system"
 IDLE_SECONDS = 60.0
 
 
-class Supervision:
+class Supervision(Rounds):
+    name = "supervision round"
+
     def __init__(
         self,
         app: CaseWork,
@@ -40,11 +42,10 @@ class Supervision:
         interval_seconds: float = 5.0,
         batch_size: int = 500,
     ):
+        super().__init__(interval_seconds)
         self.app = app
         self.connect = connect
-        self.interval_seconds = interval_seconds
         self.batch_size = batch_size
-        self._stop = threading.Event()
         # Cases that had nothing to record although the read model said a step was due
         # (it lags behind the case, or counted on an older calendar): passed over for a
         # while, so that they never crowd out the cases behind them.
@@ -79,29 +80,9 @@ class Supervision:
                 self._idle[case_id] = time.monotonic() + IDLE_SECONDS
         return recorded
 
-    def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # the database may be away for a while: try again later
-                log.exception("supervision round failed; retrying")
-            self._stop.wait(self.interval_seconds)
 
-    def stop(self) -> None:
-        self._stop.set()
-
-
-class BackgroundSupervision:
+class BackgroundSupervision(Background):
     """The manager on a thread of its own, as ``casework serve`` runs it."""
 
     def __init__(self, app: CaseWork, connect: Callable[[], psycopg.Connection[Any]], **kw: Any):
-        self.supervision = Supervision(app, connect, **kw)
-        self.thread = threading.Thread(target=self.supervision.run, name="supervision", daemon=True)
-
-    def start(self) -> "BackgroundSupervision":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.supervision.stop()
-        self.thread.join(timeout=10)
+        super().__init__(Supervision(app, connect, **kw), "supervision")

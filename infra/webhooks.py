@@ -18,7 +18,6 @@ import hmac
 import json
 import logging
 import secrets
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -31,6 +30,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from infra.background import Background, Rounds
 from infra.settings import Settings
 from projections.notifications import inbox, outbox
 
@@ -128,8 +128,11 @@ class Webhooks:
         return rows
 
 
-class Dispatcher:
-    """Sends the deliveries that are due, one at a time, until none is left."""
+class Dispatcher(Rounds):
+    """Sends the deliveries that are due, one at a time, until none is left, every
+    ``poll_seconds``."""
+
+    name = "webhook round"
 
     def __init__(
         self,
@@ -141,13 +144,12 @@ class Dispatcher:
         timeout_seconds: float = 5.0,
         poll_seconds: float = 1.0,
     ):
+        super().__init__(poll_seconds)
         self.connect = connect
         self.zone = zone
         self.retry_seconds = retry_seconds
         self.retry_max_seconds = retry_max_seconds
         self.timeout_seconds = timeout_seconds
-        self.poll_seconds = poll_seconds
-        self._stop = threading.Event()
 
     def body(self, row: dict[str, Any]) -> bytes:
         payload = {
@@ -180,15 +182,16 @@ class Dispatcher:
             reason = getattr(error, "reason", error)
             return None, f"{type(error).__name__}: {reason}"[:500]
 
-    def deliver_one(self, conn: psycopg.Connection[Any]) -> bool:
-        """Attempt the delivery due longest; False when none is due."""
+    def deliver_one(self, conn: psycopg.Connection[Any], due_by: datetime) -> bool:
+        """Attempt the delivery due longest, if one was due by ``due_by``; False if none."""
         with conn.transaction(), conn.cursor(row_factory=dict_row) as cursor:
             row = cursor.execute(
                 "SELECT d.id, d.notification_id, d.type, d.case_id, d.occurred_at, d.data,"
                 " d.attempts, w.url, w.secret FROM casework_webhook_deliveries d"
                 " JOIN casework_webhooks w ON w.id = d.webhook_id AND w.deleted_at IS NULL"
-                " WHERE d.delivered_at IS NULL AND d.next_attempt_at <= now()"
-                " ORDER BY d.next_attempt_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED"
+                " WHERE d.delivered_at IS NULL AND d.next_attempt_at <= %s"
+                " ORDER BY d.next_attempt_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED",
+                (due_by,),
             ).fetchone()
             if row is None:
                 return False
@@ -216,24 +219,15 @@ class Dispatcher:
         return True
 
     def run_once(self) -> int:
-        """Attempt every delivery due now; how many attempts were made."""
+        """Attempt every delivery due now, each once; how many attempts were made."""
         attempts = 0
         with self.connect() as conn:
             conn.autocommit = True
-            while not self._stop.is_set() and self.deliver_one(conn):
+            row = conn.execute("SELECT clock_timestamp()").fetchone()
+            assert row is not None
+            while not self.stopped.is_set() and self.deliver_one(conn, row[0]):
                 attempts += 1
         return attempts
-
-    def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # the database may be away for a while: try again later
-                log.exception("webhook round failed; retrying")
-            self._stop.wait(self.poll_seconds)
-
-    def stop(self) -> None:
-        self._stop.set()
 
 
 def dispatcher(connect: Callable[[], psycopg.Connection[Any]], settings: Settings) -> Dispatcher:
@@ -248,17 +242,8 @@ def dispatcher(connect: Callable[[], psycopg.Connection[Any]], settings: Setting
     )
 
 
-class BackgroundWebhooks:
+class BackgroundWebhooks(Background):
     """The dispatcher on a thread of its own, as ``casework serve`` runs it."""
 
     def __init__(self, connect: Callable[[], psycopg.Connection[Any]], settings: Settings):
-        self.dispatcher = dispatcher(connect, settings)
-        self.thread = threading.Thread(target=self.dispatcher.run, name="webhooks", daemon=True)
-
-    def start(self) -> "BackgroundWebhooks":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.dispatcher.stop()
-        self.thread.join(timeout=10)
+        super().__init__(dispatcher(connect, settings), "webhooks")

@@ -1,11 +1,9 @@
 """casework webhooks: send webhook deliveries on their own (larger deployments)."""
 
 import argparse
-import signal
-import threading
 from typing import Any
 
-from infra.cli.common import services
+from infra.cli.common import run_until_stopped
 from infra.settings import get_settings
 from infra.webhooks import BackgroundWebhooks
 
@@ -26,15 +24,8 @@ def register(subcommands: Any) -> None:
 
 
 def run_webhooks(args: argparse.Namespace) -> None:
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with services() as built:
-        dispatcher = BackgroundWebhooks(built.connect, get_settings())
-        dispatcher.start()
-        print("sending webhook deliveries; stop with Ctrl+C", flush=True)
-        try:
-            stop.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            dispatcher.stop()
+    settings = get_settings()
+    run_until_stopped(
+        lambda built: BackgroundWebhooks(built.connect, settings),
+        "sending webhook deliveries; stop with Ctrl+C",
+    )

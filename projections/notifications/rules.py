@@ -8,6 +8,8 @@ read model stores audiences as they are; the inbox resolves them for its caller,
 who join an area later see what was addressed to their role there.
 
 Nobody is notified of what they did themselves (the inbox leaves out the caller's own acts).
+A notification for nobody in the service (say, a rating link for a resident) is recorded all
+the same: webhooks carry it to the gateway that sends it on.
 """
 
 from collections.abc import Callable
@@ -128,8 +130,6 @@ def notices(event: Any, case: CaseFacts) -> list[Notice]:
     if rule is None:
         return []
     notice = rule(event, case)
-    if not notice.audience:
-        return []
     # The handler it concerns: the new assignee, the one who sent it back, or the case's.
     handler = getattr(event, "assignee", None) or case.assignee
     context = {"grid_id": case.grid_id, "level": case.level, "assignee": handler}
