@@ -49,6 +49,8 @@ class Action(StrEnum):
     RELEASE_WISH = "release_wish"
     WISH_CLAIMS = "wish_claims"
     SCORE = "score"
+    NOTIFICATIONS = "notifications"
+    WEBHOOKS = "webhooks"
 
 
 # Each action (a route's, or a command's `action`) in words, after "may not".
@@ -93,6 +95,8 @@ DOING: dict[str, str] = {
     "fulfil_wish": N_("mark a micro-wish they hold as fulfilled"),
     "release_wish": N_("release a micro-wish they hold"),
     "wish_claims": N_("read the claims of micro-wishes and the claimants' records"),
+    "notifications": N_("read notifications"),
+    "webhooks": N_("manage webhooks"),
 }
 
 ROLE_NAMES: dict[str, str] = {
@@ -145,6 +149,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.WISH_CLAIMS: frozenset({S, A, ADMIN}),
     # The 3456 assessment's scores: a supervisor of the party's level (checked by the route).
     Action.SCORE: frozenset({S}),
+    # Everyone of the service has an inbox; other systems hear through webhooks.
+    Action.NOTIFICATIONS: frozenset({C, W, S, A, ADMIN}),
+    Action.WEBHOOKS: frozenset({ADMIN}),
 }
 
 
@@ -220,6 +227,13 @@ ROUTES: dict[tuple[str, str], Action] = {
     ("POST", "/board/wishes/{case_id}/release"): Action.RELEASE_WISH,
     ("GET", "/board/claims"): Action.WISH_CLAIMS,
     ("GET", "/board/claimants"): Action.WISH_CLAIMS,
+    ("GET", "/me/notifications"): Action.NOTIFICATIONS,
+    ("GET", "/me/notifications/stream"): Action.NOTIFICATIONS,
+    ("POST", "/me/notifications/{notification_id}/read"): Action.NOTIFICATIONS,
+    ("POST", "/webhooks"): Action.WEBHOOKS,
+    ("GET", "/webhooks"): Action.WEBHOOKS,
+    ("DELETE", "/webhooks/{webhook_id}"): Action.WEBHOOKS,
+    ("GET", "/webhooks/{webhook_id}/deliveries"): Action.WEBHOOKS,
 }
 
 

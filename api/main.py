@@ -20,6 +20,7 @@ from api.routes import (
     board,
     commands,
     health,
+    notifications,
     people,
     queries,
     read_log,
@@ -27,6 +28,7 @@ from api.routes import (
     reports,
     residents,
     supervision,
+    webhooks,
 )
 from infra.bootstrap import Services, bootstrap
 from infra.sessions import Sessions
@@ -91,6 +93,8 @@ def create_app(services: Services | None = None) -> FastAPI:
     app.include_router(supervision.router)
     app.include_router(board.public)
     app.include_router(board.router)
+    app.include_router(notifications.router)
+    app.include_router(webhooks.router)
     return app
 
 

@@ -91,6 +91,15 @@ def bad_field(loc: list[str | int], message: Message, code: str = "validation_er
     )
 
 
+def number_cursor(after: str | None) -> int | None:
+    """A page's ``after`` where the service's cursors are plain numbers."""
+    if after is None:
+        return None
+    if not after.isdigit() or len(after) > 18:
+        raise bad_field(["query", "after"], _("not a cursor from this service: pass a next_cursor"))
+    return int(after)
+
+
 def language_of(request: Request) -> str:
     """The language of the caller's problems: a page may have chosen it (``?lang=``), else
     Accept-Language; English by default."""

@@ -169,3 +169,12 @@ class Areas:
                 (area_id,),
             ).fetchall()
         return [row[0] for row in rows]
+
+    @cachedmethod(_cache, key=partial(_method_key, "level_of"), lock=_lock)
+    def level_of(self, area_id: str) -> str | None:
+        """grid, community or street; None for an area not in the reference data."""
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT level FROM casework_areas WHERE id = %s", (area_id,)
+            ).fetchone()
+        return row[0] if row else None

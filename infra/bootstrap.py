@@ -23,6 +23,8 @@ from infra.read_log import ReadLog
 from infra.settings import Settings, get_settings
 from infra.time_limit_catalogue import load_time_limits
 from infra.users import Users
+from infra.webhooks import Webhooks
+from infra.webhooks import create_schema as create_webhook_schema
 
 
 class EventPositions:
@@ -66,6 +68,7 @@ class Services:
     residents: Residents
     reads: ReadLog
     rating_links: RatingLinks
+    webhooks: Webhooks
 
     def close(self) -> None:
         self.cases.close()
@@ -101,6 +104,8 @@ def bootstrap(settings: Settings | None = None) -> Services:
         rating_links = RatingLinks.for_service(
             pool, _secret(settings.rating_link_key), settings.public_url
         )
+        with pool.connection() as conn:
+            create_webhook_schema(conn)
         cases = CaseWork(
             event_store_env(url, settings),
             calendar=ChineseWorkingCalendar(
@@ -131,6 +136,7 @@ def bootstrap(settings: Settings | None = None) -> Services:
         residents=residents,
         reads=reads,
         rating_links=rating_links,
+        webhooks=Webhooks(pool),
     )
 
 

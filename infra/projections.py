@@ -14,6 +14,7 @@ from infra.calendar import ChineseWorkingCalendar
 from infra.database import connection_params
 from projections.case_list.model import CaseList
 from projections.compliance.model import ComplianceFacts
+from projections.notifications.model import Notifications
 from projections.runner import (
     Progress,
     Projector,
@@ -34,7 +35,7 @@ _compliance = ComplianceFacts(ChineseWorkingCalendar())
 # The case list counts when cases turn yellow on the service's calendar too (prepare()).
 _case_list = CaseList()
 READ_MODELS: dict[str, ReadModel] = {
-    model.name: model for model in (_case_list, _compliance, WishClaims())
+    model.name: model for model in (_case_list, _compliance, WishClaims(), Notifications())
 }
 
 

@@ -160,6 +160,31 @@ class Settings(BaseSettings):
         description="a case still open this many working days after its deadline's day is "
         "publicly noted (通报)",
     )
+    run_webhooks: bool = Field(
+        default=True,
+        description="casework serve sends webhook deliveries itself; false where "
+        "`casework webhooks run` sends them",
+    )
+    webhook_retry_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="the wait after a delivery's first failed attempt; doubled after each",
+    )
+    webhook_retry_max_seconds: float = Field(
+        default=3600.0, gt=0, description="the longest wait between two attempts"
+    )
+    webhook_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="how long a receiver may take to answer"
+    )
+    webhook_poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="how often the dispatcher looks for deliveries due"
+    )
+    notification_poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="how often an open notification stream looks for new notifications",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = Field(

@@ -11,7 +11,6 @@ queue is needed for this: the read model is the timer, the aggregate the lock.
 """
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ import psycopg
 from domain import errors
 from domain.application import Caller, CaseNotFound, CaseWork
 from domain.commands import ClimbLadder
+from infra.background import Background, Rounds
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,9 @@ SYSTEM_ID = SYSTEM_ROLE = "system"
 IDLE_SECONDS = 60.0
 
 
-class Supervision:
+class Supervision(Rounds):
+    name = "supervision round"
+
     def __init__(
         self,
         app: CaseWork,
@@ -42,15 +44,13 @@ class Supervision:
         batch_size: int = 500,
         concurrency: int = 8,
     ):
+        super().__init__(interval_seconds)
         self.app = app
         self.connect = connect
-        self.interval_seconds = interval_seconds
         self.batch_size = batch_size
         # Cases are decided on several threads, so that their saves share the store's group
         # commit: one case after another, 10,000 cases crossing at once took minutes.
         self.concurrency = concurrency
-        self._full_batch = False
-        self._stop = threading.Event()
         # Cases that had nothing to record although the read model said a step was due
         # (it lags behind the case, or counted on an older calendar): passed over for a
         # while, so that they never crowd out the cases behind them.
@@ -72,7 +72,7 @@ class Supervision:
         """Take the steps due now; how many cases had steps recorded."""
         caller = Caller(SYSTEM_ID, SYSTEM_ROLE, f"supervision-{uuid4()}")
         due = self.due(self.app.clock())
-        self._full_batch = len(due) == self.batch_size
+        self.more_waiting = len(due) == self.batch_size
         if not due:
             return 0
         with ThreadPoolExecutor(min(self.concurrency, len(due))) as pool:
@@ -90,31 +90,9 @@ class Supervision:
         self._idle[case_id] = time.monotonic() + IDLE_SECONDS
         return 0
 
-    def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # the database may be away for a while: try again later
-                log.exception("supervision round failed; retrying")
-                self._full_batch = False
-            if not self._full_batch:  # more are waiting: no pause between full batches
-                self._stop.wait(self.interval_seconds)
 
-    def stop(self) -> None:
-        self._stop.set()
-
-
-class BackgroundSupervision:
+class BackgroundSupervision(Background):
     """The manager on a thread of its own, as ``casework serve`` runs it."""
 
     def __init__(self, app: CaseWork, connect: Callable[[], psycopg.Connection[Any]], **kw: Any):
-        self.supervision = Supervision(app, connect, **kw)
-        self.thread = threading.Thread(target=self.supervision.run, name="supervision", daemon=True)
-
-    def start(self) -> "BackgroundSupervision":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.supervision.stop()
-        self.thread.join(timeout=10)
+        super().__init__(Supervision(app, connect, **kw), "supervision")

@@ -240,11 +240,17 @@ class ReadModelText(StrDumperUnknown):
         try:
             return obj.encode(encoding)
         except UnicodeEncodeError:
-            return (
-                obj.encode("utf-16", "surrogatepass")
-                .decode("utf-16", "replace")
-                .encode(encoding, "replace")
-            )
+            return storable_text(obj).encode(encoding, "replace")
+
+
+def storable_text(text: str) -> str:
+    """``text`` as PostgreSQL's text and jsonb can hold it: no NUL, no lone surrogate."""
+    text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 GENERATION_RECHECK_SECONDS = 1.0

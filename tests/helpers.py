@@ -1,6 +1,9 @@
 """Request bodies and small helpers shared by the integration and end-to-end tests."""
 
+import socket
+import threading
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from uuid import uuid4
 
@@ -115,3 +118,36 @@ def closed_cases(count: int, resident_id: str) -> list[Any]:
         case.close("resolved", "办结", stamp)
         cases.append(case)
     return cases
+
+
+class Receiver:
+    """A webhook receiver: a real HTTP server on a free port, started only when asked (until
+    then nothing listens there); it keeps the headers and body of every POST."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.server: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((dict(self.headers), body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()

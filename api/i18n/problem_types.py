@@ -112,6 +112,20 @@ _API: list[ProblemType] = [
         ),
     ),
     ProblemType(
+        "notification_not_found",
+        404,
+        N_("No such notification"),
+        N_("No notification has this id, or it is not addressed to you."),
+        N_("Take the id from your own list of notifications (GET /me/notifications)."),
+    ),
+    ProblemType(
+        "webhook_not_found",
+        404,
+        N_("No such webhook"),
+        N_("No webhook has this id, or it was deleted."),
+        N_("Take the id from the list of webhooks (GET /webhooks)."),
+    ),
+    ProblemType(
         "resident_not_found",
         404,
         N_("No such resident"),

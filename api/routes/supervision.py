@@ -49,14 +49,11 @@ class SupervisionList(BaseModel):
 def get_supervision(services: ServicesDep, access: AccessDep) -> SupervisionList:
     level = None
     params: dict[str, Any] = {"now": datetime.now(UTC), "limit": LIMIT, "grids": None}
+    if access.user.area is not None:
+        level = services.areas.level_of(access.user.area)
+        params["grids"] = sorted(access.grids or ())
+    params["level"] = level
     with services.pool.connection() as conn:
-        if access.user.area is not None:
-            row = conn.execute(
-                "SELECT level FROM casework_areas WHERE id = %s", (access.user.area,)
-            ).fetchone()
-            level = row[0] if row else None
-            params["grids"] = sorted(access.grids or ())
-        params["level"] = level
         rows = conn.execute(
             "SELECT id, kind, category, title, grid_id, level, assignee, supervised_by_level,"
             " publicly_noted, due_at,"

@@ -15,13 +15,25 @@ from infra.cli import (
     serve,
     supervise,
     users,
+    webhooks,
 )
 from infra.cli.common import CommandError
 from infra.database import DatabaseUnavailable
 from infra.time_limit_catalogue import CatalogueError
 
 # Each module adds its subcommands with `register(subcommands)`.
-COMMAND_GROUPS = [serve, users, history, areas, projections, supervise, calendar, audit, residents]
+COMMAND_GROUPS = [
+    serve,
+    users,
+    history,
+    areas,
+    projections,
+    supervise,
+    calendar,
+    audit,
+    residents,
+    webhooks,
+]
 
 
 class Parser(argparse.ArgumentParser):

@@ -2,12 +2,15 @@
 
 import getpass
 import os
-from collections.abc import Iterator
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from uuid import uuid4
 
 from domain.application import Caller
 from domain.vocabulary import Role
+from infra.background import Background
 from infra.bootstrap import Services, bootstrap
 from infra.settings import Settings
 
@@ -33,3 +36,18 @@ def administrator() -> Caller:
     except (KeyError, OSError):  # no name for this uid (e.g. in a container)
         user = f"uid{os.getuid()}"
     return Caller(actor_id=f"cli:{user}", role=Role.ADMIN.value, correlation_id=f"cli-{uuid4()}")
+
+
+def run_until_stopped(start: Callable[[Services], Background], started: str) -> None:
+    """Run a loop of the service in this process until Ctrl+C or SIGTERM."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with services() as built:
+        running = start(built).start()
+        print(started, flush=True)
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            running.stop()

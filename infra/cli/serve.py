@@ -11,6 +11,7 @@ from infra.database import database_url
 from infra.projections import BackgroundProjectors
 from infra.settings import get_settings
 from infra.supervision import BackgroundSupervision
+from infra.webhooks import BackgroundWebhooks
 
 
 def register(subcommands: Any) -> None:
@@ -41,6 +42,9 @@ def serve(args: argparse.Namespace) -> None:
         if settings.run_supervision
         else None
     )
+    webhooks = (
+        BackgroundWebhooks(built.connect, settings).start() if settings.run_webhooks else None
+    )
     print(f"casework listening on http://{args.host}:{args.port} (docs at /docs)", flush=True)
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through Python instead
     # lets the embedded PostgreSQL be stopped on the way out.
@@ -54,6 +58,8 @@ def serve(args: argparse.Namespace) -> None:
             log_level="info",
         )
     finally:
+        if webhooks is not None:
+            webhooks.stop()
         if supervision is not None:
             supervision.stop()
         if projectors is not None:

@@ -1,11 +1,9 @@
 """casework supervise: run the supervision ladder on its own (larger deployments)."""
 
 import argparse
-import signal
-import threading
 from typing import Any
 
-from infra.cli.common import services
+from infra.cli.common import run_until_stopped
 from infra.settings import get_settings
 from infra.supervision import BackgroundSupervision
 
@@ -25,16 +23,8 @@ def register(subcommands: Any) -> None:
 
 
 def run_supervision(args: argparse.Namespace) -> None:
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     interval = get_settings().supervision_interval_seconds
-    with services() as built:
-        manager = BackgroundSupervision(built.cases, built.connect, interval_seconds=interval)
-        manager.start()
-        print("supervising; stop with Ctrl+C", flush=True)
-        try:
-            stop.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            manager.stop()
+    run_until_stopped(
+        lambda built: BackgroundSupervision(built.cases, built.connect, interval_seconds=interval),
+        "supervising; stop with Ctrl+C",
+    )

@@ -16,6 +16,7 @@ from infra.calendar import ChineseWorkingCalendar
 from projections.case_list.model import CaseList
 from projections.compliance.facts import Batch, Facts
 from projections.compliance.model import ComplianceFacts
+from projections.notifications.model import Notifications
 from projections.runner import ReadModel, UnknownEvent
 from projections.wish_claims.model import WishClaims
 from tests.unit.conftest import MONDAY_MORNING
@@ -40,6 +41,7 @@ READ_MODELS: list[ReadModel] = [
     CaseList(),
     ComplianceFacts(ChineseWorkingCalendar()),
     WishClaims(),
+    Notifications(),
 ]
 
 
@@ -52,10 +54,11 @@ def test_every_read_model_handles_or_ignores_every_event(model: ReadModel) -> No
 
 
 def test_the_projector_passes_over_events_of_aggregates_a_model_does_not_read() -> None:
-    case_list, compliance, wish_claims = READ_MODELS
+    case_list, compliance, wish_claims, notifications = READ_MODELS
     assert case_list.reads("casework:dispute.Received")
     assert not case_list.reads("casework:worker_month.Scored")
     assert not wish_claims.reads("casework:worker_month.Scored")
+    assert not notifications.reads("casework:worker_month.Scored")
     assert compliance.reads("casework:worker_month.Scored")
     assert compliance.reads("casework:micro_wish.Closed")
 

@@ -1,0 +1,31 @@
+"""casework webhooks: send webhook deliveries on their own (larger deployments)."""
+
+import argparse
+from typing import Any
+
+from infra.cli.common import run_until_stopped
+from infra.settings import get_settings
+from infra.webhooks import BackgroundWebhooks
+
+
+def register(subcommands: Any) -> None:
+    webhooks = subcommands.add_parser("webhooks", help="webhook deliveries to other systems")
+    actions = webhooks.add_subparsers(
+        dest="webhooks_command", required=True, metavar="ACTION", parser_class=type(webhooks)
+    )
+    run = actions.add_parser(
+        "run",
+        help="send webhook deliveries as they come, retrying failures with back-off, until "
+        "stopped (Ctrl+C or SIGTERM); for deployments that run `casework serve` with "
+        "CASEWORK_RUN_WEBHOOKS=false. Several copies may run: none sends a delivery another "
+        "is sending",
+    )
+    run.set_defaults(handler=run_webhooks)
+
+
+def run_webhooks(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    run_until_stopped(
+        lambda built: BackgroundWebhooks(built.connect, settings),
+        "sending webhook deliveries; stop with Ctrl+C",
+    )
