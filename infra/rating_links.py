@@ -85,6 +85,13 @@ class RatingLinks:
         (the address a request came to)."""
         return (self.public_url or base.rstrip("/")) + self.path(case_id, link_id, expires_at)
 
+    def url_of_notification(self, case_id: UUID, data: dict[str, Any]) -> str:
+        """The link a RatingLinkIssued notification's data stands for (its webhook)."""
+        expires_at = data["expires_at"]
+        if isinstance(expires_at, str):
+            expires_at = datetime.fromisoformat(expires_at)
+        return self.url(case_id, UUID(str(data["link_id"])), expires_at)
+
     def url_of_event(self, event: Any) -> str:
         """The link a ``RatingLinkIssued`` event stands for (for its delivery)."""
         return self.url(event.originator_id, UUID(event.link_id), event.expires_at)

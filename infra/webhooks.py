@@ -31,6 +31,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from infra.background import Background, Rounds
+from infra.rating_links import RatingLinks
 from infra.settings import Settings
 from projections.notifications import inbox, outbox
 
@@ -143,8 +144,11 @@ class Dispatcher(Rounds):
         retry_max_seconds: float = 3600.0,
         timeout_seconds: float = 5.0,
         poll_seconds: float = 1.0,
+        link_of: Callable[[UUID, dict[str, Any]], str] | None = None,
     ):
         super().__init__(poll_seconds)
+        # The rating link a RatingLinkIssued stands for, signed when it is sent.
+        self.link_of = link_of
         self.connect = connect
         self.zone = zone
         self.retry_seconds = retry_seconds
@@ -152,12 +156,15 @@ class Dispatcher(Rounds):
         self.timeout_seconds = timeout_seconds
 
     def body(self, row: dict[str, Any]) -> bytes:
+        data = row["data"]
+        if row["type"] == "RatingLinkIssued" and self.link_of is not None:
+            data = {**data, "url": self.link_of(row["case_id"], data)}
         payload = {
             "id": str(row["notification_id"]),
             "type": row["type"],
             "occurred_at": row["occurred_at"].astimezone(self.zone).isoformat(),
             "case_id": str(row["case_id"]),
-            "data": row["data"],
+            "data": data,
         }
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -230,7 +237,11 @@ class Dispatcher(Rounds):
         return attempts
 
 
-def dispatcher(connect: Callable[[], psycopg.Connection[Any]], settings: Settings) -> Dispatcher:
+def dispatcher(
+    connect: Callable[[], psycopg.Connection[Any]],
+    settings: Settings,
+    rating_links: RatingLinks | None = None,
+) -> Dispatcher:
     """A dispatcher with the service's settings."""
     return Dispatcher(
         connect,
@@ -239,11 +250,17 @@ def dispatcher(connect: Callable[[], psycopg.Connection[Any]], settings: Setting
         retry_max_seconds=settings.webhook_retry_max_seconds,
         timeout_seconds=settings.webhook_timeout_seconds,
         poll_seconds=settings.webhook_poll_seconds,
+        link_of=rating_links.url_of_notification if rating_links else None,
     )
 
 
 class BackgroundWebhooks(Background):
     """The dispatcher on a thread of its own, as ``casework serve`` runs it."""
 
-    def __init__(self, connect: Callable[[], psycopg.Connection[Any]], settings: Settings):
-        super().__init__(dispatcher(connect, settings), "webhooks")
+    def __init__(
+        self,
+        connect: Callable[[], psycopg.Connection[Any]],
+        settings: Settings,
+        rating_links: RatingLinks | None = None,
+    ):
+        super().__init__(dispatcher(connect, settings, rating_links), "webhooks")

@@ -43,7 +43,9 @@ def serve(args: argparse.Namespace) -> None:
         else None
     )
     webhooks = (
-        BackgroundWebhooks(built.connect, settings).start() if settings.run_webhooks else None
+        BackgroundWebhooks(built.connect, settings, built.rating_links).start()
+        if settings.run_webhooks
+        else None
     )
     print(f"casework listening on http://{args.host}:{args.port} (docs at /docs)", flush=True)
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through Python instead

@@ -26,6 +26,6 @@ def register(subcommands: Any) -> None:
 def run_webhooks(args: argparse.Namespace) -> None:
     settings = get_settings()
     run_until_stopped(
-        lambda built: BackgroundWebhooks(built.connect, settings),
+        lambda built: BackgroundWebhooks(built.connect, settings, built.rating_links),
         "sending webhook deliveries; stop with Ctrl+C",
     )

@@ -60,6 +60,7 @@ IGNORED = frozenset(
         "Reopened",
         "MediationHeld",
         "Claimed",
+        "ClaimReleased",
         "Fulfilled",
         "DuplicateLinked",
         "DuplicateUnlinked",

@@ -105,6 +105,14 @@ def _sent_back(event: Any, case: CaseFacts) -> Notice:
     return Notice("SentBack", _dispatchers(case), {"reason": event.reason})
 
 
+def _rating_link_issued(event: Any, case: CaseFacts) -> Notice:
+    # For the resident, whom the service does not know as a user: no inbox shows it; a
+    # webhook carries it to the SMS or WeChat gateway, with the link (added when it is sent,
+    # since the read model holds no key to sign it) and the resident to look up.
+    data = {"link_id": event.link_id, "expires_at": event.expires_at}
+    return Notice("RatingLinkIssued", (), {**data, "resident_id": event.resident_id})
+
+
 Rule = Callable[[Any, CaseFacts], Notice]
 
 # Event name -> the notification it causes. Its name is the notification's `type`, in the
@@ -116,6 +124,7 @@ RULES: dict[str, Rule] = {
     "Assigned": _assigned,
     "Reassigned": _reassigned,
     "SentBack": _sent_back,
+    "RatingLinkIssued": _rating_link_issued,
 }
 
 # Free texts people wrote (an urge's message, a reason): they may name residents, so they

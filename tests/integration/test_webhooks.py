@@ -146,3 +146,50 @@ def test_a_receiver_that_was_down_gets_every_delivery_afterwards_signed_each_id_
     }
     uuid = str(uuid4())
     assert admin.client.delete(f"/webhooks/{uuid}", headers=admin.person.auth).status_code == 404
+
+
+def test_a_closures_rating_link_reaches_the_gateway_by_webhook_and_opens_the_residents_page(
+    client: TestClient, services: Services
+) -> None:
+    def person(name: str, role: str, area: str | None) -> Api:
+        user, token = services.users.add(name, role, area)
+        return Api(client, Person(str(user.id), user.role, token))
+
+    admin = person("短信网关 管理员", "admin", None)
+    boss = person("短信网关 书记", "supervisor", "tiansheng")
+    worker = person("短信网关 网格员", "worker", "tiansheng-02")
+    receiver = Receiver()
+    registered = admin.post(
+        "/webhooks",
+        {
+            "url": f"http://127.0.0.1:{receiver.port}/sms",
+            "event_types": ["RatingLinkIssued"],
+            "secret": SECRET,
+        },
+    )
+    assert registered.status_code == 201, registered.text
+    case = boss.new_case(intake(grid_id="tiansheng-02"))
+    boss.command(case["id"], "assign", {"assignee": worker.person.id})
+    closed = worker.command(case["id"], "close", {"resolution": "resolved", "summary": "已修好"})
+    assert closed.status_code == 200, closed.text
+    boss.get("/me/notifications", min_position=closed.json()["position"])
+
+    receiver.start()
+    try:
+        Dispatcher(
+            services.connect,
+            services.settings.zone,
+            link_of=services.rating_links.url_of_notification,
+        ).run_once()
+    finally:
+        receiver.stop()
+
+    [(_, body)] = [r for r in receiver.received if json.loads(r[1])["case_id"] == case["id"]]
+    delivery = json.loads(body)
+    assert delivery["type"] == "RatingLinkIssued"
+    text = json.dumps(delivery, ensure_ascii=False)
+    assert RESIDENT["name"] not in text and RESIDENT["phone"] not in text
+    assert delivery["data"]["resident_id"]  # whom the gateway sends it to
+    page = client.get(delivery["data"]["url"])
+    assert page.status_code == 200, page.text
+    assert "是否解决" in page.text or "满意" in page.text
