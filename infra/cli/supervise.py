@@ -5,16 +5,13 @@ import signal
 import threading
 from typing import Any
 
-from infra.cli.common import services
+from infra.cli.common import command_group, services
 from infra.settings import get_settings
 from infra.supervision import BackgroundSupervision
 
 
 def register(subcommands: Any) -> None:
-    supervise = subcommands.add_parser("supervise", help="the supervision ladder (督办)")
-    actions = supervise.add_subparsers(
-        dest="supervise_command", required=True, metavar="ACTION", parser_class=type(supervise)
-    )
+    actions = command_group(subcommands, "supervise", "the supervision ladder (督办)")
     run = actions.add_parser(
         "run",
         help="urge, supervise and publicly note cases as their moments pass, until stopped "

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.vocabulary import Role
-from infra.cli.common import CommandError, services
+from infra.cli.common import CommandError, command_group, services
 
 # How soon a revoked or replaced token stops working in a running server (README: Who may
 # do what); the same words in every --help that changes a token.
@@ -40,10 +40,7 @@ def _expires_in_days(parser: Any, token: str) -> None:
 
 
 def register(subcommands: Any) -> None:
-    users = subcommands.add_parser("users", help="manage who may call the service")
-    actions = users.add_subparsers(
-        dest="users_command", required=True, metavar="ACTION", parser_class=type(users)
-    )
+    actions = command_group(subcommands, "users", "manage who may call the service")
     add = actions.add_parser("add", help="create a user and print its token once")
     add.add_argument("--name", required=True)
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
