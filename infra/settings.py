@@ -1,13 +1,21 @@
 """Every setting of the service, read once from the environment (or a .env file)."""
 
+from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.time_limit_catalogue import SHIPPED_FILE
+from projections.compliance.report import Weights
+
+
+def _weight(default: float, description: str) -> Any:
+    """A CASEWORK_WEIGHT_* setting: a fraction, by default the report's own."""
+    return Field(default=default, ge=0, le=1, description=description)
 
 
 class Settings(BaseSettings):
@@ -86,26 +94,21 @@ class Settings(BaseSettings):
         description="a valid call-back saying not solved and dissatisfied reopens the case "
         "for redo (重办) by itself",
     )
-    weight_response: float = Field(
-        default=0.1, ge=0, le=1, description="the response rate's weight in the composite score"
+    weight_response: float = _weight(
+        Weights.response, "the response rate's weight in the composite score"
     )
-    weight_resolution: float = Field(
-        default=0.5, ge=0, le=1, description="the resolution rate's weight in the composite score"
+    weight_resolution: float = _weight(
+        Weights.resolution, "the resolution rate's weight in the composite score"
     )
-    weight_satisfaction: float = Field(
-        default=0.4,
-        ge=0,
-        le=1,
-        description="the satisfaction rate's weight in the composite score",
+    weight_satisfaction: float = _weight(
+        Weights.satisfaction, "the satisfaction rate's weight in the composite score"
     )
-    weight_partly_solved: float = Field(
-        default=0.0, ge=0, le=1, description="what a partly solved call-back counts as solved"
+    weight_partly_solved: float = _weight(
+        Weights.partly_solved, "what a partly solved call-back counts as solved"
     )
-    weight_basically_satisfied: float = Field(
-        default=1.0,
-        ge=0,
-        le=1,
-        description="what a basically satisfied call-back counts as satisfied (some cities: 0.9)",
+    weight_basically_satisfied: float = _weight(
+        Weights.basically_satisfied,
+        "what a basically satisfied call-back counts as satisfied (some cities: 0.9)",
     )
     run_supervision: bool = Field(
         default=True,
@@ -122,6 +125,11 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def weights(self) -> Weights:
+        """The compliance report's weights, from the CASEWORK_WEIGHT_* settings."""
+        return Weights(**{f.name: getattr(self, f"weight_{f.name}") for f in fields(Weights)})
 
 
 @lru_cache

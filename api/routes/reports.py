@@ -26,27 +26,14 @@ from api.report_files import (
     wanted_format,
 )
 from api.routes.read_models import ReadYourWrites
-from infra.settings import Settings
 from projections.compliance.league import LEAGUE_DEFINITIONS, league
 from projections.compliance.report import (
     DEFINITIONS,
     GROUPINGS,
     MAX_PERIOD_DAYS,
     Period,
-    Weights,
     compliance_report,
 )
-
-
-def report_weights(settings: Settings) -> Weights:
-    return Weights(
-        response=settings.weight_response,
-        resolution=settings.weight_resolution,
-        satisfaction=settings.weight_satisfaction,
-        partly_solved=settings.weight_partly_solved,
-        basically_satisfied=settings.weight_basically_satisfied,
-    )
-
 
 router = APIRouter(tags=["reports"], responses=PROBLEM_RESPONSES, dependencies=[Authorized])
 
@@ -178,7 +165,7 @@ def get_compliance_report(
     # A caller with an area sees only its grids' cases, in every grouping.
     grids = sorted(access.grids) if access.grids is not None else None
     order = [group_by.value, *(g for g in GROUPINGS if g != group_by.value)]
-    weights = report_weights(services.settings)
+    weights = services.settings.weights
     with services.pool.connection() as conn:
         if wanted == Format.XLSX:
             reports = [compliance_report(conn, period, g, grids, weights) for g in order]
@@ -279,7 +266,7 @@ def get_league(
             Period(first, last, services.settings.zone),
             group_by.value,
             grids,
-            report_weights(services.settings),
+            services.settings.weights,
         )
     table = {"month": month, "group_by": group_by.value, **league(report["rows"])}
     if wanted == Format.XLSX:
