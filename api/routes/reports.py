@@ -19,6 +19,7 @@ from api.report_files import (
     XLSX_TYPE,
     Format,
     content_disposition,
+    file_responses,
     league_disposition,
     league_xlsx,
     to_csv,
@@ -114,15 +115,9 @@ DESCRIPTION = (
     description=DESCRIPTION,
     response_model=ComplianceReport,
     response_model_by_alias=True,
-    responses={
-        200: {
-            "content": {
-                CSV_TYPE: {"schema": {"type": "string"}},
-                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
-            },
-            "description": "the report; files come with a Content-Disposition file name",
-        }
-    },
+    responses=file_responses(
+        "the report; files come with a Content-Disposition file name", CSV_TYPE, XLSX_TYPE
+    ),
 )
 def get_compliance_report(
     services: ServicesDep,
@@ -237,12 +232,7 @@ MONTH = r"^(20\d\d|2100)-(0[1-9]|1[0-2])$"
     f"{XLSX_TYPE}` for an Excel workbook (sheets 红榜, 黑榜, 排名; Chinese headings).\n\n"
     + LEAGUE_DEFINITIONS,
     response_model=League,
-    responses={
-        200: {
-            "content": {XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}},
-            "description": "the league table; the workbook comes with a file name",
-        }
-    },
+    responses=file_responses("the league table; the workbook comes with a file name", XLSX_TYPE),
 )
 def get_league(
     services: ServicesDep,
