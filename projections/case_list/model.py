@@ -13,6 +13,7 @@ from domain.status import case_status
 from domain.time_limits import TimeLimit, TimeLimits, Unit, WorkingCalendar, ladder_thresholds
 from domain.vocabulary import Kind
 from projections.case_list.search import document_terms
+from projections.received import received_fields
 from projections.runner import ReadModel, UnknownEvent
 
 COLUMNS = (
@@ -163,17 +164,13 @@ class _Weekdays:
 def _received(event: Any) -> Row:
     return {
         "id": event.originator_id,
-        "kind": event.originator_topic.rsplit(":", 1)[-1],
-        "category": event.category,
-        "channel": event.channel,
-        "title": event.title,
-        "grid_id": event.grid_id,
+        **received_fields(
+            event, "category", "channel", "title", "grid_id", "first_contact", "due_at"
+        ),
+        "due_at_provisional": event.due_at_provisional,
         "level": "grid",
         "assignee": None,
-        "first_contact": event.first_contact,
         "received_at": event.occurred_at,
-        "due_at": event.due_at,
-        "due_at_provisional": event.due_at_provisional,
         # Recorded since deadlines are recounted; older cases take the catalogue's.
         "time_limit_amount": (event.time_limit or {}).get("amount"),
         "time_limit_unit": (event.time_limit or {}).get("unit"),

@@ -11,6 +11,7 @@ from domain.kinds import CASE_CLASSES
 from domain.time_limits import TimeLimit, Unit, WorkingCalendar, deadline_for
 from projections.compliance.schema import DAILY_FIGURES, INFINITY, SHANGHAI
 from projections.compliance.working_time import working_seconds
+from projections.received import received_fields
 from projections.runner import UnknownEvent
 
 VALID_RATINGS = frozenset({"satisfied", "basically_satisfied", "dissatisfied"})
@@ -234,12 +235,9 @@ class Facts:
     def _received(event: Any) -> Row:
         return {
             "case_id": event.originator_id,
-            "kind": event.originator_topic.rsplit(":", 1)[-1],
-            "category": event.category,
-            "grid_id": event.grid_id,
+            **received_fields(event, "category", "grid_id", "due_at"),
             "received_at": event.occurred_at,
             "assignee": None,
-            "due_at": event.due_at,
             "open": True,
             "suspended_since": None,
             "suspended_seconds": 0.0,
