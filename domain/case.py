@@ -13,7 +13,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain import errors
-from domain.stamp import Stamp, aware
+from domain.stamp import Stamp, aware, stamped
 from domain.status import case_status
 from domain.time_limits import LONGEST_EXTENSION, Deadline, TimeLimit
 from domain.vocabulary import (
@@ -251,15 +251,8 @@ class Case(Aggregate):
         self._assign(assignee=assignee, note=note, **stamp.event_fields())
 
     @event("Assigned")
-    def _assign(
-        self,
-        assignee: str,
-        note: str | None,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
-    ) -> None:
+    @stamped
+    def _assign(self, assignee: str, note: str | None, occurred_at: datetime) -> None:
         self.assignee = assignee
         self.signed_for = False
         self.signed_for_at = None
@@ -278,15 +271,9 @@ class Case(Aggregate):
         )
 
     @event("Reassigned")
+    @stamped
     def _reassign(
-        self,
-        assignee: str,
-        previous_assignee: str,
-        reason: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
+        self, assignee: str, previous_assignee: str, reason: str, occurred_at: datetime
     ) -> None:
         self.assignee = assignee
         self.signed_for = False
@@ -304,14 +291,8 @@ class Case(Aggregate):
         self._sign_for(assignee=assignee, **stamp.event_fields())
 
     @event("SignedFor")
-    def _sign_for(
-        self,
-        assignee: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
-    ) -> None:
+    @stamped
+    def _sign_for(self, assignee: str, occurred_at: datetime) -> None:
         self.signed_for = True
         self.signed_for_at = occurred_at
         self.last_occurred_at = occurred_at
@@ -329,15 +310,8 @@ class Case(Aggregate):
         self._send_back(assignee=assignee, reason=reason, **stamp.event_fields())
 
     @event("SentBack")
-    def _send_back(
-        self,
-        assignee: str,
-        reason: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
-    ) -> None:
+    @stamped
+    def _send_back(self, assignee: str, reason: str, occurred_at: datetime) -> None:
         self.assignee = None
         self.signed_for = False
         self.signed_for_at = None
@@ -366,6 +340,7 @@ class Case(Aggregate):
         )
 
     @event("Visited")
+    @stamped
     def _visit(
         self,
         visited_at: datetime,
@@ -373,10 +348,7 @@ class Case(Aggregate):
         notes: str,
         outcome: str | None,
         worker: str,
-        actor: dict[str, str],
         occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.visits.append(
             {"visited_at": visited_at, "duration_minutes": duration_minutes, "worker": worker}
@@ -400,16 +372,9 @@ class Case(Aggregate):
         )
 
     @event("Contacted")
+    @stamped
     def _contact(
-        self,
-        contacted_at: datetime,
-        channel: str,
-        notes: str,
-        worker: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
+        self, contacted_at: datetime, channel: str, notes: str, worker: str, occurred_at: datetime
     ) -> None:
         if self.first_contacted_at is None:
             self.first_contacted_at = contacted_at
@@ -469,48 +434,32 @@ class Case(Aggregate):
             )
 
     @event("Urged")
+    @stamped
     def _urge(
-        self,
-        message: str,
-        automatic: bool,
-        ladder: int,
-        due_at: datetime,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
+        self, message: str, automatic: bool, ladder: int, due_at: datetime, occurred_at: datetime
     ) -> None:
         if automatic:
             self.ladder_steps.add("urge")
         self.last_occurred_at = max(self.last_occurred_at, occurred_at)
 
     @event("Supervised")
+    @stamped
     def _supervise(
-        self,
-        level: str,
-        handling_level: str,
-        ladder: int,
-        due_at: datetime,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
+        self, level: str, handling_level: str, ladder: int, due_at: datetime, occurred_at: datetime
     ) -> None:
         self.ladder_steps.add("supervise")
         self.supervised_by_level = level
         self.last_occurred_at = max(self.last_occurred_at, occurred_at)
 
     @event("PubliclyNoted")
+    @stamped
     def _note_publicly(
         self,
         grid_id: str,
         handler: str | None,
         ladder: int,
         due_at: datetime,
-        actor: dict[str, str],
         occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.ladder_steps.add("notice")
         self.publicly_noted = True
@@ -528,15 +477,9 @@ class Case(Aggregate):
         )
 
     @event("Escalated")
+    @stamped
     def _escalate(
-        self,
-        level: str,
-        previous_level: str,
-        reason: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
+        self, level: str, previous_level: str, reason: str, occurred_at: datetime
     ) -> None:
         self.level = level
         self.last_occurred_at = occurred_at
@@ -550,14 +493,8 @@ class Case(Aggregate):
         self._suspend(reason=reason, **stamp.event_fields())
 
     @event("Suspended")
-    def _suspend(
-        self,
-        reason: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
-    ) -> None:
+    @stamped
+    def _suspend(self, reason: str, occurred_at: datetime) -> None:
         self.suspended_since = occurred_at
         self.last_occurred_at = occurred_at
 
@@ -574,15 +511,13 @@ class Case(Aggregate):
         )
 
     @event("Resumed")
+    @stamped
     def _resume(
         self,
         reason: str,
         due_at: datetime,
-        actor: dict[str, str],
         occurred_at: datetime,
-        correlation_id: str,
         due_at_provisional: bool | None = None,  # None in events recorded before it was
-        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.deadline_moves.append(
             {"suspended_at": self.suspended_since, "resumed_at": occurred_at}
@@ -633,6 +568,7 @@ class Case(Aggregate):
         )
 
     @event("Extended")
+    @stamped
     def _extend(
         self,
         due_at: datetime,
@@ -640,11 +576,8 @@ class Case(Aggregate):
         previous_due_at: datetime,
         reason: str,
         approved_by: str,
-        actor: dict[str, str],
         occurred_at: datetime,
-        correlation_id: str,
         extra_working_days: int | None = None,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.deadline_moves.append(
             {"new_due_at": due_at}
@@ -677,6 +610,7 @@ class Case(Aggregate):
         return True
 
     @event("DeadlineRecounted")
+    @stamped
     def _recount_deadline(
         self,
         due_at: datetime,
@@ -684,10 +618,7 @@ class Case(Aggregate):
         previous_due_at: datetime,
         previous_due_at_provisional: bool,
         reason: str,
-        actor: dict[str, str],
         occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         # Not a move: a recount replays the moves, it does not add one.
         self.due_at = due_at
@@ -735,15 +666,13 @@ class Case(Aggregate):
         self._check_assigned()
 
     @event("Closed")
+    @stamped
     def _close(
         self,
         resolution: str,
         summary: str,
-        actor: dict[str, str],
         occurred_at: datetime,
-        correlation_id: str,
         duplicate_of: str | None = None,  # the original, for a closure as a duplicate
-        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.closed_at = occurred_at
         self.resolution = resolution
@@ -759,25 +688,13 @@ class Case(Aggregate):
     # status stay as they are, whatever its state.
 
     @event("DuplicateLinked")
-    def _link_duplicate(
-        self,
-        duplicate: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
-    ) -> None:
+    @stamped
+    def _link_duplicate(self, duplicate: str) -> None:
         self.duplicates.append(duplicate)
 
     @event("DuplicateUnlinked")
-    def _unlink_duplicate(
-        self,
-        duplicate: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
-    ) -> None:
+    @stamped
+    def _unlink_duplicate(self, duplicate: str) -> None:
         self.duplicates.remove(duplicate)
 
     def rate(
@@ -817,14 +734,14 @@ class Case(Aggregate):
         return self.rating == Rating.DISSATISFIED and solved == Solved.NOT_SOLVED
 
     @event("Rated")
+    @stamped
     def _rate(
         self,
         rating: str,
         comment: str | None,
-        actor: dict[str, str],
         occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
+        # Before the call-back's answers, as Rated has always stored it (see stamped).
+        idempotency: dict[str, str] | None = None,
         contacted: bool | None = None,  # the call-back's answers; absent from old ratings
         solved: str | None = None,
     ) -> None:
@@ -844,14 +761,8 @@ class Case(Aggregate):
             original._unlink_duplicate(duplicate=str(self.id), **stamp.without_key())
 
     @event("Reopened")
-    def _reopen(
-        self,
-        reason: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
-    ) -> None:
+    @stamped
+    def _reopen(self, reason: str, occurred_at: datetime) -> None:
         self.closed_at = None
         self.resolution = None
         self.closure_summary = None

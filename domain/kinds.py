@@ -7,7 +7,7 @@ from eventsourcing.domain import event
 
 from domain import errors
 from domain.case import Case
-from domain.stamp import Stamp
+from domain.stamp import Stamp, stamped
 from domain.topics import register_stable_topics
 from domain.vocabulary import (
     ClaimantType,
@@ -62,6 +62,7 @@ class Dispute(Case):
         )
 
     @event("MediationHeld")
+    @stamped
     def _hold_mediation(
         self,
         held_at: datetime,
@@ -69,12 +70,9 @@ class Dispute(Case):
         notes: str,
         mediator: str,
         personal: dict[str, Any],
-        actor: dict[str, str],
         occurred_at: datetime,
-        correlation_id: str,
         # Whose the participants' names may be (None in events recorded before ids).
         resident_ids: list[str] | None = None,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.mediations.append({"held_at": held_at, "outcome": outcome, "mediator": mediator})
         if outcome == MediationOutcome.AGREEMENT:
@@ -119,15 +117,8 @@ class MicroWish(Case):
         )
 
     @event("Claimed")
-    def _claim_wish(
-        self,
-        claimant: str,
-        claimant_type: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
-    ) -> None:
+    @stamped
+    def _claim_wish(self, claimant: str, claimant_type: str, occurred_at: datetime) -> None:
         self.claim = {
             "claimant": claimant,
             "claimant_type": claimant_type,
@@ -147,15 +138,8 @@ class MicroWish(Case):
         self._fulfil(fulfilled_at=fulfilled_at, notes=notes, **stamp.event_fields())
 
     @event("Fulfilled")
-    def _fulfil(
-        self,
-        fulfilled_at: datetime,
-        notes: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
-    ) -> None:
+    @stamped
+    def _fulfil(self, fulfilled_at: datetime, notes: str, occurred_at: datetime) -> None:
         self.fulfilled_at = fulfilled_at
         self.last_occurred_at = occurred_at
 
