@@ -224,6 +224,14 @@ class Case(Aggregate):
             raise errors.NoAssignee("the case has no assignee: assign it first")
         return self.assignee
 
+    def _check_by_assignee(self, stamp: Stamp, doing: str) -> str:
+        """The open case's assignee, who alone may be ``doing`` this; anyone else is refused."""
+        self._check_open(stamp)
+        assignee = self._check_assigned()
+        if stamp.actor_id != assignee:
+            raise errors.NotTheAssignee(f"only the case's assignee ({assignee}) may {doing}")
+        return assignee
+
     @property
     def status(self) -> str:
         """Where the case stands, derived from its state so it can never disagree with it."""
@@ -253,6 +261,10 @@ class Case(Aggregate):
     @event("Assigned")
     @stamped
     def _assign(self, assignee: str, note: str | None, occurred_at: datetime) -> None:
+        self._hand_to(assignee, occurred_at)
+
+    def _hand_to(self, assignee: str | None, occurred_at: datetime) -> None:
+        """A new handler (None: back to the dispatcher), who has not signed for the case."""
         self.assignee = assignee
         self.signed_for = False
         self.signed_for_at = None
@@ -275,17 +287,11 @@ class Case(Aggregate):
     def _reassign(
         self, assignee: str, previous_assignee: str, reason: str, occurred_at: datetime
     ) -> None:
-        self.assignee = assignee
-        self.signed_for = False
-        self.signed_for_at = None
-        self.last_occurred_at = occurred_at
+        self._hand_to(assignee, occurred_at)
 
     def sign_for(self, stamp: Stamp) -> None:
         """The assignee takes the case on (签收): once per assignment, by them only."""
-        self._check_open(stamp)
-        assignee = self._check_assigned()
-        if stamp.actor_id != assignee:
-            raise errors.NotTheAssignee(f"only the case's assignee ({assignee}) may sign for it")
+        assignee = self._check_by_assignee(stamp, "sign for it")
         if self.signed_for:
             raise errors.AlreadySigned(f"{assignee} has already signed for the case")
         self._sign_for(assignee=assignee, **stamp.event_fields())
@@ -299,10 +305,7 @@ class Case(Aggregate):
 
     def send_back(self, reason: str, stamp: Stamp) -> None:
         """The assignee hands the case back to the dispatcher (退回), before signing for it."""
-        self._check_open(stamp)
-        assignee = self._check_assigned()
-        if stamp.actor_id != assignee:
-            raise errors.NotTheAssignee(f"only the case's assignee ({assignee}) may send it back")
+        assignee = self._check_by_assignee(stamp, "send it back")
         if self.signed_for:
             raise errors.SendBackAfterSigning(
                 f"{assignee} has signed for the case: it is theirs; ask a supervisor to reassign it"
@@ -312,10 +315,7 @@ class Case(Aggregate):
     @event("SentBack")
     @stamped
     def _send_back(self, assignee: str, reason: str, occurred_at: datetime) -> None:
-        self.assignee = None
-        self.signed_for = False
-        self.signed_for_at = None
-        self.last_occurred_at = occurred_at
+        self._hand_to(None, occurred_at)
 
     # -- field work ---------------------------------------------------------------
 
