@@ -232,6 +232,19 @@ class Case(Aggregate):
             raise errors.NotTheAssignee(f"only the case's assignee ({assignee}) may {doing}")
         return assignee
 
+    def _check_work(
+        self, done_at: datetime, field: str, stamp: Stamp, *, suspended_too: bool = False
+    ) -> str:
+        """Work the assignee did on the open case (not suspended, unless ``suspended_too``),
+        ``done_at`` no later than the command is dated; the assignee."""
+        if suspended_too:
+            self._check_open(stamp)
+        else:
+            self._check_active(stamp)
+        worker = self._check_assigned()
+        stamp.check_not_after(done_at, field)
+        return worker
+
     @property
     def status(self) -> str:
         """Where the case stands, derived from its state so it can never disagree with it."""
@@ -327,9 +340,7 @@ class Case(Aggregate):
         outcome: str | None,
         stamp: Stamp,
     ) -> None:
-        self._check_active(stamp)
-        worker = self._check_assigned()
-        stamp.check_not_after(visited_at, "visited_at")
+        worker = self._check_work(visited_at, "visited_at", stamp)
         self._visit(
             visited_at=visited_at,
             duration_minutes=duration_minutes,
@@ -360,9 +371,7 @@ class Case(Aggregate):
 
     def contact(self, contacted_at: datetime, channel: str, notes: str, stamp: Stamp) -> None:
         """The handler reached the resident (响应), by phone, message, a visit or otherwise."""
-        self._check_open(stamp)
-        worker = self._check_assigned()
-        stamp.check_not_after(contacted_at, "contacted_at")
+        worker = self._check_work(contacted_at, "contacted_at", stamp, suspended_too=True)
         self._contact(
             contacted_at=contacted_at,
             channel=str(parse(ContactChannel, channel, "channel")),

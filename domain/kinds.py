@@ -48,9 +48,7 @@ class Dispute(Case):
         notes: str,
         stamp: Stamp,
     ) -> None:
-        self._check_active(stamp)
-        mediator = self._check_assigned()
-        stamp.check_not_after(held_at, "held_at")
+        mediator = self._check_work(held_at, "held_at", stamp)
         self._hold_mediation(
             held_at=held_at,
             outcome=str(parse(MediationOutcome, outcome, "outcome")),
