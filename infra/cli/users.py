@@ -2,6 +2,7 @@
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -39,6 +40,16 @@ def _expires_in_days(parser: Any, token: str) -> None:
     )
 
 
+def _on_one_user(
+    actions: Any, name: str, handler: Callable[[argparse.Namespace], None], **about: str
+) -> Any:
+    """An action on the user named by USER_ID."""
+    action = actions.add_parser(name, **about)
+    action.add_argument("user_id", metavar="USER_ID")
+    action.set_defaults(handler=handler)
+    return action
+
+
 def register(subcommands: Any) -> None:
     actions = command_group(subcommands, "users", "manage who may call the service")
     add = actions.add_parser("add", help="create a user and print its token once")
@@ -47,23 +58,23 @@ def register(subcommands: Any) -> None:
     add.add_argument("--area", help="a street, community or grid id")
     _expires_in_days(add, "the token")
     add.set_defaults(handler=add_user)
-    rotate = actions.add_parser(
+    rotate = _on_one_user(
+        actions,
         "rotate",
+        rotate_token,
         help="issue a new token for an existing user and print it once; the old one stops working",
         description="Issue a new token for an existing user, printed once. The old token "
         f"stops working {TAKES_EFFECT}. A revoked user's new token works: rotating "
         "reinstates them.",
     )
-    rotate.add_argument("user_id", metavar="USER_ID")
     _expires_in_days(rotate, "the new token")
-    rotate.set_defaults(handler=rotate_token)
-    revoke = actions.add_parser(
+    _on_one_user(
+        actions,
         "revoke",
+        revoke_user,
         help="stop a user's token working (within CASEWORK_AUTH_CACHE_SECONDS, 5 s by default)",
         description=f"Stop a user's token working {TAKES_EFFECT}.",
     )
-    revoke.add_argument("user_id", metavar="USER_ID")
-    revoke.set_defaults(handler=revoke_user)
     listing = actions.add_parser("list", help="list users, their roles, areas and token state")
     listing.set_defaults(handler=list_users)
 
