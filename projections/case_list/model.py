@@ -161,6 +161,18 @@ class _Weekdays:
         return day.weekday() < 5
 
 
+# A case's row as received, and again once reopened: no closure, no rating, and no work
+# done (nor a wish fulfilled) since it was opened.
+_NOT_CLOSED: Row = {
+    "closed_at": None,
+    "closed_on_time": None,
+    "resolution": None,
+    "rating": None,
+    "worked": False,
+    "fulfilled": False,
+}
+
+
 def _received(event: Any) -> Row:
     return {
         "id": event.originator_id,
@@ -175,14 +187,9 @@ def _received(event: Any) -> Row:
         "time_limit_amount": (event.time_limit or {}).get("amount"),
         "time_limit_unit": (event.time_limit or {}).get("unit"),
         "suspended_since": None,
-        "closed_at": None,
-        "closed_on_time": None,
-        "resolution": None,
-        "rating": None,
+        **_NOT_CLOSED,
         "reopen_count": 0,
-        "worked": False,
         "claimed": False,
-        "fulfilled": False,
         "visit_count": 0,
         "visit_minutes": 0,
         # Who came (not personal data by itself): finds a resident's earlier cases.
@@ -277,14 +284,7 @@ def _rated(row: Row, event: Any) -> None:
 
 
 def _reopened(row: Row, event: Any) -> None:
-    row.update(
-        closed_at=None,
-        closed_on_time=None,
-        resolution=None,
-        rating=None,
-        worked=False,
-        fulfilled=False,
-    )
+    row.update(_NOT_CLOSED)
     row["reopen_count"] += 1
 
 
