@@ -62,6 +62,7 @@ DOING: dict[str, str] = {
     "extend": N_("extend a deadline"),
     "close": N_("close a case"),
     "rate": N_("record a rating"),
+    "issue_rating_link": N_("issue a rating link"),
     "reopen": N_("reopen a case"),
     "mediate": N_("record a mediation"),
     "claim": N_("record a claim of a micro-wish"),

@@ -184,7 +184,11 @@ class CaseCommand(Command):
     users: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def to_command(self) -> commands.CaseCommand:
-        return self.command(**{f.name: getattr(self, f.name) for f in fields(self.command)})
+        # Fields of the domain command the request does not declare keep their defaults
+        # (a call-back's link_id is the resident page's, never a client's).
+        declared = type(self).model_fields
+        given = {f.name: getattr(self, f.name) for f in fields(self.command) if f.name in declared}
+        return self.command(**given)
 
 
 class Assign(CaseCommand):
@@ -342,6 +346,13 @@ class Rate(CaseCommand):
         return self
 
 
+class IssueRatingLink(CaseCommand):
+    command = commands.IssueRatingLink
+    path, action = "rating-link", "issue_rating_link"
+    about = "Issue a rating link for the resident (回访 without a call)"
+    roles = frozenset({Role.CLERK, Role.SUPERVISOR})
+
+
 class Reopen(CaseCommand):
     command = commands.Reopen
     path, action, about = "reopen", "reopen", "Reopen a closed case (发回重办)"
@@ -394,6 +405,7 @@ CASE_COMMANDS: tuple[type[CaseCommand], ...] = (
     Extend,
     Close,
     Rate,
+    IssueRatingLink,
     Reopen,
     HoldMediation,
     Claim,

@@ -225,3 +225,23 @@ class DuplicateOfItself(InvalidCommand):
 class UnknownOriginal(InvalidCommand):
     code = "unknown_original"
     title = "No such original case"
+
+
+class UnknownRatingLink(RuleBroken):
+    code = "unknown_rating_link"
+    title = "No such rating link for this case"
+
+
+class RatingLinkUsed(RuleBroken):
+    code = "rating_link_used"
+    title = "The rating link has already been answered"
+
+
+class RatingLinkExpired(RuleBroken):
+    code = "rating_link_expired"
+    title = "The rating link has expired"
+
+
+class RatingLinkOutdated(RuleBroken):
+    code = "rating_link_outdated"
+    title = "The rating link was issued for an earlier closure of the case"

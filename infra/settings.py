@@ -94,6 +94,24 @@ class Settings(BaseSettings):
         description="a valid call-back saying not solved and dissatisfied reopens the case "
         "for redo (重办) by itself",
     )
+    rating_link_on_closure: bool = Field(
+        default=True,
+        description="a closure issues a rating link (回访 without a call) to the resident by "
+        "itself; a clerk or supervisor may always ask for one",
+    )
+    rating_link_days: float = Field(
+        default=7, gt=0, le=90, description="how many days a rating link may be answered"
+    )
+    rating_link_key: SecretStr | None = Field(
+        default=None,
+        description="base64, at least 32 bytes: the HMAC key rating links are signed with; "
+        "unset: one generated once and kept in the database (development only)",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="the address residents reach the service at (https://...), for the "
+        "rating links sent to them; unset: the address the request came to",
+    )
     weight_response: float = _weight(
         Weights.response, "the response rate's weight in the composite score"
     )

@@ -408,6 +408,25 @@ _DOMAIN: dict[str, tuple[str, str]] = {
             "new case if the resident comes again."
         ),
     ),
+    "unknown_rating_link": (
+        N_("The rating link was not issued by this case, or a resident answered without one."),
+        N_("Send the resident a link of the case (POST /cases/{case_id}/rating-link)."),
+    ),
+    "rating_link_used": (
+        N_("The resident has already answered through this rating link; a link is used once."),
+        N_("Nothing to do; the answer is recorded as the call-back."),
+    ),
+    "rating_link_expired": (
+        N_("The rating link is past its expiry (7 days by default) and no longer taken."),
+        N_("Call the resident back, or send a new link (POST /cases/{case_id}/rating-link)."),
+    ),
+    "rating_link_outdated": (
+        N_(
+            "The rating link was issued for an earlier closure: the case has been reopened "
+            "and closed again since."
+        ),
+        N_("Send a new link for the closure in force (POST /cases/{case_id}/rating-link)."),
+    ),
     "concurrent_modification": (
         N_("Other commands kept the case busy, so this one could not be decided in time."),
         N_("Send the command again."),

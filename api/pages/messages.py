@@ -58,6 +58,7 @@ ROLES = {
     "admin": "管理员",
     "client": "对接系统",
     "system": "系统",
+    "resident": "居民",
 }
 
 LEVELS = {"grid": "网格", "community": "社区", "street": "街道"}
@@ -109,6 +110,7 @@ EVENTS = {
     "Fulfilled": "心愿实现",
     "DuplicateLinked": "关联重复件",
     "DuplicateUnlinked": "取消重复件关联",
+    "RatingLinkIssued": "发出评价链接",
 }
 
 # The fields of an event's data the timeline shows, with their names; others stay out.
@@ -269,3 +271,53 @@ def value_label(field: str, value: Any, kind: str | None = None) -> Any:
     if names is not None and isinstance(value, str):
         return names.get(value, value)
     return value
+
+
+# The resident's rating page (/r/<token>): the call-back's three questions, in order.
+RATING_QUESTIONS = (
+    {
+        "name": "contacted",
+        "text": "承办的工作人员联系过您吗？",
+        "options": {"yes": "联系过", "no": "没有联系过"},
+    },
+    {
+        "name": "solved",
+        "text": "您反映的问题解决了吗？",
+        "options": {"solved": "已解决", "partly_solved": "部分解决", "not_solved": "未解决"},
+    },
+    {
+        "name": "rating",
+        "text": "您对办理结果满意吗？",
+        "options": {
+            "satisfied": "满意",
+            "basically_satisfied": "基本满意",
+            "dissatisfied": "不满意",
+        },
+    },
+)
+RATING_DONE = ("感谢您的评价", "您的回访意见已记录。")
+RATING_REDO = "您反映的问题未解决，事项已发回重新办理，工作人员会再与您联系。"
+
+# Why a rating link is refused: (HTTP status, heading, what the resident reads).
+LINK_INVALID = (
+    404,
+    "链接无效",
+    "此评价链接无效，请核对短信中的链接是否完整。如有疑问，请联系社区。",
+)
+LINK_REFUSALS = {
+    "unknown_rating_link": LINK_INVALID,
+    "rating_link_used": (410, "已经评价过", "此链接已经提交过评价，感谢您的反馈。"),
+    "already_rated": (410, "已经评价过", "此事项的办理结果已经评价过，感谢您的反馈。"),
+    "rating_link_expired": (
+        410,
+        "链接已过期",
+        "此评价链接已超过有效期。如需评价，请联系社区工作人员。",
+    ),
+    "rating_link_outdated": (
+        410,
+        "链接已失效",
+        "此事项后来又重新办理过，这个链接已失效。再次办结后会请您评价。",
+    ),
+    "case_not_closed": (409, "暂不能评价", "此事项正在重新办理，办结后再请您评价。"),
+    "csrf": (403, "请求被拒绝", "页面已过期或来源不明，请重新打开评价链接后再提交。"),
+}

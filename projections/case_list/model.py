@@ -331,6 +331,8 @@ IGNORED = frozenset(
         # An original's side of a duplicate (重复件): the duplicate's own Closed carries it.
         "DuplicateLinked",
         "DuplicateUnlinked",
+        # A link for the resident's own call-back: the Rated it may lead to counts.
+        "RatingLinkIssued",
     }
 )
 

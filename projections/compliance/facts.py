@@ -193,6 +193,8 @@ IGNORED = frozenset(
         "DuplicateUnlinked",
         # The first contact: its rate comes from the call-backs' answers, not from here.
         "Contacted",
+        # Only the resident's answer (a Rated, like a phone call-back's) counts.
+        "RatingLinkIssued",
     }
 )
 
