@@ -18,6 +18,15 @@ def _weight(default: float, description: str) -> Any:
     return Field(default=default, ge=0, le=1, description=description)
 
 
+def _hmac_key(used_for: str) -> Any:
+    """A CASEWORK_*_KEY setting holding an HMAC key; unset, the service makes one once."""
+    return Field(
+        default=None,
+        description=f"base64, at least 32 bytes: the HMAC key {used_for}; "
+        "unset: one generated once and kept in the database (development only)",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CASEWORK_", env_file=".env", extra="ignore")
 
@@ -55,11 +64,7 @@ class Settings(BaseSettings):
         le=60,
         description="how long a query with min_position waits for the read models",
     )
-    lookup_key: SecretStr | None = Field(
-        default=None,
-        description="base64, at least 32 bytes: the HMAC key residents' phones are matched by; "
-        "unset: one generated once and kept in the database (development only)",
-    )
+    lookup_key: SecretStr | None = _hmac_key("residents' phones are matched by")
     master_key: SecretStr | None = Field(
         default=None,
         description="base64, 32 bytes: wraps each resident's data key; unset: data keys are "
@@ -102,11 +107,7 @@ class Settings(BaseSettings):
     rating_link_days: float = Field(
         default=7, gt=0, le=90, description="how many days a rating link may be answered"
     )
-    rating_link_key: SecretStr | None = Field(
-        default=None,
-        description="base64, at least 32 bytes: the HMAC key rating links are signed with; "
-        "unset: one generated once and kept in the database (development only)",
-    )
+    rating_link_key: SecretStr | None = _hmac_key("rating links are signed with")
     public_url: str | None = Field(
         default=None,
         description="the address residents reach the service at (https://...), for the "
