@@ -164,23 +164,28 @@ class Case(Aggregate):
         self.publicly_noted = False
         self.suspended_since: datetime | None = None
         self.visits: list[dict[str, Any]] = []
-        self.closed_at: datetime | None = None
-        self.resolution: str | None = None
-        self.closure_summary: str | None = None
+        self._not_closed()
         self.closures = 0
-        self.rating: str | None = None
-        self.rating_comment: str | None = None
-        self.rating_solved: str | None = None
         # The rating links issued to the resident (回访 without a call), by link id.
         self.rating_links: dict[str, dict[str, Any]] = {}
         self.reopen_count = 0
         self.last_occurred_at = occurred_at
-        # A case closed as a duplicate names its original; an original lists its duplicates.
-        self.duplicate_of: str | None = None
+        # An original lists the cases closed as its duplicates.
         self.duplicates: list[str] = []
         # command_scope(actor, Idempotency-Key) -> (request fingerprint, version it made)
         self.answered_commands: dict[str, tuple[str, int]] = {}
         self._start_kind_state()
+
+    def _not_closed(self) -> None:
+        """A case as received, and again once reopened: no closure in force, no verdict."""
+        self.closed_at: datetime | None = None
+        self.resolution: str | None = None
+        self.closure_summary: str | None = None
+        # A case closed as a duplicate names its original.
+        self.duplicate_of: str | None = None
+        self.rating: str | None = None
+        self.rating_comment: str | None = None
+        self.rating_solved: str | None = None
 
     def _start_kind_state(self) -> None:
         """Kinds that keep more state set it up here; runs on every replay."""
@@ -846,12 +851,7 @@ class Case(Aggregate):
     @event("Reopened")
     @stamped
     def _reopen(self, reason: str, occurred_at: datetime) -> None:
-        self.closed_at = None
-        self.resolution = None
-        self.closure_summary = None
-        self.duplicate_of = None
-        self.rating = None
-        self.rating_comment = None
+        self._not_closed()
         self.reopen_count += 1
         self._on_reopened()
         self.last_occurred_at = occurred_at
