@@ -319,9 +319,21 @@ class Claim(CaseCommand):
 class Fulfil(CaseCommand):
     fulfilled_at: datetime
     notes: str
+    photo_url: str | None = None
 
     def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
-        _of_kind(case, MicroWish, "fulfilment").fulfil(self.fulfilled_at, self.notes, stamp)
+        _of_kind(case, MicroWish, "fulfilment").fulfil(
+            self.fulfilled_at, self.notes, stamp, self.photo_url
+        )
+        return None
+
+
+@dataclass(frozen=True)
+class ReleaseClaim(CaseCommand):
+    reason: str | None = None
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        _of_kind(case, MicroWish, "releases of claims").release_claim(self.reason, stamp)
         return None
 
 

@@ -87,6 +87,16 @@ class AlreadyFulfilled(RuleBroken):
     title = "The micro-wish is already fulfilled"
 
 
+class NotTheClaimant(RuleBroken):
+    code = "not_the_claimant"
+    title = "Only the wish's claimant may do this"
+
+
+class ReleaseAfterFulfilment(RuleBroken):
+    code = "release_after_fulfilment"
+    title = "A fulfilled wish's claim cannot be released"
+
+
 class WishNotFulfilled(RuleBroken):
     code = "wish_not_fulfilled"
     title = "The micro-wish has not been fulfilled"

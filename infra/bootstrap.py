@@ -16,6 +16,7 @@ from infra.calendar import CalendarYears, ChineseWorkingCalendar
 from infra.database import database_url, event_store_env, open_pool
 from infra.personal.mapper import PersonalDataMapper
 from infra.personal.residents import Residents
+from infra.places import Places
 from infra.projections import connector, prepare
 from infra.rating_links import RatingLinks
 from infra.read_log import ReadLog
@@ -59,6 +60,7 @@ class Services:
     cases: CaseWork
     users: Users
     areas: Areas
+    places: Places
     pool: ConnectionPool
     connect: Callable[[], psycopg.Connection[Any]]
     residents: Residents
@@ -83,6 +85,8 @@ def bootstrap(settings: Settings | None = None) -> Services:
         users.create_schema()
         areas = Areas(pool, settings.areas_cache_seconds)
         areas.create_schema()
+        places = Places(pool, settings.areas_cache_seconds)
+        places.create_schema()
         reads = ReadLog(pool)
         reads.create_schema()
         calendar_years = CalendarYears(pool)
@@ -120,6 +124,7 @@ def bootstrap(settings: Settings | None = None) -> Services:
         cases=cases,
         users=users,
         areas=areas,
+        places=places,
         pool=pool,
         connect=connect,
         residents=residents,

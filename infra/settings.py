@@ -108,11 +108,6 @@ class Settings(BaseSettings):
         default=7, gt=0, le=90, description="how many days a rating link may be answered"
     )
     rating_link_key: SecretStr | None = _hmac_key("rating links are signed with")
-    public_url: str | None = Field(
-        default=None,
-        description="the address residents reach the service at (https://...), for the "
-        "rating links sent to them; unset: the address the request came to",
-    )
     weight_response: float = _weight(
         Weights.response, "the response rate's weight in the composite score"
     )
@@ -139,6 +134,12 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+    public_url: str | None = Field(
+        default=None,
+        description="where people reach the service, e.g. https://casework.example.org: the "
+        "start of the sign-in links `casework users link` prints (unset: http://HOST:PORT) "
+        "and of the rating links sent to residents (unset: the address the request came to)",
+    )
     workers: int = Field(default=1, ge=1)
 
     @property

@@ -161,6 +161,13 @@ _API: list[ProblemType] = [
         ),
     ),
     ProblemType(
+        "unknown_area",
+        422,
+        N_("No such area"),
+        N_("The area id is not a street, community or grid of the service's reference data."),
+        N_("Use an area id the service knows, e.g. tiansheng (a community) or tiansheng-01."),
+    ),
+    ProblemType(
         "empty_query",
         422,
         N_("Empty search"),
@@ -310,6 +317,17 @@ _DOMAIN: dict[str, tuple[str, str]] = {
     "already_fulfilled": (
         N_("The micro-wish is already fulfilled."),
         N_("Nothing to do; close the case if it is still open."),
+    ),
+    "not_the_claimant": (
+        N_(
+            "Only the claimant who holds the micro-wish (or a supervisor) may release it, and "
+            "a claimant from the board fulfils only the wishes they hold."
+        ),
+        N_("Leave it to its claimant; a supervisor can release a claim that stalls."),
+    ),
+    "release_after_fulfilment": (
+        N_("The micro-wish is fulfilled: the claim it was fulfilled under stays on record."),
+        N_("Nothing to do; if the resident is not satisfied, a supervisor reopens the case."),
     ),
     "wish_not_fulfilled": (
         N_("A micro-wish closes as resolved only once it is fulfilled."),

@@ -188,6 +188,7 @@ IGNORED = frozenset(
         "Escalated",
         "MediationHeld",
         "Claimed",
+        "ClaimReleased",
         "Fulfilled",
         "DuplicateLinked",
         "DuplicateUnlinked",
