@@ -6,6 +6,8 @@ this service, /problems/{code}, that explains the problem and its fix (api/route
 """
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -54,27 +56,22 @@ class Problem(BaseModel):
 Message = str | Msg  # a str is shown as it is; a Msg in the caller's language
 
 
+@dataclass(eq=False)
 class ApiProblem(Exception):
-    """An error the API raises itself, outside the domain's rules.
+    """An error the API raises itself, outside the domain's rules; every problem the API
+    answers is one (``problem_response``).
 
     Its ``code`` must be registered in api/i18n/problem_types.py (its page)."""
 
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        title: Message,
-        detail: Message,
-        errors: list[dict[str, Any]] | None = None,
-        headers: dict[str, str] | None = None,
-    ):
-        super().__init__(str(detail))
-        self.status = status
-        self.code = code
-        self.title = title
-        self.detail = detail
-        self.errors = errors
-        self.headers = headers
+    status: int
+    code: str
+    title: Message
+    detail: Message
+    errors: list[dict[str, Any]] | None = None
+    headers: dict[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self.detail))
 
 
 def _at(loc: list[Any], message: Message) -> Msg:
@@ -121,23 +118,16 @@ def explained(code: str) -> Msg:
     return _("{meaning} {fix}", meaning=Msg(known.meaning), fix=Msg(known.fix))
 
 
-def problem_response(
-    request: Request,
-    status: int,
-    code: str,
-    title: Message,
-    detail: Message,
-    errors: list[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
+def problem_response(request: Request, problem: ApiProblem) -> JSONResponse:
+    status, code, errors = problem.status, problem.code, problem.errors
     language = language_of(request)
     # Moments named in a detail (the domain's messages write them as they were given) are
     # answered in the service's zone, like every other moment of the API.
     body = Problem(
         type=type_of(request, code),
-        title=tell(title, language),
+        title=tell(problem.title, language),
         status=status,
-        detail=localise_text(tell(detail, language)),
+        detail=localise_text(tell(problem.detail, language)),
         code=code,
         instance=request.url.path,
         errors=[
@@ -152,7 +142,7 @@ def problem_response(
         status_code=status,
         media_type=MEDIA_TYPE,
         headers={
-            **(headers or {}),
+            **(problem.headers or {}),
             "Content-Language": TAGS[language],
             "Vary": "Accept-Language",
         },
@@ -197,40 +187,53 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+# Says which problem an exception is (see ``install``).
+ToProblem = Callable[[Request, Any], ApiProblem]
+
+
 def install(app: FastAPI) -> None:
     _install_pages(app)
 
-    @app.exception_handler(RequestValidationError)
-    def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    def answers(*kinds: type[Exception]) -> Callable[[ToProblem], ToProblem]:
+        """Register a handler that says which problem an exception is: the one answer for
+        all of them is made by ``problem_response``."""
+
+        def register(to_problem: ToProblem) -> ToProblem:
+            def handler(request: Request, exc: Exception) -> JSONResponse:
+                return problem_response(request, to_problem(request, exc))
+
+            for kind in kinds:
+                app.add_exception_handler(kind, handler)
+            return to_problem
+
+        return register
+
+    @answers(RequestValidationError)
+    def invalid_request(request: Request, exc: RequestValidationError) -> ApiProblem:
         errors = _validation_errors(exc)
         language = language_of(request)
         separator = "；" if language == CHINESE else "; "
         detail = separator.join(tell(_at(e["loc"], e["message"]), language) for e in errors[:5])
-        return problem_response(
-            request, 422, "validation_error", _("Request is not valid"), detail, errors
-        )
+        return ApiProblem(422, "validation_error", _("Request is not valid"), detail, errors)
 
-    @app.exception_handler(ApiProblem)
-    def api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
-        return problem_response(
-            request, exc.status, exc.code, exc.title, exc.detail, exc.errors, exc.headers
-        )
+    @answers(ApiProblem)
+    def api_problem(request: Request, exc: ApiProblem) -> ApiProblem:
+        return exc
 
-    @app.exception_handler(DomainError)
-    def broken_rule(request: Request, exc: DomainError) -> JSONResponse:
+    @answers(DomainError)
+    def broken_rule(request: Request, exc: DomainError) -> ApiProblem:
         status = 422 if isinstance(exc, InvalidCommand) else 409
         detail = _english_or(request, exc.message, exc.code)
-        return problem_response(request, status, exc.code, Msg(exc.title), detail)
+        return ApiProblem(status, exc.code, Msg(exc.title), detail)
 
-    @app.exception_handler(CaseNotFound)
-    def unknown_case(request: Request, exc: CaseNotFound) -> JSONResponse:
+    @answers(CaseNotFound)
+    def unknown_case(request: Request, exc: CaseNotFound) -> ApiProblem:
         detail = _english_or(request, str(exc), "case_not_found")
-        return problem_response(request, 404, "case_not_found", _("No such case"), detail)
+        return ApiProblem(404, "case_not_found", _("No such case"), detail)
 
-    @app.exception_handler(CaseNotYetReceived)
-    def not_yet_received(request: Request, exc: CaseNotYetReceived) -> JSONResponse:
-        return problem_response(
-            request,
+    @answers(CaseNotYetReceived)
+    def not_yet_received(request: Request, exc: CaseNotYetReceived) -> ApiProblem:
+        return ApiProblem(
             404,
             exc.code,
             "The case did not exist yet",
@@ -239,23 +242,21 @@ def install(app: FastAPI) -> None:
             f"{local(exc.recorded_at).isoformat()}: ask for a moment from then on",
         )
 
-    @app.exception_handler(OriginatorVersionError)
-    def broken_history(request: Request, exc: OriginatorVersionError) -> JSONResponse:
+    @answers(OriginatorVersionError)
+    def broken_history(request: Request, exc: OriginatorVersionError) -> ApiProblem:
         # An event of the case is missing or out of order in the store (deleted or edited
         # by hand): the case cannot be replayed, and guessing its state would be worse.
         log.error("a case's stored history does not replay on %s: %s", request.url.path, exc)
-        return problem_response(
-            request,
+        return ApiProblem(
             409,
             "case_history_broken",
             _("The case's stored history is broken"),
             explained("case_history_broken"),
         )
 
-    @app.exception_handler(StaleVersion)
-    def stale(request: Request, exc: StaleVersion) -> JSONResponse:
-        return problem_response(
-            request,
+    @answers(StaleVersion)
+    def stale(request: Request, exc: StaleVersion) -> ApiProblem:
+        return ApiProblem(
             412,
             "stale_version",
             _("The case has changed"),
@@ -268,11 +269,10 @@ def install(app: FastAPI) -> None:
             headers={"ETag": f'"{exc.actual}"'},
         )
 
-    @app.exception_handler(IdempotencyKeyReused)
-    def key_reused(request: Request, exc: IdempotencyKeyReused) -> JSONResponse:
+    @answers(IdempotencyKeyReused)
+    def key_reused(request: Request, exc: IdempotencyKeyReused) -> ApiProblem:
         detail = _english_or(request, str(exc), "idempotency_key_reused")
-        return problem_response(
-            request,
+        return ApiProblem(
             422,
             "idempotency_key_reused",
             _("Idempotency-Key reused"),
@@ -286,10 +286,16 @@ def install(app: FastAPI) -> None:
             ],
         )
 
-    def database_down(request: Request, exc: Exception) -> JSONResponse:
+    @answers(
+        DatabaseUnavailable,
+        PoolTimeout,
+        psycopg.OperationalError,
+        StoreOperationalError,
+        StoreInterfaceError,
+    )
+    def database_down(request: Request, exc: Exception) -> ApiProblem:
         log.warning("database unavailable: %s", exc)
-        return problem_response(
-            request,
+        return ApiProblem(
             503,
             "database_unavailable",
             _("Database unavailable"),
@@ -300,23 +306,13 @@ def install(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
         )
 
-    for unavailable in (
-        DatabaseUnavailable,
-        PoolTimeout,
-        psycopg.OperationalError,
-        StoreOperationalError,
-        StoreInterfaceError,
-    ):
-        app.add_exception_handler(unavailable, database_down)
-
-    @app.exception_handler(StarletteHTTPException)
-    def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    @answers(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> ApiProblem:
         if exc.status_code == 400 and exc.__cause__ is not None:
             # FastAPI's answer to a body it could not even decode (e.g. not UTF-8): a bad
             # body like any other, so the same 422 the OpenAPI document promises.
             message = _("the body is not JSON in UTF-8")
-            return problem_response(
-                request,
+            return ApiProblem(
                 422,
                 "validation_error",
                 _("Request is not valid"),
@@ -331,15 +327,12 @@ def install(app: FastAPI) -> None:
         title: Message = Msg(known.title)
         if code == "http_error" and language_of(request) == ENGLISH:
             title = str(exc.detail)  # Starlette's words for the status, e.g. Bad Request
-        return problem_response(
-            request, exc.status_code, code, title, explained(code), headers=headers
-        )
+        return ApiProblem(exc.status_code, code, title, explained(code), headers=headers)
 
-    @app.exception_handler(Exception)
-    def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    @answers(Exception)
+    def unexpected(request: Request, exc: Exception) -> ApiProblem:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem_response(
-            request,
+        return ApiProblem(
             500,
             "internal_error",
             _("Internal error"),

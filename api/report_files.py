@@ -13,6 +13,15 @@ from openpyxl.utils import get_column_letter
 
 CSV_TYPE = "text/csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_SCHEMAS = {
+    CSV_TYPE: {"schema": {"type": "string"}},
+    XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+}
+
+
+def file_responses(description: str, *types: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of a route that answers JSON or a file of these types."""
+    return {200: {"content": {t: _SCHEMAS[t] for t in types}, "description": description}}
 
 
 class Format(StrEnum):

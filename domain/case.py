@@ -13,7 +13,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain import errors
-from domain.stamp import RESIDENT, Stamp, aware
+from domain.stamp import RESIDENT, Stamp, aware, stamped
 from domain.status import case_status
 from domain.time_limits import LONGEST_EXTENSION, Deadline, TimeLimit
 from domain.vocabulary import (
@@ -165,23 +165,29 @@ class Case(Aggregate):
         self.publicly_noted = False
         self.suspended_since: datetime | None = None
         self.visits: list[dict[str, Any]] = []
-        self.closed_at: datetime | None = None
-        self.resolution: str | None = None
-        self.closure_summary: str | None = None
+        self._not_closed()
         self.closures = 0
-        self.rating: str | None = None
-        self.rating_comment: str | None = None
-        self.rating_solved: str | None = None
         # The rating links issued to the resident (回访 without a call), by link id.
         self.rating_links: dict[str, dict[str, Any]] = {}
         self.reopen_count = 0
         self.last_occurred_at = occurred_at
-        # A case closed as a duplicate names its original; an original lists its duplicates.
-        self.duplicate_of: str | None = None
+        # An original lists the cases closed as its duplicates.
         self.duplicates: list[str] = []
         # command_scope(actor, Idempotency-Key) -> (request fingerprint, version it made)
         self.answered_commands: dict[str, tuple[str, int]] = {}
         self._start_kind_state()
+
+    def _not_closed(self) -> None:
+        """A case as received, and again once reopened: no closure in force, no verdict."""
+        self.closed_at: datetime | None = None
+        self.resolution: str | None = None
+        self.closure_summary: str | None = None
+        # A case closed as a duplicate names its original.
+        self.duplicate_of: str | None = None
+        self.rating: str | None = None
+        self.rating_comment: str | None = None
+        self.rating_solved: str | None = None
+        self.rating_contacted: bool | None = None
 
     def _start_kind_state(self) -> None:
         """Kinds that keep more state set it up here; runs on every replay."""
@@ -227,6 +233,27 @@ class Case(Aggregate):
             raise errors.NoAssignee("the case has no assignee: assign it first")
         return self.assignee
 
+    def _check_by_assignee(self, stamp: Stamp, doing: str) -> str:
+        """The open case's assignee, who alone may be ``doing`` this; anyone else is refused."""
+        self._check_open(stamp)
+        assignee = self._check_assigned()
+        if stamp.actor_id != assignee:
+            raise errors.NotTheAssignee(f"only the case's assignee ({assignee}) may {doing}")
+        return assignee
+
+    def _check_work(
+        self, done_at: datetime, field: str, stamp: Stamp, *, suspended_too: bool = False
+    ) -> str:
+        """Work the assignee did on the open case (not suspended, unless ``suspended_too``),
+        ``done_at`` no later than the command is dated; the assignee."""
+        if suspended_too:
+            self._check_open(stamp)
+        else:
+            self._check_active(stamp)
+        worker = self._check_assigned()
+        stamp.check_not_after(done_at, field)
+        return worker
+
     @property
     def status(self) -> str:
         """Where the case stands, derived from its state so it can never disagree with it."""
@@ -254,15 +281,12 @@ class Case(Aggregate):
         self._assign(assignee=assignee, note=note, **stamp.event_fields())
 
     @event("Assigned")
-    def _assign(
-        self,
-        assignee: str,
-        note: str | None,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
-    ) -> None:
+    @stamped
+    def _assign(self, assignee: str, note: str | None, occurred_at: datetime) -> None:
+        self._hand_to(assignee, occurred_at)
+
+    def _hand_to(self, assignee: str | None, occurred_at: datetime) -> None:
+        """A new handler (None: back to the dispatcher), who has not signed for the case."""
         self.assignee = assignee
         self.signed_for = False
         self.signed_for_at = None
@@ -281,27 +305,15 @@ class Case(Aggregate):
         )
 
     @event("Reassigned")
+    @stamped
     def _reassign(
-        self,
-        assignee: str,
-        previous_assignee: str,
-        reason: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
+        self, assignee: str, previous_assignee: str, reason: str, occurred_at: datetime
     ) -> None:
-        self.assignee = assignee
-        self.signed_for = False
-        self.signed_for_at = None
-        self.last_occurred_at = occurred_at
+        self._hand_to(assignee, occurred_at)
 
     def sign_for(self, stamp: Stamp) -> None:
         """The assignee takes the case on (签收): once per assignment, by them only."""
-        self._check_open(stamp)
-        assignee = self._check_assigned()
-        if stamp.actor_id != assignee:
-            raise errors.NotTheAssignee(f"only the case's assignee ({assignee}) may sign for it")
+        assignee = self._check_by_assignee(stamp, "sign for it")
         if self.signed_for:
             raise errors.AlreadySigned(f"{assignee} has already signed for the case")
         self._sign_for(assignee=assignee, **stamp.event_fields())
@@ -318,12 +330,11 @@ class Case(Aggregate):
         self._sign_for(assignee=self.assignee, by_action=action, **stamp.without_key())
 
     @event("SignedFor")
+    @stamped
     def _sign_for(
         self,
         assignee: str,
-        actor: dict[str, str],
         occurred_at: datetime,
-        correlation_id: str,
         idempotency: dict[str, str] | None = None,  # see Case.Event
         by_action: str | None = None,  # signed by acting (visit, contact, close, ...)
     ) -> None:
@@ -333,10 +344,7 @@ class Case(Aggregate):
 
     def send_back(self, reason: str, stamp: Stamp) -> None:
         """The assignee hands the case back to the dispatcher (退回), before signing for it."""
-        self._check_open(stamp)
-        assignee = self._check_assigned()
-        if stamp.actor_id != assignee:
-            raise errors.NotTheAssignee(f"only the case's assignee ({assignee}) may send it back")
+        assignee = self._check_by_assignee(stamp, "send it back")
         if self.signed_for:
             raise errors.SendBackAfterSigning(
                 f"{assignee} has signed for the case: it is theirs; ask a supervisor to reassign it"
@@ -344,19 +352,9 @@ class Case(Aggregate):
         self._send_back(assignee=assignee, reason=reason, **stamp.event_fields())
 
     @event("SentBack")
-    def _send_back(
-        self,
-        assignee: str,
-        reason: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
-    ) -> None:
-        self.assignee = None
-        self.signed_for = False
-        self.signed_for_at = None
-        self.last_occurred_at = occurred_at
+    @stamped
+    def _send_back(self, assignee: str, reason: str, occurred_at: datetime) -> None:
+        self._hand_to(None, occurred_at)
 
     # -- field work ---------------------------------------------------------------
 
@@ -368,9 +366,7 @@ class Case(Aggregate):
         outcome: str | None,
         stamp: Stamp,
     ) -> None:
-        self._check_active(stamp)
-        worker = self._check_assigned()
-        stamp.check_not_after(visited_at, "visited_at")
+        worker = self._check_work(visited_at, "visited_at", stamp)
         self._signs_by_acting(stamp, "visit")
         self._visit(
             visited_at=visited_at,
@@ -382,6 +378,7 @@ class Case(Aggregate):
         )
 
     @event("Visited")
+    @stamped
     def _visit(
         self,
         visited_at: datetime,
@@ -389,10 +386,7 @@ class Case(Aggregate):
         notes: str,
         outcome: str | None,
         worker: str,
-        actor: dict[str, str],
         occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.visits.append(
             {"visited_at": visited_at, "duration_minutes": duration_minutes, "worker": worker}
@@ -404,9 +398,7 @@ class Case(Aggregate):
 
     def contact(self, contacted_at: datetime, channel: str, notes: str, stamp: Stamp) -> None:
         """The handler reached the resident (响应), by phone, message, a visit or otherwise."""
-        self._check_open(stamp)
-        worker = self._check_assigned()
-        stamp.check_not_after(contacted_at, "contacted_at")
+        worker = self._check_work(contacted_at, "contacted_at", stamp, suspended_too=True)
         channel = str(parse(ContactChannel, channel, "channel"))
         self._signs_by_acting(stamp, "contact")
         self._contact(
@@ -418,16 +410,9 @@ class Case(Aggregate):
         )
 
     @event("Contacted")
+    @stamped
     def _contact(
-        self,
-        contacted_at: datetime,
-        channel: str,
-        notes: str,
-        worker: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
+        self, contacted_at: datetime, channel: str, notes: str, worker: str, occurred_at: datetime
     ) -> None:
         if self.first_contacted_at is None:
             self.first_contacted_at = contacted_at
@@ -487,48 +472,32 @@ class Case(Aggregate):
             )
 
     @event("Urged")
+    @stamped
     def _urge(
-        self,
-        message: str,
-        automatic: bool,
-        ladder: int,
-        due_at: datetime,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
+        self, message: str, automatic: bool, ladder: int, due_at: datetime, occurred_at: datetime
     ) -> None:
         if automatic:
             self.ladder_steps.add("urge")
         self.last_occurred_at = max(self.last_occurred_at, occurred_at)
 
     @event("Supervised")
+    @stamped
     def _supervise(
-        self,
-        level: str,
-        handling_level: str,
-        ladder: int,
-        due_at: datetime,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
+        self, level: str, handling_level: str, ladder: int, due_at: datetime, occurred_at: datetime
     ) -> None:
         self.ladder_steps.add("supervise")
         self.supervised_by_level = level
         self.last_occurred_at = max(self.last_occurred_at, occurred_at)
 
     @event("PubliclyNoted")
+    @stamped
     def _note_publicly(
         self,
         grid_id: str,
         handler: str | None,
         ladder: int,
         due_at: datetime,
-        actor: dict[str, str],
         occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.ladder_steps.add("notice")
         self.publicly_noted = True
@@ -547,15 +516,9 @@ class Case(Aggregate):
         )
 
     @event("Escalated")
+    @stamped
     def _escalate(
-        self,
-        level: str,
-        previous_level: str,
-        reason: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
+        self, level: str, previous_level: str, reason: str, occurred_at: datetime
     ) -> None:
         self.level = level
         self.last_occurred_at = occurred_at
@@ -570,14 +533,8 @@ class Case(Aggregate):
         self._suspend(reason=reason, **stamp.event_fields())
 
     @event("Suspended")
-    def _suspend(
-        self,
-        reason: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
-    ) -> None:
+    @stamped
+    def _suspend(self, reason: str, occurred_at: datetime) -> None:
         self.suspended_since = occurred_at
         self.last_occurred_at = occurred_at
 
@@ -594,15 +551,13 @@ class Case(Aggregate):
         )
 
     @event("Resumed")
+    @stamped
     def _resume(
         self,
         reason: str,
         due_at: datetime,
-        actor: dict[str, str],
         occurred_at: datetime,
-        correlation_id: str,
         due_at_provisional: bool | None = None,  # None in events recorded before it was
-        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.deadline_moves.append(
             {"suspended_at": self.suspended_since, "resumed_at": occurred_at}
@@ -653,6 +608,7 @@ class Case(Aggregate):
         )
 
     @event("Extended")
+    @stamped
     def _extend(
         self,
         due_at: datetime,
@@ -660,11 +616,8 @@ class Case(Aggregate):
         previous_due_at: datetime,
         reason: str,
         approved_by: str,
-        actor: dict[str, str],
         occurred_at: datetime,
-        correlation_id: str,
         extra_working_days: int | None = None,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.deadline_moves.append(
             {"new_due_at": due_at}
@@ -697,6 +650,7 @@ class Case(Aggregate):
         return True
 
     @event("DeadlineRecounted")
+    @stamped
     def _recount_deadline(
         self,
         due_at: datetime,
@@ -704,10 +658,7 @@ class Case(Aggregate):
         previous_due_at: datetime,
         previous_due_at_provisional: bool,
         reason: str,
-        actor: dict[str, str],
         occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         # Not a move: a recount replays the moves, it does not add one.
         self.due_at = due_at
@@ -756,15 +707,13 @@ class Case(Aggregate):
         self._check_assigned()
 
     @event("Closed")
+    @stamped
     def _close(
         self,
         resolution: str,
         summary: str,
-        actor: dict[str, str],
         occurred_at: datetime,
-        correlation_id: str,
         duplicate_of: str | None = None,  # the original, for a closure as a duplicate
-        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.closed_at = occurred_at
         self.resolution = resolution
@@ -780,25 +729,13 @@ class Case(Aggregate):
     # status stay as they are, whatever its state.
 
     @event("DuplicateLinked")
-    def _link_duplicate(
-        self,
-        duplicate: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
-    ) -> None:
+    @stamped
+    def _link_duplicate(self, duplicate: str) -> None:
         self.duplicates.append(duplicate)
 
     @event("DuplicateUnlinked")
-    def _unlink_duplicate(
-        self,
-        duplicate: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
-    ) -> None:
+    @stamped
+    def _unlink_duplicate(self, duplicate: str) -> None:
         self.duplicates.remove(duplicate)
 
     def _links(self) -> dict[str, dict[str, Any]]:
@@ -823,16 +760,14 @@ class Case(Aggregate):
         )
 
     @event("RatingLinkIssued")
+    @stamped
     def _issue_rating_link(
         self,
         link_id: str,
         expires_at: datetime,
         closure: int,
         resident_id: str | None,
-        actor: dict[str, str],
         occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self._links()[link_id] = {"expires_at": expires_at, "closure": closure, "used": False}
         self.last_occurred_at = occurred_at
@@ -924,14 +859,14 @@ class Case(Aggregate):
         return self.rating == Rating.DISSATISFIED and solved == Solved.NOT_SOLVED
 
     @event("Rated")
+    @stamped
     def _rate(
         self,
         rating: str,
         comment: str | None,
-        actor: dict[str, str],
         occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
+        # Before the call-back's answers, as Rated has always stored it (see stamped).
+        idempotency: dict[str, str] | None = None,
         contacted: bool | None = None,  # the call-back's answers; absent from old ratings
         solved: str | None = None,
         link_id: str | None = None,  # the rating link the resident answered through
@@ -955,22 +890,9 @@ class Case(Aggregate):
             original._unlink_duplicate(duplicate=str(self.id), **stamp.without_key())
 
     @event("Reopened")
-    def _reopen(
-        self,
-        reason: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
-    ) -> None:
-        self.closed_at = None
-        self.resolution = None
-        self.closure_summary = None
-        self.duplicate_of = None
-        self.rating = None
-        self.rating_comment = None
-        self.rating_solved = None
-        self.rating_contacted = None
+    @stamped
+    def _reopen(self, reason: str, occurred_at: datetime) -> None:
+        self._not_closed()
         self.reopen_count += 1
         self._on_reopened()
         self.last_occurred_at = occurred_at

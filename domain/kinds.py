@@ -7,7 +7,7 @@ from eventsourcing.domain import event
 
 from domain import errors
 from domain.case import Case
-from domain.stamp import Stamp
+from domain.stamp import Stamp, stamped
 from domain.topics import register_stable_topics
 from domain.vocabulary import (
     ClaimantType,
@@ -49,9 +49,7 @@ class Dispute(Case):
         notes: str,
         stamp: Stamp,
     ) -> None:
-        self._check_active(stamp)
-        mediator = self._check_assigned()
-        stamp.check_not_after(held_at, "held_at")
+        mediator = self._check_work(held_at, "held_at", stamp)
         outcome = str(parse(MediationOutcome, outcome, "outcome"))
         self._signs_by_acting(stamp, "mediate")
         self._hold_mediation(
@@ -65,6 +63,7 @@ class Dispute(Case):
         )
 
     @event("MediationHeld")
+    @stamped
     def _hold_mediation(
         self,
         held_at: datetime,
@@ -72,12 +71,9 @@ class Dispute(Case):
         notes: str,
         mediator: str,
         personal: dict[str, Any],
-        actor: dict[str, str],
         occurred_at: datetime,
-        correlation_id: str,
         # Whose the participants' names may be (None in events recorded before ids).
         resident_ids: list[str] | None = None,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
     ) -> None:
         self.mediations.append({"held_at": held_at, "outcome": outcome, "mediator": mediator})
         if outcome == MediationOutcome.AGREEMENT:
@@ -122,15 +118,8 @@ class MicroWish(Case):
         )
 
     @event("Claimed")
-    def _claim_wish(
-        self,
-        claimant: str,
-        claimant_type: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
-    ) -> None:
+    @stamped
+    def _claim_wish(self, claimant: str, claimant_type: str, occurred_at: datetime) -> None:
         self.claim = {
             "claimant": claimant,
             "claimant_type": claimant_type,
@@ -169,15 +158,8 @@ class MicroWish(Case):
             )
 
     @event("ClaimReleased")
-    def _release_claim(
-        self,
-        reason: str | None,
-        claimant: str,
-        actor: dict[str, str],
-        occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
-    ) -> None:
+    @stamped
+    def _release_claim(self, reason: str | None, claimant: str, occurred_at: datetime) -> None:
         # The claim ends; the wish is open to a claim again (the claim's record is the event).
         self.claim, self.last_occurred_at = None, occurred_at
 
@@ -201,14 +183,14 @@ class MicroWish(Case):
         self._fulfil(fulfilled_at=fulfilled_at, notes=notes, **extra, **stamp.event_fields())
 
     @event("Fulfilled")
+    @stamped
     def _fulfil(
         self,
         fulfilled_at: datetime,
         notes: str,
-        actor: dict[str, str],
         occurred_at: datetime,
-        correlation_id: str,
-        idempotency: dict[str, str] | None = None,  # see Case.Event
+        # Before the photo, as Fulfilled has always stored it (see stamped).
+        idempotency: dict[str, str] | None = None,
         photo_url: str | None = None,  # a link to a photo of the wish fulfilled, if given
     ) -> None:
         self.fulfilled_at = fulfilled_at

@@ -1,8 +1,11 @@
 """Who did a thing, when, and under which request: carried by every event."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from functools import wraps
+from inspect import Parameter, signature
+from typing import Any, TypeVar
 
 from domain.errors import NaiveTimestamp, OccurredInFuture
 
@@ -85,3 +88,49 @@ class Stamp:
         """The fields for an event a command records on another case than its own: the
         key answers for the command's own case only."""
         return replace(self, idempotency=None).event_fields()
+
+
+Apply = TypeVar("Apply", bound=Callable[..., None])
+
+# The fields of Stamp.event_fields(), as an event declares them: the actor {"id", "role"},
+# the aware moment, the request's id; then, last, the Idempotency-Key of a command sent
+# with one (see Case.Event), absent from what the service records on its own account.
+_STAMP_FIELDS = [
+    Parameter("actor", Parameter.POSITIONAL_OR_KEYWORD, annotation=dict[str, str]),
+    Parameter("occurred_at", Parameter.POSITIONAL_OR_KEYWORD, annotation=datetime),
+    Parameter("correlation_id", Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
+]
+_IDEMPOTENCY = Parameter(
+    "idempotency",
+    Parameter.POSITIONAL_OR_KEYWORD,
+    annotation=dict[str, str] | None,
+    default=None,
+)
+
+
+def stamped(apply: Apply) -> Apply:
+    """An ``@event`` method (put this under ``@event``) whose event carries the stamp's
+    fields besides its own, declared here once: the method names only those it reads
+    (often ``occurred_at``). The event class, the calls that trigger it and every
+    replay see the method with all of them, in the order events have always stored them:
+    its own fields, the stamp's, its own optional ones, the Idempotency-Key (or where the
+    method declares it)."""
+    own = signature(apply)
+    names = set(own.parameters)
+    required = [p for p in own.parameters.values() if p.default is Parameter.empty]
+    optional = [p for p in own.parameters.values() if p.default is not Parameter.empty]
+    stamp = {p.name for p in _STAMP_FIELDS}
+    fields = [
+        *[p for p in required if p.name not in stamp],
+        *_STAMP_FIELDS,
+        *optional,
+        # Last, unless the method declares it earlier among its optional fields.
+        *([] if _IDEMPOTENCY.name in names else [_IDEMPOTENCY]),
+    ]
+
+    @wraps(apply)
+    def with_stamp(case: Any, **given: Any) -> None:
+        apply(case, **{name: value for name, value in given.items() if name in names})
+
+    with_stamp.__signature__ = own.replace(parameters=fields)  # type: ignore[attr-defined]
+    return with_stamp  # type: ignore[return-value]

@@ -17,6 +17,8 @@ from cachetools.keys import hashkey
 from psycopg_pool import ConnectionPool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from infra.tables import Tables
+
 SAMPLE_FILE = Path(__file__).with_name("sample_areas.json")
 
 SCHEMA = """
@@ -117,17 +119,15 @@ def _method_key(method: str, _areas: "Areas", *args: object) -> object:
     return hashkey(method, *args)
 
 
-class Areas:
+class Areas(Tables):
+    SCHEMA = SCHEMA
+
     def __init__(self, pool: ConnectionPool, cache_seconds: float = 30.0):
         """Answers are kept for ``cache_seconds``: areas another process loads are seen
         within that time (at once in the process that loads them)."""
-        self.pool = pool
+        super().__init__(pool)
         self._cache: TTLCache[object, object] = TTLCache(maxsize=100_000, ttl=cache_seconds)
         self._lock = threading.Lock()
-
-    def create_schema(self) -> None:
-        with self.pool.connection() as conn:
-            conn.execute(SCHEMA)
 
     def load(self, areas: AreaFile) -> int:
         """Add or rename areas; areas not in the file stay, since cases may refer to them."""
@@ -149,32 +149,36 @@ class Areas:
 
     @cachedmethod(_cache, key=partial(_method_key, "place_of_grid"), lock=_lock)
     def place_of_grid(self, grid_id: str) -> GridPlace | None:
-        with self.pool.connection() as conn:
-            row = conn.execute(
-                "SELECT g.id, c.id, c.parent_id FROM casework_areas g"
-                " JOIN casework_areas c ON c.id = g.parent_id"
-                " WHERE g.id = %s AND g.level = 'grid'",
-                (grid_id,),
-            ).fetchone()
+        row = self._one(
+            "SELECT g.id, c.id, c.parent_id FROM casework_areas g"
+            " JOIN casework_areas c ON c.id = g.parent_id"
+            " WHERE g.id = %s AND g.level = 'grid'",
+            (grid_id,),
+        )
         return GridPlace(*row) if row else None
 
     @cachedmethod(_cache, key=partial(_method_key, "grids_within"), lock=_lock)
     def grids_within(self, area_id: str) -> list[str]:
         """The grids of an area: itself if a grid, a community's, or a street's."""
-        with self.pool.connection() as conn:
-            rows = conn.execute(
-                "SELECT g.id FROM casework_areas g"
-                " LEFT JOIN casework_areas c ON c.id = g.parent_id"
-                " WHERE g.level = 'grid' AND %s IN (g.id, c.id, c.parent_id)",
-                (area_id,),
-            ).fetchall()
+        rows = self._all(
+            "SELECT g.id FROM casework_areas g"
+            " LEFT JOIN casework_areas c ON c.id = g.parent_id"
+            " WHERE g.level = 'grid' AND %s IN (g.id, c.id, c.parent_id)",
+            (area_id,),
+        )
         return [row[0] for row in rows]
 
     @cachedmethod(_cache, key=partial(_method_key, "level_of"), lock=_lock)
     def level_of(self, area_id: str) -> str | None:
         """grid, community or street; None for an area not in the reference data."""
-        with self.pool.connection() as conn:
-            row = conn.execute(
-                "SELECT level FROM casework_areas WHERE id = %s", (area_id,)
-            ).fetchone()
+        row = self._one("SELECT level FROM casework_areas WHERE id = %s", (area_id,))
         return row[0] if row else None
+
+    def community_names(self, grid_ids: list[str]) -> dict[str, str]:
+        """{grid id: its community's name} of those of ``grid_ids`` that are grids."""
+        rows = self._all(
+            "SELECT g.id, c.name FROM casework_areas g JOIN casework_areas c"
+            " ON c.id = g.parent_id WHERE g.id = ANY(%s)",
+            (grid_ids,),
+        )
+        return {grid: name for grid, name in rows}

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import chinese_calendar
 from psycopg.rows import class_row
-from psycopg_pool import ConnectionPool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from infra.tables import Tables
 
 log = logging.getLogger(__name__)
 
@@ -116,15 +117,10 @@ class LoadedYear:
         return YearCalendar(year=self.year, holidays=self.holidays, workdays=self.workdays)
 
 
-class CalendarYears:
+class CalendarYears(Tables):
     """The yearly calendars administrators loaded, one row a year."""
 
-    def __init__(self, pool: ConnectionPool):
-        self.pool = pool
-
-    def create_schema(self) -> None:
-        with self.pool.connection() as conn:
-            conn.execute(SCHEMA)
+    SCHEMA = SCHEMA
 
     def save(self, year: YearCalendar, source: str, loaded_by: str) -> None:
         """Store the year, replacing any earlier load of it."""

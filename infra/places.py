@@ -29,6 +29,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from infra.areas import read_json_file
+from infra.tables import Tables
 
 SAMPLE_FILE = Path(__file__).with_name("sample_places.json")
 
@@ -159,18 +160,17 @@ class UnknownGrids(Exception):
         )
 
 
-class Places:
+class Places(Tables):
+    SCHEMA = SCHEMA
+
     def __init__(self, pool: ConnectionPool, cache_seconds: float = 30.0):
         """The mapping is read once per ``cache_seconds``: one loaded by another process is
         used within that time (at once in the process that loads it)."""
-        self.pool, self.cache_seconds = pool, cache_seconds
+        super().__init__(pool)
+        self.cache_seconds = cache_seconds
         # When the mapping was read (time.monotonic()), and what it was. Two threads may
         # both read it at once: harmless, the later one is kept.
         self._read: tuple[float, _Mapping] | None = None
-
-    def create_schema(self) -> None:
-        with self.pool.connection() as conn:
-            conn.execute(SCHEMA)
 
     def load(self, places: PlacesFile) -> int:
         """Replace the mapping with the file's, in one transaction."""

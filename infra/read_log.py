@@ -8,8 +8,8 @@ from uuid import UUID
 
 from psycopg import sql
 from psycopg.rows import class_row
-from psycopg_pool import ConnectionPool
 
+from infra.tables import Tables
 from projections.case_list.queries import resident_in_grids
 
 SCHEMA = """
@@ -55,13 +55,8 @@ class Area:
     grids: Collection[str]
 
 
-class ReadLog:
-    def __init__(self, pool: ConnectionPool):
-        self.pool = pool
-
-    def create_schema(self) -> None:
-        with self.pool.connection() as conn:
-            conn.execute(SCHEMA)
+class ReadLog(Tables):
+    SCHEMA = SCHEMA
 
     def record(
         self,

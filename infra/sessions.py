@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from psycopg_pool import ConnectionPool
-
+from infra.tables import Tables
 from infra.users import User, hash_token
 
 SCHEMA = """
@@ -78,13 +77,8 @@ def _digest(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
-class Sessions:
-    def __init__(self, pool: ConnectionPool):
-        self.pool = pool
-
-    def create_schema(self) -> None:
-        with self.pool.connection() as conn:
-            conn.execute(SCHEMA)
+class Sessions(Tables):
+    SCHEMA = SCHEMA
 
     def open(self, user_id: UUID, token: str) -> str:
         """A new session for the user signed in with ``token``; returns its id (the cookie)."""

@@ -1,5 +1,6 @@
 """Every setting of the service, read once from the environment (or a .env file)."""
 
+from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,21 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from domain.time_limits import LadderRules
 from infra.time_limit_catalogue import SHIPPED_FILE
 from projections.compliance.assessment import AssessmentRules
+from projections.compliance.report import Weights
 
 
-def weight(default: float, description: str) -> Any:
-    """A weight (0 to 1) of a score, as a setting."""
+def _weight(default: float, description: str) -> Any:
+    """A CASEWORK_WEIGHT_* setting: a fraction, by default the report's own."""
     return Field(default=default, ge=0, le=1, description=description)
+
+
+def _hmac_key(used_for: str) -> Any:
+    """A CASEWORK_*_KEY setting holding an HMAC key; unset, the service makes one once."""
+    return Field(
+        default=None,
+        description=f"base64, at least 32 bytes: the HMAC key {used_for}; "
+        "unset: one generated once and kept in the database (development only)",
+    )
 
 
 class Settings(BaseSettings):
@@ -55,11 +66,7 @@ class Settings(BaseSettings):
         le=60,
         description="how long a query with min_position waits for the read models",
     )
-    lookup_key: SecretStr | None = Field(
-        default=None,
-        description="base64, at least 32 bytes: the HMAC key residents' phones are matched by; "
-        "unset: one generated once and kept in the database (development only)",
-    )
+    lookup_key: SecretStr | None = _hmac_key("residents' phones are matched by")
     master_key: SecretStr | None = Field(
         default=None,
         description="base64, 32 bytes: wraps each resident's data key; unset: data keys are "
@@ -102,19 +109,22 @@ class Settings(BaseSettings):
     rating_link_days: float = Field(
         default=7, gt=0, le=90, description="how many days a rating link may be answered"
     )
-    rating_link_key: SecretStr | None = Field(
-        default=None,
-        description="base64, at least 32 bytes: the HMAC key rating links are signed with; "
-        "unset: one generated once and kept in the database (development only)",
+    rating_link_key: SecretStr | None = _hmac_key("rating links are signed with")
+    weight_response: float = _weight(
+        Weights.response, "the response rate's weight in the composite score"
     )
-    weight_response: float = weight(0.1, "the response rate's weight in the composite score")
-    weight_resolution: float = weight(0.5, "the resolution rate's weight in the composite score")
-    weight_satisfaction: float = weight(
-        0.4, "the satisfaction rate's weight in the composite score"
+    weight_resolution: float = _weight(
+        Weights.resolution, "the resolution rate's weight in the composite score"
     )
-    weight_partly_solved: float = weight(0.0, "what a partly solved call-back counts as solved")
-    weight_basically_satisfied: float = weight(
-        1.0, "what a basically satisfied call-back counts as satisfied (some cities: 0.9)"
+    weight_satisfaction: float = _weight(
+        Weights.satisfaction, "the satisfaction rate's weight in the composite score"
+    )
+    weight_partly_solved: float = _weight(
+        Weights.partly_solved, "what a partly solved call-back counts as solved"
+    )
+    weight_basically_satisfied: float = _weight(
+        Weights.basically_satisfied,
+        "what a basically satisfied call-back counts as satisfied (some cities: 0.9)",
     )
     assessment_floor: float = Field(
         default=0.5,
@@ -126,12 +136,14 @@ class Settings(BaseSettings):
     assessment_hours_per_day: float = Field(
         default=8.0, gt=0, le=24, description="working hours of a working day, for the floor"
     )
-    assessment_weight_grid_time: float = weight(0.3, "the grid-time score's weight in the total")
-    assessment_weight_residents: float = weight(
+    assessment_weight_grid_time: float = _weight(0.3, "the grid-time score's weight in the total")
+    assessment_weight_residents: float = _weight(
         0.3, "the residents' verdicts' (composite score's) weight in the total"
     )
-    assessment_weight_community: float = weight(0.2, "the community's score's weight in the total")
-    assessment_weight_street: float = weight(0.2, "the street office's score's weight in the total")
+    assessment_weight_community: float = _weight(0.2, "the community's score's weight in the total")
+    assessment_weight_street: float = _weight(
+        0.2, "the street office's score's weight in the total"
+    )
     run_supervision: bool = Field(
         default=True,
         description="casework serve runs the supervision ladder itself (urge, supervise, "
@@ -216,6 +228,11 @@ class Settings(BaseSettings):
             yellow_hours_fraction=self.ladder_yellow_hours_fraction,
             public_notice_working_days=self.ladder_public_notice_working_days,
         )
+
+    @property
+    def weights(self) -> Weights:
+        """The compliance report's weights, from the CASEWORK_WEIGHT_* settings."""
+        return Weights(**{f.name: getattr(self, f"weight_{f.name}") for f in fields(Weights)})
 
 
 @lru_cache

@@ -17,6 +17,7 @@ from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
 from domain.vocabulary import BOARD_CLAIMANT_TYPES, ClaimantType, Role
+from infra.tables import Tables
 
 TOKEN_PREFIX = "cw_"  # noqa: S105 - a marker, not a secret
 
@@ -104,20 +105,18 @@ def _valid(checked: tuple[User, datetime | None] | None) -> User | None:
     return user
 
 
-class Users:
+class Users(Tables):
+    SCHEMA = SCHEMA
+
     def __init__(self, pool: ConnectionPool, cache_seconds: float = 5.0):
         """A process trusts a token it has checked for ``cache_seconds``: a token revoked by
         another process (the CLI, another server) stops working within that time."""
-        self.pool = pool
+        super().__init__(pool)
         self._checked: TTLCache[str, object] = TTLCache(maxsize=10_000, ttl=cache_seconds)
         # Names beside ids in answers: kept as long as a checked token, so that one answer
         # costs at most one query for the names it has not seen lately.
         self._names: TTLCache[str, str | None] = TTLCache(maxsize=10_000, ttl=cache_seconds)
         self._lock = threading.Lock()
-
-    def create_schema(self) -> None:
-        with self.pool.connection() as conn:
-            conn.execute(SCHEMA)
 
     def add(
         self,
@@ -165,12 +164,11 @@ class Users:
         answered, user = self._known(digest)
         if answered:
             return user
-        with self.pool.connection() as conn:
-            row = conn.execute(
-                "SELECT id, name, role, area, expires_at FROM casework_users"
-                " WHERE token_sha256 = %s AND revoked_at IS NULL",
-                (digest,),
-            ).fetchone()
+        row = self._one(
+            "SELECT id, name, role, area, expires_at FROM casework_users"
+            " WHERE token_sha256 = %s AND revoked_at IS NULL",
+            (digest,),
+        )
         checked = (User(*row[:4]), row[4]) if row else None
         with self._lock:
             self._checked[digest] = checked
@@ -196,13 +194,12 @@ class Users:
 
     def profile(self, user_id: UUID) -> Profile | None:
         """The user with their area's name and when their token expires."""
-        with self.pool.connection() as conn:
-            row = conn.execute(
-                "SELECT u.id, u.name, u.role, u.area, a.name, u.expires_at"
-                " FROM casework_users u LEFT JOIN casework_areas a ON a.id = u.area"
-                " WHERE u.id = %s",
-                (user_id,),
-            ).fetchone()
+        row = self._one(
+            "SELECT u.id, u.name, u.role, u.area, a.name, u.expires_at"
+            " FROM casework_users u LEFT JOIN casework_areas a ON a.id = u.area"
+            " WHERE u.id = %s",
+            (user_id,),
+        )
         return Profile(User(*row[:4]), row[4], row[5]) if row else None
 
     def directory(self, area: str | None, roles: Iterable[str] | None = None) -> list[Listed]:
@@ -232,10 +229,7 @@ class Users:
                     found[key] = name  # type: ignore[assignment]
         if not missing:
             return found
-        with self.pool.connection() as conn:
-            rows = conn.execute(
-                "SELECT id, name FROM casework_users WHERE id = ANY(%s)", (missing,)
-            ).fetchall()
+        rows = self._all("SELECT id, name FROM casework_users WHERE id = ANY(%s)", (missing,))
         looked_up = {str(user_id): name for user_id, name in rows}
         with self._lock:
             for user_id in missing:
@@ -272,9 +266,8 @@ class Users:
 
     def all(self) -> list[tuple[User, datetime | None, datetime | None]]:
         """Every user with when their token expires and when it was revoked."""
-        with self.pool.connection() as conn:
-            rows = conn.execute(
-                "SELECT id, name, role, area, expires_at, revoked_at FROM casework_users"
-                " ORDER BY created_at"
-            ).fetchall()
+        rows = self._all(
+            "SELECT id, name, role, area, expires_at, revoked_at FROM casework_users"
+            " ORDER BY created_at"
+        )
         return [(User(*row[:4]), row[4], row[5]) for row in rows]

@@ -164,13 +164,9 @@ def ensure_active_generation(conn: psycopg.Connection[Any], model: ReadModel) ->
     """The generation queries read; created (empty) on first start."""
     ensure_registry(conn)
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(model.name),))
-        row = conn.execute(
-            "SELECT generation FROM casework_projections WHERE name = %s AND active",
-            (model.name,),
-        ).fetchone()
-        if row is not None:
-            return int(row[0])
+        active = _lock_and_read_active(conn, model)
+        if active is not None:
+            return active
         generation = _new_generation(conn, model)
         _activate(conn, model, generation)
         return generation
@@ -179,8 +175,23 @@ def ensure_active_generation(conn: psycopg.Connection[Any], model: ReadModel) ->
 def new_generation(conn: psycopg.Connection[Any], model: ReadModel) -> int:
     ensure_registry(conn)
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(model.name),))
+        _lock(conn, model)
         return _new_generation(conn, model)
+
+
+def _lock(conn: psycopg.Connection[Any], model: ReadModel) -> None:
+    """Hold the model's registry lock until the transaction ends."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(model.name),))
+
+
+def _lock_and_read_active(conn: psycopg.Connection[Any], model: ReadModel) -> int | None:
+    """The generation queries read (None before the first), under the model's lock."""
+    _lock(conn, model)
+    row = conn.execute(
+        "SELECT generation FROM casework_projections WHERE name = %s AND active",
+        (model.name,),
+    ).fetchone()
+    return int(row[0]) if row else None
 
 
 def _new_generation(conn: psycopg.Connection[Any], model: ReadModel) -> int:
@@ -443,13 +454,9 @@ class Projector:
 def switch_to(conn: psycopg.Connection[Any], model: ReadModel, generation: int) -> int | None:
     """Make ``generation`` the one queries read; return the generation it replaced."""
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(model.name),))
-        row = conn.execute(
-            "SELECT generation FROM casework_projections WHERE name = %s AND active",
-            (model.name,),
-        ).fetchone()
+        replaced = _lock_and_read_active(conn, model)
         _activate(conn, model, generation)
-    return int(row[0]) if row else None
+    return replaced
 
 
 def read_models_and_head(

@@ -48,6 +48,18 @@ def _pattern_message(loc: list[Any]) -> Msg:
     return _("is not in the expected form: {form}", form=Msg(form))
 
 
+# A broken bound: its message, and the key of the bound ({n}) in the error's context.
+BOUNDS: dict[str, tuple[str, str]] = {
+    "string_too_long": (N_("too long: give at most {n} characters"), "max_length"),
+    "too_short": (N_("too few: give at least {n} items"), "min_length"),
+    "too_long": (N_("too many: give at most {n} items"), "max_length"),
+    "greater_than_equal": (N_("must be {n} or more"), "ge"),
+    "greater_than": (N_("must be more than {n}"), "gt"),
+    "less_than_equal": (N_("must be {n} or less"), "le"),
+    "less_than": (N_("must be less than {n}"), "lt"),
+}
+
+
 def message(error: dict[str, Any]) -> Msg:
     """The plain message of one pydantic error (``RequestValidationError.errors()``)."""
     kind, ctx, loc = error["type"], error.get("ctx") or {}, list(error["loc"])
@@ -61,12 +73,9 @@ def message(error: dict[str, Any]) -> Msg:
         if ctx.get("min_length") == 1:
             return _("must not be empty")
         return _("too short: give at least {n} characters", n=ctx.get("min_length"))
-    if kind == "string_too_long":
-        return _("too long: give at most {n} characters", n=ctx.get("max_length"))
-    if kind == "too_short":
-        return _("too few: give at least {n} items", n=ctx.get("min_length"))
-    if kind == "too_long":
-        return _("too many: give at most {n} items", n=ctx.get("max_length"))
+    if kind in BOUNDS:
+        text, bound = BOUNDS[kind]
+        return Msg(text, {"n": ctx.get(bound)})
     if kind == "string_pattern_mismatch":
         return _pattern_message(loc)
     if kind in ("string_type", "string_unicode"):
@@ -89,14 +98,6 @@ def message(error: dict[str, Any]) -> Msg:
         return _("must be a number, e.g. 2.5")
     if kind in ("bool_parsing", "bool_type"):
         return _("must be true or false")
-    if kind == "greater_than_equal":
-        return _("must be {n} or more", n=ctx.get("ge"))
-    if kind == "greater_than":
-        return _("must be more than {n}", n=ctx.get("gt"))
-    if kind == "less_than_equal":
-        return _("must be {n} or less", n=ctx.get("le"))
-    if kind == "less_than":
-        return _("must be less than {n}", n=ctx.get("lt"))
     if kind in ("datetime_parsing", "datetime_type", "datetime_from_date_parsing"):
         return _(
             "must be a date and time with its timezone, e.g. {example}", example=EXAMPLE_MOMENT

@@ -301,16 +301,6 @@ def _moment(services: Services, value: datetime) -> str:
     return value.astimezone(services.settings.zone).isoformat()
 
 
-def _communities(services: Services, grid_ids: list[str]) -> dict[str, str]:
-    with services.pool.connection() as conn:
-        rows = conn.execute(
-            "SELECT g.id, c.name FROM casework_areas g JOIN casework_areas c"
-            " ON c.id = g.parent_id WHERE g.id = ANY(%s)",
-            (grid_ids,),
-        ).fetchall()
-    return {grid: name for grid, name in rows}
-
-
 def _request_out(
     services: Services, row: dict[str, Any], notes: str | None, community: str | None
 ) -> dict[str, Any]:
@@ -357,7 +347,7 @@ def get_request(
         raise missing from error
     if case.first_contact != str(user.id):
         raise missing  # another system's matter is not disclosed
-    community = _communities(services, [case.grid_id]).get(case.grid_id)
+    community = services.areas.community_names([case.grid_id]).get(case.grid_id)
     out = _request_out(services, _case_row(case), case.closure_summary, community)
     return answer(request, "requests", [out])
 
@@ -426,7 +416,7 @@ def get_requests(
             rows += list_cases(conn, wanted_filter, now=datetime.now(UTC), limit=limit).items
     rows.sort(key=lambda row: (row["received_at"], str(row["id"])), reverse=True)
     rows = rows[paging.offset : limit]
-    communities = _communities(services, sorted({row["grid_id"] for row in rows}))
+    communities = services.areas.community_names(sorted({row["grid_id"] for row in rows}))
     out = []
     for row in rows:
         # The closure's summary is kept by the case, not the list: read for closed ones only.

@@ -28,7 +28,6 @@ from api.routes.reports import (
     MonthQuery,
     month_days,
     month_table,
-    report_weights,
 )
 from domain.time_limits import in_zone
 from domain.vocabulary import Role, ScoringParty
@@ -115,7 +114,7 @@ def get_assessment(
             services.cases.calendar,
             workers,
             grids,
-            report_weights(services.settings),
+            services.settings.weights,
             services.settings.assessment_rules,
             None if worker is None else str(worker),
         )

@@ -59,14 +59,7 @@ def verify_case(case_id: UUID, services: ServicesDep, _user: UserDep) -> ChainVe
         verdict = case_auditor().verify_case(conn, case_id)
     if verdict is None:
         raise CaseNotFound(case_id)
-    return ChainVerdict(
-        case_id=verdict.case_id,
-        ok=verdict.ok,
-        events_checked=verdict.events_checked,
-        head_version=verdict.head_version,
-        first_bad_version=verdict.first_bad_version,
-        problem=verdict.problem,
-    )
+    return ChainVerdict.model_validate(verdict, from_attributes=True)
 
 
 def _replays(services: Services, case_id: UUID) -> bool:

@@ -17,7 +17,7 @@ from api.dependencies import ServicesDep, UserDep
 from api.i18n import _
 from api.local_time import LocalTime
 from api.problems import PROBLEM_RESPONSES, ApiProblem, bad_field
-from api.report_files import CSV_TYPE, XLSX_TYPE, Format, wanted_format
+from api.report_files import CSV_TYPE, XLSX_TYPE, Format, file_responses, wanted_format
 from api.requests import text
 from api.responses import SupervisionFields, TimeLeftOut
 from domain.application import CaseWork
@@ -193,15 +193,7 @@ EXPORT_LIMIT = 10_000
     "prefix). `format=csv` or `format=xlsx` (or the Accept header) exports every case "
     f"that matches, in the chosen order, up to {EXPORT_LIMIT:,} (`limit` and `after` "
     "apply to JSON pages only); more answers 422 `export_too_large`: narrow the filters.",
-    responses={
-        200: {
-            "content": {
-                CSV_TYPE: {"schema": {"type": "string"}},
-                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
-            },
-            "description": "a page of cases, or the export as a file",
-        }
-    },
+    responses=file_responses("a page of cases, or the export as a file", CSV_TYPE, XLSX_TYPE),
     response_model=CasePage,
 )
 def get_cases(

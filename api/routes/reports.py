@@ -19,6 +19,7 @@ from api.report_files import (
     XLSX_TYPE,
     Format,
     content_disposition,
+    file_responses,
     league_disposition,
     league_xlsx,
     to_csv,
@@ -26,27 +27,14 @@ from api.report_files import (
     wanted_format,
 )
 from api.routes.read_models import ReadYourWrites
-from infra.settings import Settings
 from projections.compliance.league import LEAGUE_DEFINITIONS, league
 from projections.compliance.report import (
     DEFINITIONS,
     GROUPINGS,
     MAX_PERIOD_DAYS,
     Period,
-    Weights,
     compliance_report,
 )
-
-
-def report_weights(settings: Settings) -> Weights:
-    return Weights(
-        response=settings.weight_response,
-        resolution=settings.weight_resolution,
-        satisfaction=settings.weight_satisfaction,
-        partly_solved=settings.weight_partly_solved,
-        basically_satisfied=settings.weight_basically_satisfied,
-    )
-
 
 router = APIRouter(tags=["reports"], responses=PROBLEM_RESPONSES, dependencies=[Authorized])
 
@@ -127,15 +115,9 @@ DESCRIPTION = (
     description=DESCRIPTION,
     response_model=ComplianceReport,
     response_model_by_alias=True,
-    responses={
-        200: {
-            "content": {
-                CSV_TYPE: {"schema": {"type": "string"}},
-                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
-            },
-            "description": "the report; files come with a Content-Disposition file name",
-        }
-    },
+    responses=file_responses(
+        "the report; files come with a Content-Disposition file name", CSV_TYPE, XLSX_TYPE
+    ),
 )
 def get_compliance_report(
     services: ServicesDep,
@@ -178,7 +160,7 @@ def get_compliance_report(
     # A caller with an area sees only its grids' cases, in every grouping.
     grids = sorted(access.grids) if access.grids is not None else None
     order = [group_by.value, *(g for g in GROUPINGS if g != group_by.value)]
-    weights = report_weights(services.settings)
+    weights = services.settings.weights
     with services.pool.connection() as conn:
         if wanted == Format.XLSX:
             reports = [compliance_report(conn, period, g, grids, weights) for g in order]
@@ -266,12 +248,7 @@ def month_table(summary: str, sheets: str, definitions: str, model: type, what: 
         "description": f"JSON by default; `format=xlsx` or `Accept: {XLSX_TYPE}` for an Excel "
         f"workbook ({sheets}; Chinese headings).\n\n{definitions}",
         "response_model": model,
-        "responses": {
-            200: {
-                "content": {XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}},
-                "description": f"{what}; the workbook comes with a file name",
-            }
-        },
+        "responses": file_responses(f"{what}; the workbook comes with a file name", XLSX_TYPE),
     }
 
 
@@ -302,7 +279,7 @@ def get_league(
             Period(first, last, services.settings.zone),
             group_by.value,
             grids,
-            report_weights(services.settings),
+            services.settings.weights,
         )
     table = {"month": month, "group_by": group_by.value, **league(report["rows"])}
     if wanted == Format.XLSX:

@@ -6,15 +6,12 @@ from typing import Any
 
 from infra import places
 from infra.areas import SAMPLE_FILE, AreaFileError, read_area_file
-from infra.cli.common import CommandError, services
+from infra.cli.common import CommandError, command_group, services
 
 
 def register(subcommands: Any) -> None:
-    areas = subcommands.add_parser(
-        "areas", help="manage reference data: streets, communities, grids"
-    )
-    actions = areas.add_subparsers(
-        dest="areas_command", required=True, metavar="ACTION", parser_class=type(areas)
+    actions = command_group(
+        subcommands, "areas", "manage reference data: streets, communities, grids"
     )
     load = actions.add_parser(
         "load", help="add or rename areas from a JSON file (format: infra/sample_areas.json)"

@@ -5,14 +5,11 @@ from typing import Any
 from uuid import UUID
 
 from infra.audit import Verdict, case_auditor, summarise
-from infra.cli.common import CommandError, services
+from infra.cli.common import CommandError, command_group, services
 
 
 def register(subcommands: Any) -> None:
-    audit = subcommands.add_parser("audit", help="check the events' hash chains")
-    actions = audit.add_subparsers(
-        dest="audit_command", required=True, metavar="ACTION", parser_class=type(audit)
-    )
+    actions = command_group(subcommands, "audit", "check the events' hash chains")
     verify = actions.add_parser(
         "verify",
         help="verify one case's hash chain, or every case's",

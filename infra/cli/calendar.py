@@ -6,16 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from infra.calendar import PACKAGE_YEARS, CalendarFileError, CalendarYears, read_year_file
-from infra.cli.common import CommandError, administrator, services
+from infra.cli.common import CommandError, administrator, command_group, services
 from infra.deadline_recount import recount_provisional_deadlines
 
 
 def register(subcommands: Any) -> None:
-    calendar = subcommands.add_parser(
-        "calendar", help="the yearly working-day calendars deadlines are counted on"
-    )
-    actions = calendar.add_subparsers(
-        dest="calendar_command", required=True, metavar="ACTION", parser_class=type(calendar)
+    actions = command_group(
+        subcommands, "calendar", "the yearly working-day calendars deadlines are counted on"
     )
     load = actions.add_parser(
         "load",

@@ -6,6 +6,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 from uuid import uuid4
 
 from domain.application import Caller
@@ -17,6 +18,15 @@ from infra.settings import Settings
 
 class CommandError(Exception):
     """A plain-words failure of a command, printed as one line."""
+
+
+def command_group(subcommands: Any, name: str, about: str) -> Any:
+    """``casework <name> ACTION``: the group's parser, whose actions the caller adds to the
+    returned subparsers; an action is required."""
+    group = subcommands.add_parser(name, help=about)
+    return group.add_subparsers(
+        dest=f"{name}_command", required=True, metavar="ACTION", parser_class=type(group)
+    )
 
 
 @contextmanager

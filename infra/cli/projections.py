@@ -7,19 +7,13 @@ from typing import Any
 
 from tqdm import tqdm
 
-from infra.cli.common import CommandError, administrator, services
+from infra.cli.common import CommandError, administrator, command_group, services
 from infra.projections import READ_MODELS, BackgroundProjectors, rebuild
 from projections.runner import Progress, skip_event
 
 
 def register(subcommands: Any) -> None:
-    projections = subcommands.add_parser("projections", help="keep read models up to date")
-    actions = projections.add_subparsers(
-        dest="projections_command",
-        required=True,
-        metavar="ACTION",
-        parser_class=type(projections),
-    )
+    actions = command_group(subcommands, "projections", "keep read models up to date")
     run = actions.add_parser(
         "run",
         help="run the projectors in this process until stopped (Ctrl+C or SIGTERM); "

@@ -6,18 +6,15 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from infra.cli.common import CommandError, services
+from infra.cli.common import CommandError, command_group, services
 from infra.personal.keys import KeyUnavailable, UnknownResident
 from infra.personal.residents import Erasure
 from projections.case_list.queries import CaseFilter, list_cases
 
 
 def register(subcommands: Any) -> None:
-    residents = subcommands.add_parser(
-        "residents", help="residents' personal data: lookup, erasure, keys"
-    )
-    actions = residents.add_subparsers(
-        dest="residents_command", required=True, metavar="ACTION", parser_class=type(residents)
+    actions = command_group(
+        subcommands, "residents", "residents' personal data: lookup, erasure, keys"
     )
     erase = actions.add_parser(
         "erase",

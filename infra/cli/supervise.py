@@ -3,16 +3,13 @@
 import argparse
 from typing import Any
 
-from infra.cli.common import run_until_stopped
+from infra.cli.common import command_group, run_until_stopped
 from infra.settings import get_settings
 from infra.supervision import BackgroundSupervision
 
 
 def register(subcommands: Any) -> None:
-    supervise = subcommands.add_parser("supervise", help="the supervision ladder (督办)")
-    actions = supervise.add_subparsers(
-        dest="supervise_command", required=True, metavar="ACTION", parser_class=type(supervise)
-    )
+    actions = command_group(subcommands, "supervise", "the supervision ladder (督办)")
     run = actions.add_parser(
         "run",
         help="urge, supervise and publicly note cases as their moments pass, until stopped "

@@ -2,12 +2,13 @@
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from domain.vocabulary import BOARD_CLAIMANT_TYPES, ClaimantType, Role
-from infra.cli.common import CommandError, services
+from infra.cli.common import CommandError, command_group, services
 from infra.sessions import Sessions
 from infra.settings import get_settings
 
@@ -57,11 +58,18 @@ def _expires_in_days(parser: Any, token: str) -> None:
     )
 
 
+def _on_one_user(
+    actions: Any, name: str, handler: Callable[[argparse.Namespace], None], **about: str
+) -> Any:
+    """An action on the user named by USER_ID."""
+    action = actions.add_parser(name, **about)
+    action.add_argument("user_id", metavar="USER_ID")
+    action.set_defaults(handler=handler)
+    return action
+
+
 def register(subcommands: Any) -> None:
-    users = subcommands.add_parser("users", help="manage who may call the service")
-    actions = users.add_subparsers(
-        dest="users_command", required=True, metavar="ACTION", parser_class=type(users)
-    )
+    actions = command_group(subcommands, "users", "manage who may call the service")
     add = actions.add_parser("add", help="create a user and print its token once")
     add.add_argument("--name", required=True)
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
@@ -74,32 +82,33 @@ def register(subcommands: Any) -> None:
     )
     _expires_in_days(add, "the token")
     add.set_defaults(handler=add_user)
-    rotate = actions.add_parser(
+    rotate = _on_one_user(
+        actions,
         "rotate",
+        rotate_token,
         help="issue a new token for an existing user and print it once; the old one stops working",
         description="Issue a new token for an existing user, printed once. The old token "
         f"stops working {TAKES_EFFECT}. A revoked user's new token works: rotating "
         "reinstates them.",
     )
-    rotate.add_argument("user_id", metavar="USER_ID")
     _expires_in_days(rotate, "the new token")
-    rotate.set_defaults(handler=rotate_token)
-    revoke = actions.add_parser(
+    _on_one_user(
+        actions,
         "revoke",
+        revoke_user,
         help="stop a user's token working (within CASEWORK_AUTH_CACHE_SECONDS, 5 s by default)",
         description=f"Stop a user's token working {TAKES_EFFECT}.",
     )
-    revoke.add_argument("user_id", metavar="USER_ID")
-    revoke.set_defaults(handler=revoke_user)
-    link = actions.add_parser(
+    link = _on_one_user(
+        actions,
         "link",
+        sign_in_link,
         help="print a one-time link that signs the user in to the workbench (/app)",
         description="Print a URL that signs the user in to the workbench once: a second use, "
         "or a use after it expires, is refused, and so is any use once the user's token is "
         "revoked, rotated or expired. The URL starts with CASEWORK_PUBLIC_URL "
         "(unset: http://CASEWORK_HOST:CASEWORK_PORT).",
     )
-    link.add_argument("user_id", metavar="USER_ID")
     link.add_argument(
         "--expires-in-minutes",
         type=minutes,
@@ -107,7 +116,6 @@ def register(subcommands: Any) -> None:
         metavar="N",
         help="the link stops working N minutes from now (1 to 10080; default %(default)s)",
     )
-    link.set_defaults(handler=sign_in_link)
     listing = actions.add_parser("list", help="list users, their roles, areas and token state")
     listing.set_defaults(handler=list_users)
 

@@ -3,16 +3,13 @@
 import argparse
 from typing import Any
 
-from infra.cli.common import run_until_stopped
+from infra.cli.common import command_group, run_until_stopped
 from infra.settings import get_settings
 from infra.webhooks import BackgroundWebhooks
 
 
 def register(subcommands: Any) -> None:
-    webhooks = subcommands.add_parser("webhooks", help="webhook deliveries to other systems")
-    actions = webhooks.add_subparsers(
-        dest="webhooks_command", required=True, metavar="ACTION", parser_class=type(webhooks)
-    )
+    actions = command_group(subcommands, "webhooks", "webhook deliveries to other systems")
     run = actions.add_parser(
         "run",
         help="send webhook deliveries as they come, retrying failures with back-off, until "

@@ -21,6 +21,7 @@ from domain.time_limits import (
 )
 from domain.vocabulary import Kind
 from projections.case_list.search import document_terms
+from projections.received import received_fields
 from projections.runner import ReadModel, UnknownEvent
 
 COLUMNS = (
@@ -185,32 +186,35 @@ class _Weekdays:
         return day.weekday() < 5
 
 
+# A case's row as received, and again once reopened: no closure, no rating, and no work
+# done (nor a wish fulfilled) since it was opened.
+_NOT_CLOSED: Row = {
+    "closed_at": None,
+    "closed_on_time": None,
+    "resolution": None,
+    "rating": None,
+    "worked": False,
+    "fulfilled": False,
+}
+
+
 def _received(event: Any) -> Row:
     return {
         "id": event.originator_id,
-        "kind": event.originator_topic.rsplit(":", 1)[-1],
-        "category": event.category,
-        "channel": event.channel,
-        "title": event.title,
-        "grid_id": event.grid_id,
+        **received_fields(
+            event, "category", "channel", "title", "grid_id", "first_contact", "due_at"
+        ),
+        "due_at_provisional": event.due_at_provisional,
         "level": "grid",
         "assignee": None,
-        "first_contact": event.first_contact,
         "received_at": event.occurred_at,
-        "due_at": event.due_at,
-        "due_at_provisional": event.due_at_provisional,
         # Recorded since deadlines are recounted; older cases take the catalogue's.
         "time_limit_amount": (event.time_limit or {}).get("amount"),
         "time_limit_unit": (event.time_limit or {}).get("unit"),
         "suspended_since": None,
-        "closed_at": None,
-        "closed_on_time": None,
-        "resolution": None,
-        "rating": None,
+        **_NOT_CLOSED,
         "reopen_count": 0,
-        "worked": False,
         "claimed": False,
-        "fulfilled": False,
         "visit_count": 0,
         "visit_minutes": 0,
         # Who came (not personal data by itself): finds a resident's earlier cases.
@@ -305,14 +309,7 @@ def _rated(row: Row, event: Any) -> None:
 
 
 def _reopened(row: Row, event: Any) -> None:
-    row.update(
-        closed_at=None,
-        closed_on_time=None,
-        resolution=None,
-        rating=None,
-        worked=False,
-        fulfilled=False,
-    )
+    row.update(_NOT_CLOSED)
     row["reopen_count"] += 1
 
 

@@ -71,33 +71,15 @@ class CaseFilter:
     def where(self, now: datetime) -> tuple[sql.Composable, dict[str, Any]]:
         clauses, params = self._counted_clauses()
         params["now"] = now
-        self._equal("assignee", "first_contact", "resident_id", into=(clauses, params))
+        _add_set(self, _OTHER_CLAUSES, into=(clauses, params))
         if self.overdue is not None:
             clauses.append(OVERDUE if self.overdue else sql.SQL("NOT ") + OVERDUE)
-        if self.due_before is not None:
-            clauses.append(sql.SQL("due_at < %(due_before)s AND ") + OPEN)
-            params["due_before"] = self.due_before
-        if self.provisional is not None:
-            clauses.append(sql.SQL("due_at_provisional = %(provisional)s"))
-            params["provisional"] = self.provisional
         if self.light is not None:
             clauses.append(LIGHTS[self.light])
         if self.supervised is not None:
             clauses.append(
                 sql.SQL(f"supervised_by_level IS {'NOT ' if self.supervised else ''}NULL")
             )
-        if self.text is not None:
-            clauses.append(sql.SQL("search @@ to_tsquery('simple', %(text)s)"))
-            params["text"] = self.text
-        if self.ids is not None:
-            clauses.append(sql.SQL("id = ANY(%(ids)s)"))
-            params["ids"] = self.ids
-        if self.received_from is not None:
-            clauses.append(sql.SQL("received_at >= %(received_from)s"))
-            params["received_from"] = self.received_from
-        if self.received_before is not None:
-            clauses.append(sql.SQL("received_at < %(received_before)s"))
-            params["received_before"] = self.received_before
         if self.within_grids is not None and self.assigned_to is not None:
             clauses.append(
                 sql.SQL("(grid_id = ANY(%(within_grids)s) OR assignee = %(assigned_to)s)")
@@ -108,65 +90,66 @@ class CaseFilter:
 
     def counted_where(self) -> tuple[sql.Composable, dict[str, Any]] | None:
         """The filter over rm_case_counts, when it filters on nothing those rows lack."""
-        others = (
-            self.assignee,
-            self.first_contact,
-            self.resident_id,
-            self.overdue,
-            self.light,
-            self.supervised,
-        )
-        if any(value is not None for value in others) or self.due_before is not None:
-            return None
-        if self.provisional is not None or self.assigned_to is not None:
-            return None
-        if self.text is not None or self.ids is not None:
-            return None
-        if self.received_from is not None or self.received_before is not None:
+        others = (*_OTHER_CLAUSES, "overdue", "light", "supervised", "assigned_to")
+        if any(getattr(self, name) is not None for name in others):
             return None
         clauses, params = self._counted_clauses()
         return _joined(clauses), params
 
-    def _equal(self, *columns: str, into: tuple[list[sql.Composable], dict[str, Any]]) -> None:
-        """``column = value`` for each of these filters that is set."""
-        clauses, params = into
-        for column in columns:
-            value = getattr(self, column)
-            if value is not None:
-                clauses.append(
-                    sql.SQL("{} = %({})s").format(sql.Identifier(column), sql.SQL(column))
-                )
-                params[column] = value
-
     def _counted_clauses(self) -> tuple[list[sql.Composable], dict[str, Any]]:
         clauses: list[sql.Composable] = []
         params: dict[str, Any] = {}
-        self._equal("kind", "category", "grid_id", into=(clauses, params))
+        _add_set(self, _COUNTED_CLAUSES, into=(clauses, params))
         if self.status:
             clauses.append(sql.SQL("status = ANY(%(status)s)"))
             params["status"] = self.status
-        # The area's grids first, as one array: the planner then picks the case indexes by
-        # grid instead of joining the areas table to a million rows.
-        if self.community_id is not None:
-            clauses.append(
-                sql.SQL(
-                    "grid_id = ANY(ARRAY(SELECT id FROM casework_areas"
-                    " WHERE parent_id = %(community_id)s))"
-                )
-            )
-            params["community_id"] = self.community_id
-        if self.street_id is not None:
-            clauses.append(
-                sql.SQL(
-                    "grid_id = ANY(ARRAY(SELECT g.id FROM casework_areas g JOIN casework_areas c"
-                    " ON c.id = g.parent_id WHERE c.parent_id = %(street_id)s))"
-                )
-            )
-            params["street_id"] = self.street_id
         if self.within_grids is not None and self.assigned_to is None:
             clauses.append(sql.SQL("grid_id = ANY(%(within_grids)s)"))
             params["within_grids"] = self.within_grids
         return clauses, params
+
+
+def _equal(*columns: str) -> dict[str, sql.Composable]:
+    return {c: sql.SQL("{} = %({})s").format(sql.Identifier(c), sql.SQL(c)) for c in columns}
+
+
+# Each filter's clause, applied when the filter is set, the filter's value its parameter.
+# These the case counts (rm_case_counts) answer too:
+_COUNTED_CLAUSES: dict[str, sql.Composable] = {
+    **_equal("kind", "category", "grid_id"),
+    # The area's grids first, as one array: the planner then picks the case indexes by
+    # grid instead of joining the areas table to a million rows.
+    "community_id": sql.SQL(
+        "grid_id = ANY(ARRAY(SELECT id FROM casework_areas WHERE parent_id = %(community_id)s))"
+    ),
+    "street_id": sql.SQL(
+        "grid_id = ANY(ARRAY(SELECT g.id FROM casework_areas g JOIN casework_areas c"
+        " ON c.id = g.parent_id WHERE c.parent_id = %(street_id)s))"
+    ),
+}
+# These only the case list does:
+_OTHER_CLAUSES: dict[str, sql.Composable] = {
+    **_equal("assignee", "first_contact", "resident_id"),
+    "due_before": sql.SQL("due_at < %(due_before)s AND ") + OPEN,
+    "provisional": sql.SQL("due_at_provisional = %(provisional)s"),
+    "text": sql.SQL("search @@ to_tsquery('simple', %(text)s)"),
+    "ids": sql.SQL("id = ANY(%(ids)s)"),
+    "received_from": sql.SQL("received_at >= %(received_from)s"),
+    "received_before": sql.SQL("received_at < %(received_before)s"),
+}
+
+
+def _add_set(
+    filters: CaseFilter,
+    clauses: dict[str, sql.Composable],
+    into: tuple[list[sql.Composable], dict[str, Any]],
+) -> None:
+    where, params = into
+    for name, clause in clauses.items():
+        value = getattr(filters, name)
+        if value is not None:
+            where.append(clause)
+            params[name] = value
 
 
 def _joined(clauses: list[sql.Composable]) -> sql.Composable:

@@ -12,6 +12,7 @@ from domain.time_limits import TimeLimit, Unit, WorkingCalendar, deadline_for
 from domain.vocabulary import VALID_RATINGS
 from projections.compliance.schema import DAILY_FIGURES, INFINITY, SHANGHAI
 from projections.compliance.working_time import working_seconds
+from projections.received import received_fields
 from projections.runner import UnknownEvent
 
 SATISFIED_RATINGS = frozenset({"satisfied", "basically_satisfied"})
@@ -101,48 +102,36 @@ class Batch:
     # -- closures and reopenings, each linked to the case's next one -----------------
 
     def add_closure(self, case: Row, row: Row, position: int) -> None:
-        self._link(
-            case,
-            "last_closure",
-            "next_closed_at",
-            self.new_closure,
-            self.closure_links,
-            row["closed_at"],
-        )
-        row["next_closed_at"] = INFINITY
-        self.closures.append(row)
-        self.new_closure[case["case_id"]] = row
-        case["last_closure"] = position
+        chain = (self.closures, self.new_closure, self.closure_links)
+        self._add_linked(case, row, position, "last_closure", "closed_at", *chain)
 
     def add_reopen(self, case: Row, row: Row, position: int) -> None:
-        self._link(
-            case,
-            "last_reopen",
-            "next_reopened_at",
-            self.new_reopen,
-            self.reopen_links,
-            row["reopened_at"],
-        )
-        row["next_reopened_at"] = INFINITY
-        self.reopens.append(row)
-        self.new_reopen[case["case_id"]] = row
-        case["last_reopen"] = position
+        chain = (self.reopens, self.new_reopen, self.reopen_links)
+        self._add_linked(case, row, position, "last_reopen", "reopened_at", *chain)
 
     @staticmethod
-    def _link(
+    def _add_linked(
         case: Row,
+        row: Row,
+        position: int,
         last: str,
-        next_column: str,
+        at: str,
+        rows: list[Row],
         new: dict[Any, Row],
         stored: list[tuple[datetime, Any, int]],
-        at: datetime,
     ) -> None:
-        """Set ``at`` as the next one's time on the case's previous closure (reopening)."""
+        """Add the row (a closure or a reopening, at its ``at``): its time is the next one's
+        on the case's previous one, in this batch (``new``) or stored (``stored`` links),
+        and it is the case's ``last`` until a next one comes (next_<at>: infinity)."""
         previous = new.get(case["case_id"])
         if previous is not None:
-            previous[next_column] = at
+            previous[f"next_{at}"] = row[at]
         elif case[last] is not None:
-            stored.append((at, case["case_id"], case[last]))
+            stored.append((row[at], case["case_id"], case[last]))
+        row[f"next_{at}"] = INFINITY
+        rows.append(row)
+        new[case["case_id"]] = row
+        case[last] = position
 
 
 def _category(case: Row) -> str:
@@ -237,12 +226,9 @@ class Facts:
     def _received(event: Any) -> Row:
         return {
             "case_id": event.originator_id,
-            "kind": event.originator_topic.rsplit(":", 1)[-1],
-            "category": event.category,
-            "grid_id": event.grid_id,
+            **received_fields(event, "category", "grid_id", "due_at"),
             "received_at": event.occurred_at,
             "assignee": None,
-            "due_at": event.due_at,
             "open": True,
             "suspended_since": None,
             "suspended_seconds": 0.0,

@@ -189,34 +189,33 @@ class ComplianceFacts(ReadModel):
                     ),
                     changes,
                 )
-        upsert = sql.SQL(
-            "INSERT INTO {table} ({columns}) VALUES ({values})"
-            " ON CONFLICT (case_id) DO UPDATE SET {updates}"
-        ).format(
-            table=table["cases"],
-            columns=_columns(CASE_COLUMNS),
-            values=sql.SQL(", ").join(sql.Placeholder() * len(CASE_COLUMNS)),
-            updates=sql.SQL(", ").join(
-                sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in CASE_COLUMNS[1:]
-            ),
-        )
+        upsert = _upsert(table["cases"], CASE_COLUMNS[:1], CASE_COLUMNS[1:], "{0} = excluded.{0}")
         cursor.executemany(upsert, [tuple(case[c] for c in CASE_COLUMNS) for case in cases])
         if batch.daily:
-            add = sql.SQL(
-                "INSERT INTO {table} AS d (dimension, day, key, {figures}) VALUES ({values})"
-                " ON CONFLICT (dimension, day, key) DO UPDATE SET {sums}"
-            ).format(
-                table=table["daily"],
-                figures=_columns(DAILY_FIGURES),
-                values=sql.SQL(", ").join(sql.Placeholder() * (3 + len(DAILY_FIGURES))),
-                sums=sql.SQL(", ").join(
-                    sql.SQL("{0} = d.{0} + excluded.{0}").format(sql.Identifier(f))
-                    for f in DAILY_FIGURES
-                ),
-            )
+            keys = ("dimension", "day", "key")
+            add = _upsert(table["daily"], keys, DAILY_FIGURES, "{0} = d.{0} + excluded.{0}")
             cursor.executemany(
                 add, [(*key, *figures) for key, figures in sorted(batch.daily.items())]
             )
+
+
+def _upsert(
+    table: sql.Identifier, keys: Sequence[str], others: Sequence[str], setting: str
+) -> sql.Composed:
+    """INSERT a row of ``keys`` then ``others``; where a row with those keys is there,
+    ``setting`` sets each of ``others`` (``{0}`` the column; ``d`` the row there,
+    ``excluded`` the new one)."""
+    columns = [*keys, *others]
+    return sql.SQL(
+        "INSERT INTO {table} AS d ({columns}) VALUES ({values})"
+        " ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+    ).format(
+        table=table,
+        columns=_columns(columns),
+        values=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+        keys=_columns(keys),
+        sets=sql.SQL(", ").join(sql.SQL(setting).format(sql.Identifier(c)) for c in others),
+    )
 
 
 def _columns(names: Sequence[str]) -> sql.Composable:

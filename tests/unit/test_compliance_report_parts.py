@@ -9,7 +9,6 @@ import pytest
 from openpyxl import load_workbook
 
 from api.report_files import Format, to_csv, to_xlsx, wanted_format
-from api.routes.reports import report_weights
 from infra.calendar import ChineseWorkingCalendar
 from infra.settings import Settings
 from projections.compliance.assessment import worker_row
@@ -186,7 +185,7 @@ def test_the_weights_of_the_composite_score_come_from_the_settings() -> None:
         "callbacks_partly": 2,
     }
 
-    rates = callback_rates(counts, report_weights(settings))
+    rates = callback_rates(counts, settings.weights)
 
     assert rates["response_rate"] == pytest.approx(6 / 8)
     assert rates["resolution_rate"] == pytest.approx((4 + 2 * 0.5) / 8)
