@@ -70,31 +70,33 @@ def create_app(services: Services | None = None) -> FastAPI:
     )
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
     problems.install(app)
-    app.include_router(health.router)
-    app.include_router(commands.router)
-    app.include_router(queries.router)
-    app.include_router(read_models.router)
-    app.include_router(read_log.router)
-    app.include_router(reports.router)
-    app.include_router(assessment.router)
-    app.include_router(audit.router)
-    app.include_router(residents.router)
-    app.include_router(people.router)
-    # The workbench: pages for people, not API routes (not in the OpenAPI document).
+    api_routers = (
+        health.router,
+        commands.router,
+        queries.router,
+        read_models.router,
+        read_log.router,
+        reports.router,
+        assessment.router,
+        audit.router,
+        residents.router,
+        people.router,
+        supervision.router,
+        board.public,
+        board.router,
+        notifications.router,
+        webhooks.router,
+    )
+    for router in api_routers:
+        app.include_router(router)
+    # The workbench: pages for people, not API routes (not in the OpenAPI document); the
+    # residents' rating links (回访 without a call: no sign-in, the link is the key); the
+    # micro-wish board's pages (public, and the claimants').
     page_support.install(app)
-    app.include_router(pages.router)
-    # The residents' rating links (回访 without a call): no sign-in, the link is the key.
-    app.include_router(rating_page.router)
-    # The micro-wish board: public, and the claimants' pages.
-    app.include_router(board_pages.public)
-    app.include_router(board_pages.router)
+    for router in (pages.router, rating_page.router, board_pages.public, board_pages.router):
+        app.include_router(router)
     # Open311 GeoReport v2 for other systems (its own errors; not in the OpenAPI document).
     open311.install(app)
-    app.include_router(supervision.router)
-    app.include_router(board.public)
-    app.include_router(board.router)
-    app.include_router(notifications.router)
-    app.include_router(webhooks.router)
     return app
 
 

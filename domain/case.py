@@ -242,16 +242,24 @@ class Case(Aggregate):
         return assignee
 
     def _check_work(
-        self, done_at: datetime, field: str, stamp: Stamp, *, suspended_too: bool = False
+        self,
+        done_at: datetime,
+        field: str,
+        stamp: Stamp,
+        action: str,
+        *,
+        suspended_too: bool = False,
     ) -> str:
         """Work the assignee did on the open case (not suspended, unless ``suspended_too``),
-        ``done_at`` no later than the command is dated; the assignee."""
+        ``done_at`` no later than the command is dated; the assignee, who signs for the case
+        by doing it if they had not yet."""
         if suspended_too:
             self._check_open(stamp)
         else:
             self._check_active(stamp)
         worker = self._check_assigned()
         stamp.check_not_after(done_at, field)
+        self._signs_by_acting(stamp, action)
         return worker
 
     @property
@@ -366,8 +374,7 @@ class Case(Aggregate):
         outcome: str | None,
         stamp: Stamp,
     ) -> None:
-        worker = self._check_work(visited_at, "visited_at", stamp)
-        self._signs_by_acting(stamp, "visit")
+        worker = self._check_work(visited_at, "visited_at", stamp, "visit")
         self._visit(
             visited_at=visited_at,
             duration_minutes=duration_minutes,
@@ -398,9 +405,10 @@ class Case(Aggregate):
 
     def contact(self, contacted_at: datetime, channel: str, notes: str, stamp: Stamp) -> None:
         """The handler reached the resident (响应), by phone, message, a visit or otherwise."""
-        worker = self._check_work(contacted_at, "contacted_at", stamp, suspended_too=True)
         channel = str(parse(ContactChannel, channel, "channel"))
-        self._signs_by_acting(stamp, "contact")
+        worker = self._check_work(
+            contacted_at, "contacted_at", stamp, "contact", suspended_too=True
+        )
         self._contact(
             contacted_at=contacted_at,
             channel=channel,

@@ -49,9 +49,8 @@ class Dispute(Case):
         notes: str,
         stamp: Stamp,
     ) -> None:
-        mediator = self._check_work(held_at, "held_at", stamp)
         outcome = str(parse(MediationOutcome, outcome, "outcome"))
-        self._signs_by_acting(stamp, "mediate")
+        mediator = self._check_work(held_at, "held_at", stamp, "mediate")
         self._hold_mediation(
             held_at=held_at,
             outcome=outcome,

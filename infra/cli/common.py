@@ -48,6 +48,20 @@ def administrator() -> Caller:
     return Caller(actor_id=f"cli:{user}", role=Role.ADMIN.value, correlation_id=f"cli-{uuid4()}")
 
 
+def loop_command(
+    subcommands: Any,
+    group: tuple[str, str],
+    run_help: str,
+    start: Callable[[Services], Background],
+    started: str,
+) -> None:
+    """``casework <group> run``: one of the service's loops in a process of its own, for
+    deployments that turn it off in ``casework serve``."""
+    name, about = group
+    run = command_group(subcommands, name, about).add_parser("run", help=run_help)
+    run.set_defaults(handler=lambda _args: run_until_stopped(start, started))
+
+
 def run_until_stopped(start: Callable[[Services], Background], started: str) -> None:
     """Run a loop of the service in this process until Ctrl+C or SIGTERM."""
     stop = threading.Event()
