@@ -98,7 +98,7 @@ def test_the_assignees_first_action_signs_for_the_case_dated_at_that_action(
 
     history = client.get(f"/cases/{case_ids[0]}/history", headers=city).json()["events"]
     types = [e["type"] for e in history]
-    assert types == ["Received", "Assigned", "SignedFor", "Visited", "Closed"]
+    assert types == ["Received", "Assigned", "SignedFor", "Visited", "Closed", "RatingLinkIssued"]
     signed = history[2]
     assert signed["actor"]["id"] == worker
     assert signed["data"]["by_action"] == "visit"
