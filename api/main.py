@@ -10,6 +10,8 @@ from fastapi_offline import FastAPIOffline
 from api import local_time, problems
 from api.dependencies import reject_unknown_queries
 from api.open311 import routes as open311
+from api.pages import dashboard as dashboard_page
+from api.pages import reports as report_page
 from api.pages import routes as pages
 from api.pages import web as page_support
 from api.routes import (
@@ -76,6 +78,8 @@ def create_app(services: Services | None = None) -> FastAPI:
     # The workbench: pages for people, not API routes (not in the OpenAPI document).
     page_support.install(app)
     app.include_router(pages.router)
+    app.include_router(dashboard_page.router)
+    app.include_router(report_page.router)
     # Open311 GeoReport v2 for other systems (its own errors; not in the OpenAPI document).
     open311.install(app)
     app.include_router(supervision.router)

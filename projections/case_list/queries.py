@@ -337,12 +337,13 @@ def dashboard_summary(
                 "   AND closed_at < %(day_end)s) AS closed_today,"
                 " count(*) FILTER (WHERE closed_at IS NULL AND kind = 'micro_wish'"
                 "   AND NOT claimed) AS unclaimed_micro_wishes,"
+                " count(*) FILTER (WHERE closed_at IS NULL AND {green}) AS open_green,"
                 " count(*) FILTER (WHERE closed_at IS NULL AND {yellow}) AS open_yellow,"
                 " count(*) FILTER (WHERE closed_at IS NULL AND {red}) AS open_red,"
                 " count(*) FILTER (WHERE closed_at IS NULL"
                 "   AND supervised_by_level IS NOT NULL) AS under_supervision"
                 " FROM rm_cases WHERE {seen}"
-            ).format(overdue=OVERDUE, seen=seen, yellow=LIGHTS["yellow"], red=LIGHTS["red"]),
+            ).format(overdue=OVERDUE, seen=seen, **LIGHTS),
             params,
         ).fetchone()
         by_status = cursor.execute(
@@ -355,11 +356,14 @@ def dashboard_summary(
         by_grid = cursor.execute(
             sql.SQL(
                 "SELECT r.grid_id, a.name, count(*) AS open,"
-                " count(*) FILTER (WHERE {overdue}) AS overdue"
+                " count(*) FILTER (WHERE {overdue}) AS overdue,"
+                " count(*) FILTER (WHERE {green}) AS green,"
+                " count(*) FILTER (WHERE {yellow}) AS yellow,"
+                " count(*) FILTER (WHERE {red}) AS red"
                 " FROM rm_cases r LEFT JOIN casework_areas a ON a.id = r.grid_id"
                 " WHERE r.closed_at IS NULL AND {seen}"
                 " GROUP BY r.grid_id, a.name ORDER BY r.grid_id"
-            ).format(overdue=OVERDUE, seen=seen),
+            ).format(overdue=OVERDUE, seen=seen, **LIGHTS),
             params,
         ).fetchall()
         workload = cursor.execute(
