@@ -29,6 +29,21 @@
     return value === null || value === undefined ? "—" : (value * 100).toFixed(1) + "%";
   }
 
+  // Bars by group (grid, community, worker): the options every such chart shares.
+  function bars(names, series, yAxis) {
+    return {
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { top: 0 },
+      grid: { left: 8, right: 16, bottom: 8, top: 36, containLabel: true },
+      xAxis: { type: "category", data: names,
+               axisLabel: { interval: 0, rotate: names.length > 6 ? 30 : 0 } },
+      yAxis: yAxis || { type: "value", minInterval: 1 },
+      series: series
+    };
+  }
+
+  function names(rows) { return rows.map(function (r) { return r.name; }); }
+
   // Each chart: its ECharts option from the data, and where a click on an element leads.
   var DRAW = {
     lights: function (data) {
@@ -50,19 +65,11 @@
     grids: function (data) {
       var rows = data.open_by_grid;
       return {
-        option: {
-          tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-          legend: { top: 0 },
-          grid: { left: 8, right: 16, bottom: 8, top: 36, containLabel: true },
-          xAxis: { type: "category", data: rows.map(function (r) { return r.name; }),
-                   axisLabel: { interval: 0, rotate: rows.length > 6 ? 30 : 0 } },
-          yAxis: { type: "value", minInterval: 1 },
-          series: ["green", "yellow", "red"].map(function (light) {
-            return { name: LIGHT_NAMES[light], type: "bar", stack: "open", barMaxWidth: 48,
-                     itemStyle: { color: COLOURS[light] },
-                     data: rows.map(function (r) { return r[light]; }) };
-          })
-        },
+        option: bars(names(rows), ["green", "yellow", "red"].map(function (light) {
+          return { name: LIGHT_NAMES[light], type: "bar", stack: "open", barMaxWidth: 48,
+                   itemStyle: { color: COLOURS[light] },
+                   data: rows.map(function (r) { return r[light]; }) };
+        })),
         link: function (p) {
           var light = ["green", "yellow", "red"][p.seriesIndex];
           return cases({ open: "true", grid_id: rows[p.dataIndex].grid_id, light: light });
@@ -101,20 +108,13 @@
     workload: function (data) {
       var rows = data.workload.slice(0, 20);
       return {
-        option: {
-          tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-          legend: { top: 0 },
-          grid: { left: 8, right: 16, bottom: 8, top: 36, containLabel: true },
-          xAxis: { type: "category", data: rows.map(function (r) { return r.name; }),
-                   axisLabel: { interval: 0, rotate: rows.length > 8 ? 30 : 0 } },
-          yAxis: { type: "value", minInterval: 1 },
-          series: [
-            { name: "未逾期", type: "bar", stack: "load", barMaxWidth: 48, itemStyle: { color: "#0b5cad" },
-              data: rows.map(function (r) { return r.open - r.overdue; }) },
-            { name: "逾期", type: "bar", stack: "load", itemStyle: { color: COLOURS.red },
-              data: rows.map(function (r) { return r.overdue; }) }
-          ]
-        },
+        option: bars(names(rows), [
+          { name: "未逾期", type: "bar", stack: "load", barMaxWidth: 48,
+            itemStyle: { color: "#0b5cad" },
+            data: rows.map(function (r) { return r.open - r.overdue; }) },
+          { name: "逾期", type: "bar", stack: "load", itemStyle: { color: COLOURS.red },
+            data: rows.map(function (r) { return r.overdue; }) }
+        ]),
         link: function (p) {
           var worker = rows[p.dataIndex].worker;
           return p.seriesIndex === 1 ? cases({ assignee: worker, overdue: "true" })
@@ -125,22 +125,15 @@
   };
 
   function rates(rows, filter) {
+    var option = bars(names(rows), RATE_NAMES.map(function (rate) {
+      return { name: rate[1], type: "bar", barMaxWidth: 36, itemStyle: { color: rate[2] },
+               data: rows.map(function (r) {
+                 return r[rate[0]] === null ? null : Math.round(r[rate[0]] * 1000) / 10;
+               }) };
+    }), { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } });
+    option.tooltip.valueFormatter = function (v) { return v === null ? "—" : v + "%"; };
     return {
-      option: {
-        tooltip: { trigger: "axis", axisPointer: { type: "shadow" },
-                   valueFormatter: function (v) { return v === null ? "—" : v + "%"; } },
-        legend: { top: 0 },
-        grid: { left: 8, right: 16, bottom: 8, top: 36, containLabel: true },
-        xAxis: { type: "category", data: rows.map(function (r) { return r.name; }),
-                 axisLabel: { interval: 0, rotate: rows.length > 6 ? 30 : 0 } },
-        yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
-        series: RATE_NAMES.map(function (rate) {
-          return { name: rate[1], type: "bar", barMaxWidth: 36, itemStyle: { color: rate[2] },
-                   data: rows.map(function (r) {
-                     return r[rate[0]] === null ? null : Math.round(r[rate[0]] * 1000) / 10;
-                   }) };
-        })
-      },
+      option: option,
       link: function (p) {
         var params = {};
         params[filter] = rows[p.dataIndex].group;
