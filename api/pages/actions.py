@@ -197,7 +197,7 @@ def case_rows(
 ) -> list[dict[str, Any]]:
     """Rows of the case list read model in the user's reach, with names and time left;
     ``text``: a search (see projections/case_list/search.py); ``more``: other CaseFilter
-    fields (light, supervised, community_id)."""
+    fields (light, supervised, open, community_id)."""
     filters = CaseFilter(
         status=status or [],
         assignee=assignee,

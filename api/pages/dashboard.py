@@ -17,14 +17,13 @@ from sse_starlette import EventSourceResponse
 from api.access import Access, Action
 from api.dependencies import ServicesDep
 from api.pages import live
-from api.pages.routes import OPEN_CASES
 from api.pages.web import SignedDep, render
 from api.routes.reports import report_weights
 from domain.application import CaseWork
 from domain.time_limits import in_zone
 from infra.bootstrap import Services
 from infra.projections import READ_MODELS
-from projections.case_list.queries import CaseFilter, dashboard_summary, list_cases
+from projections.case_list.queries import CaseFilter, list_cases, open_summary
 from projections.compliance.days import received_and_closed_by_day
 from projections.compliance.report import Period, compliance_report
 from projections.runner import read_models_and_head
@@ -87,13 +86,13 @@ def dashboard_data(services: Services, access: Access) -> dict[str, Any]:
     # The position first: whatever moves while the figures are read is told again.
     reached = position(services)
     with services.pool.connection() as conn:
-        summary = dashboard_summary(conn, now=now, zone=zone, reach=CaseFilter(**reach))
+        summary = open_summary(conn, now=now, reach=CaseFilter(**reach))
         overdue = list_cases(
             conn, CaseFilter(overdue=True, **reach), now=now, sort="due_at", limit=LISTED
         )
         supervised = list_cases(
             conn,
-            CaseFilter(supervised=True, status=OPEN_CASES, **reach),
+            CaseFilter(supervised=True, open=True, **reach),
             now=now,
             sort="due_at",
             limit=LISTED,
@@ -113,6 +112,8 @@ def dashboard_data(services: Services, access: Access) -> dict[str, Any]:
         for key, value in summary.items()
         if key not in ("open_by_status", "open_by_grid", "workload")
     }
+    # Today's received and closed are the curve's last day (the report's figures for today).
+    counts.update(received_today=days[-1]["received"], closed_today=days[-1]["closed"])
     return {
         "position": reached,
         "today": today.isoformat(),

@@ -55,7 +55,6 @@ DONE = {
     "close": "已办结。",
 }
 Done = Annotated[str | None, Query(max_length=20)]
-OPEN_CASES = [s.value for s in Status if s not in (Status.CLOSED, Status.RATED)]
 
 
 def see_other(url: str) -> RedirectResponse:
@@ -273,11 +272,10 @@ def case_list(
         except ValueError:
             pass
     filters = {"q": q, "status": status, "grid_id": grid_id, "assignee": assignee}
-    statuses = [status] if status else (OPEN_CASES if open_ else None)
     rows = actions.case_rows(
         services,
         signed.access,
-        status=statuses,
+        status=[status] if status else None,
         grid_id=grid_id,
         assignee=assignee,
         overdue=overdue,
@@ -285,6 +283,7 @@ def case_list(
         limit=50,
         light=light,
         supervised=supervised,
+        open=open_,
         community_id=community_id or None,
     )
     more = {"light": light, "supervised": supervised, "open": open_}

@@ -30,14 +30,20 @@
   }
 
   // Bars by group (grid, community, worker): the options every such chart shares.
+  // Many groups (a city's grids): the first SHOWN, and a slider to move along the rest.
+  var SHOWN = 12;
+
   function bars(names, series, yAxis) {
+    var many = names.length > SHOWN;
     return {
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { top: 0 },
-      grid: { left: 8, right: 16, bottom: 8, top: 36, containLabel: true },
+      grid: { left: 8, right: 16, bottom: many ? 40 : 8, top: 36, containLabel: true },
       xAxis: { type: "category", data: names,
                axisLabel: { interval: 0, rotate: names.length > 6 ? 30 : 0 } },
       yAxis: yAxis || { type: "value", minInterval: 1 },
+      dataZoom: many ? [{ type: "slider", startValue: 0, endValue: SHOWN - 1, height: 20,
+                          bottom: 4 }] : [],
       series: series
     };
   }
@@ -147,7 +153,7 @@
       var made = DRAW[el.getAttribute("data-chart")](data);
       var chart = charts[el.id];
       if (!chart) {
-        chart = charts[el.id] = echarts.init(el, null, { renderer: "canvas" });
+        chart = charts[el.id] = echarts.init(el, null, { renderer: "canvas", locale: "ZH" });
         chart.on("click", function (p) {
           var target = chart.__link && chart.__link(p);
           if (target) { window.location.href = target; }
