@@ -43,6 +43,11 @@ class Action(StrEnum):
     WHO_AM_I = "who_am_i"
     DIRECTORY = "directory"
     SUPERVISION = "supervision"
+    HELD_WISHES = "held_wishes"
+    CLAIM_WISH = "claim_wish"
+    FULFIL_WISH = "fulfil_wish"
+    RELEASE_WISH = "release_wish"
+    WISH_CLAIMS = "wish_claims"
 
 
 # Each action (a route's, or a command's `action`) in words, after "may not".
@@ -62,10 +67,12 @@ DOING: dict[str, str] = {
     "extend": N_("extend a deadline"),
     "close": N_("close a case"),
     "rate": N_("record a rating"),
+    "issue_rating_link": N_("issue a rating link"),
     "reopen": N_("reopen a case"),
     "mediate": N_("record a mediation"),
     "claim": N_("record a claim of a micro-wish"),
     "fulfil": N_("record a micro-wish as fulfilled"),
+    "release_claim": N_("release a micro-wish's claim"),
     "read_case": N_("read a case"),
     "read_history": N_("read a case's history"),
     "list_cases": N_("list cases"),
@@ -79,6 +86,11 @@ DOING: dict[str, str] = {
     "read_erasures": N_("read the erasures of personal data"),
     "who_am_i": N_("read their own account"),
     "directory": N_("list the users"),
+    "held_wishes": N_("list the micro-wishes they hold"),
+    "claim_wish": N_("claim a micro-wish on the board"),
+    "fulfil_wish": N_("mark a micro-wish they hold as fulfilled"),
+    "release_wish": N_("release a micro-wish they hold"),
+    "wish_claims": N_("read the claims of micro-wishes and the claimants' records"),
 }
 
 ROLE_NAMES: dict[str, str] = {
@@ -88,15 +100,17 @@ ROLE_NAMES: dict[str, str] = {
     Role.AUDITOR: N_("auditor"),
     Role.ADMIN: N_("admin"),
     Role.CLIENT: N_("client"),
+    Role.CLAIMANT: N_("claimant"),
 }
 
-C, W, S, A, ADMIN, CLIENT = (
+C, W, S, A, ADMIN, CLIENT, CLAIMANT = (
     Role.CLERK,
     Role.WORKER,
     Role.SUPERVISOR,
     Role.AUDITOR,
     Role.ADMIN,
     Role.CLIENT,
+    Role.CLAIMANT,
 )
 FIELD_WORK = frozenset({W, S})
 
@@ -120,6 +134,13 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.DIRECTORY: frozenset({C, W, S, A, ADMIN}),
     # The cases under supervision of the caller's level, in their area (督办).
     Action.SUPERVISION: frozenset({S}),
+    # The micro-wish board (微心愿): a claimant does these and nothing else; the community
+    # follows who claimed what.
+    Action.HELD_WISHES: frozenset({CLAIMANT}),
+    Action.CLAIM_WISH: frozenset({CLAIMANT}),
+    Action.FULFIL_WISH: frozenset({CLAIMANT}),
+    Action.RELEASE_WISH: frozenset({CLAIMANT}),
+    Action.WISH_CLAIMS: frozenset({S, A, ADMIN}),
 }
 
 
@@ -187,6 +208,12 @@ ROUTES: dict[tuple[str, str], Action] = {
     ("GET", "/me"): Action.WHO_AM_I,
     ("GET", "/users"): Action.DIRECTORY,
     ("GET", "/supervision"): Action.SUPERVISION,
+    ("GET", "/board/mine"): Action.HELD_WISHES,
+    ("POST", "/board/wishes/{case_id}/claim"): Action.CLAIM_WISH,
+    ("POST", "/board/wishes/{case_id}/fulfil"): Action.FULFIL_WISH,
+    ("POST", "/board/wishes/{case_id}/release"): Action.RELEASE_WISH,
+    ("GET", "/board/claims"): Action.WISH_CLAIMS,
+    ("GET", "/board/claimants"): Action.WISH_CLAIMS,
 }
 
 

@@ -10,12 +10,15 @@ from fastapi_offline import FastAPIOffline
 from api import local_time, problems
 from api.dependencies import reject_unknown_queries
 from api.open311 import routes as open311
+from api.pages import board as board_pages
 from api.pages import dashboard as dashboard_page
+from api.pages import rating as rating_page
 from api.pages import reports as report_page
 from api.pages import routes as pages
 from api.pages import web as page_support
 from api.routes import (
     audit,
+    board,
     commands,
     health,
     people,
@@ -80,9 +83,16 @@ def create_app(services: Services | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(dashboard_page.router)
     app.include_router(report_page.router)
+    # The residents' rating links (回访 without a call): no sign-in, the link is the key.
+    app.include_router(rating_page.router)
+    # The micro-wish board: public, and the claimants' pages.
+    app.include_router(board_pages.public)
+    app.include_router(board_pages.router)
     # Open311 GeoReport v2 for other systems (its own errors; not in the OpenAPI document).
     open311.install(app)
     app.include_router(supervision.router)
+    app.include_router(board.public)
+    app.include_router(board.router)
     return app
 
 

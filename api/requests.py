@@ -3,6 +3,7 @@
 import re
 from dataclasses import fields
 from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from pydantic import (
@@ -85,6 +86,17 @@ def _callable_phone(value: str) -> str:
         ) from None
 
 
+def _web_link(value: str) -> str:
+    """A link anyone can open: http or https, with a host, and no spaces."""
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or " " in value:
+        raise invalid(
+            "invalid_url",
+            _("not a web link: give an http or https address, e.g. https://example.org/a.jpg"),
+        )
+    return value
+
+
 Text = text(200)
 LongText = text(5000)
 Reason = text(1000)
@@ -92,6 +104,7 @@ Phone = Annotated[text(30), AfterValidator(_callable_phone)]
 IdNumber = text(18, pattern=r"^\d{17}[\dXx]$")
 GridId = text(64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 UserId = text(64)
+WebLink = Annotated[text(2000), AfterValidator(_web_link)]
 
 
 class Strict(BaseModel):
@@ -184,7 +197,11 @@ class CaseCommand(Command):
     users: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def to_command(self) -> commands.CaseCommand:
-        return self.command(**{f.name: getattr(self, f.name) for f in fields(self.command)})
+        # Fields of the domain command the request does not declare keep their defaults
+        # (a call-back's link_id is the resident page's, never a client's).
+        declared = type(self).model_fields
+        given = {f.name: getattr(self, f.name) for f in fields(self.command) if f.name in declared}
+        return self.command(**given)
 
 
 class Assign(CaseCommand):
@@ -342,6 +359,13 @@ class Rate(CaseCommand):
         return self
 
 
+class IssueRatingLink(CaseCommand):
+    command = commands.IssueRatingLink
+    path, action = "rating-link", "issue_rating_link"
+    about = "Issue a rating link for the resident (回访 without a call)"
+    roles = frozenset({Role.CLERK, Role.SUPERVISOR})
+
+
 class Reopen(CaseCommand):
     command = commands.Reopen
     path, action, about = "reopen", "reopen", "Reopen a closed case (发回重办)"
@@ -377,6 +401,21 @@ class Fulfil(CaseCommand):
 
     fulfilled_at: PastMoment = Field(description=PAST_WINDOW)
     notes: LongText
+    photo_url: WebLink | None = Field(
+        default=None, description="a link (http or https) to a photo of the wish fulfilled"
+    )
+
+
+class ReleaseClaim(CaseCommand):
+    command = commands.ReleaseClaim
+    path, action, about = "release", "release_claim", "Release a micro-wish's claim (取消认领)"
+    roles = FIELD_WORK
+
+    reason: Reason | None = Field(
+        default=None,
+        description="why (optional). Only the claimant who holds it, or a supervisor; not "
+        "once fulfilled. The wish is open to claims again",
+    )
 
 
 # Every command on a case, in the order the API lists them.
@@ -394,8 +433,10 @@ CASE_COMMANDS: tuple[type[CaseCommand], ...] = (
     Extend,
     Close,
     Rate,
+    IssueRatingLink,
     Reopen,
     HoldMediation,
     Claim,
+    ReleaseClaim,
     Fulfil,
 )

@@ -148,6 +148,18 @@ class CaseOut(SupervisionFields):
     fulfilled_at: LocalTime | None = None
 
 
+class RatingLinkOut(BaseModel):
+    """The rating link just issued, for staff to send the resident (by SMS, WeChat)."""
+
+    url: str = Field(
+        description="the resident's page, /r/<token>, under CASEWORK_PUBLIC_URL if set: "
+        "answered once, without signing in"
+    )
+    link_id: UUID = Field(description="the link's id, as the case's RatingLinkIssued records it")
+    expires_at: LocalTime = Field(description="after this the link is refused")
+    case: CaseOut
+
+
 def case_out(
     case: Case,
     position: int | None,

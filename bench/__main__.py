@@ -36,6 +36,7 @@ PARTS = (
     "history",
     "ryw",
     "read_model_latency",
+    "supervision",
     "memory",
 )
 TOOLS = {"wrk": "wrk", "pgbench": "postgresql-client"}  # command: Debian package

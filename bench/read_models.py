@@ -179,7 +179,8 @@ INSERT INTO {table} (id, kind, category, channel, title, grid_id, level, status,
     first_contact, received_at, due_at, due_at_provisional, time_limit_amount,
     time_limit_unit, suspended_since, closed_at, resolution, rating, reopen_count, worked,
     claimed, fulfilled, visit_count, visit_minutes, version, position, updated_at, search,
-    closed_on_time)
+    closed_on_time, yellow_at, notice_at, signed_for_at, supervised_by_level, publicly_noted,
+    ladder_steps)
 SELECT id, kind, category, 'hotline', (%(titles)s::text[])[1 + i %% %(texts)s], grid_id, 'grid',
        CASE WHEN closed AND rated THEN 'rated' WHEN closed THEN 'closed'
             WHEN suspended_since IS NOT NULL THEN 'suspended'
@@ -190,8 +191,22 @@ SELECT id, kind, category, 'hotline', (%(titles)s::text[])[1 + i %% %(texts)s], 
        CASE WHEN closed AND rated THEN rating END, (r1 IS NOT NULL)::int, visits > 0,
        false, false, visits, visits * 30, 3 + visits, i, coalesce(c2, c1, received_at),
        to_tsvector('simple', (%(terms)s::text[])[1 + i %% %(texts)s]),
-       coalesce(c2, c1) <= due_at
+       coalesce(c2, c1) <= due_at, due_at - interval '1 day', due_at + interval '7 days',
+       CASE WHEN assignee IS NOT NULL THEN assigned_at + interval '90 minutes' END,
+       CASE WHEN NOT closed AND due_at < now() THEN 'community' END,
+       NOT closed AND due_at + interval '7 days' < now(),
+       CASE WHEN closed OR due_at - interval '1 day' > now() THEN ARRAY[]::text[]
+            WHEN due_at > now() THEN ARRAY['urge']
+            WHEN due_at + interval '7 days' > now() THEN ARRAY['urge', 'supervise']
+            ELSE ARRAY['urge', 'supervise', 'notice'] END
   FROM b
+""",
+    # Every open case's next ladder step, in the coming weeks (the manager of bench.supervision
+    # must find only its own cases due: these have no events in the store).
+    "rm_next_thresholds": """
+INSERT INTO {table} (case_id, step, due_at)
+SELECT id, 'urge', now() + interval '1 hour' + random() * interval '30 days'
+  FROM b WHERE NOT closed
 """,
     "rm_case_counts": """
 INSERT INTO {table} (grid_id, kind, category, status, n)

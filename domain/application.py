@@ -11,7 +11,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
@@ -160,9 +160,13 @@ class CaseWork(Application[UUID]):
         identify_resident: Callable[[dict[str, Any]], str] | None = None,
         busy_seconds: float = BUSY_SECONDS,
         redo_on_not_solved: bool = True,
+        rating_link_lifetime: timedelta = timedelta(days=7),
+        rating_link_on_closure: bool = False,  # the service's setting turns it on
     ):
         super().__init__(env)
         self.redo_on_not_solved = redo_on_not_solved
+        self.rating_link_lifetime = rating_link_lifetime
+        self.rating_link_on_closure = rating_link_on_closure
         self.busy_seconds = busy_seconds
         self._case_locks = CaseLocks()
         self.calendar = calendar
@@ -508,6 +512,14 @@ class _Context:
 
     def thresholds(self, case: Case) -> Thresholds:
         return self.service.thresholds(case)
+
+    @property
+    def rating_link_lifetime(self) -> timedelta:
+        return self.service.rating_link_lifetime
+
+    @property
+    def rating_link_on_closure(self) -> bool:
+        return self.service.rating_link_on_closure
 
     def original(self, case_id: UUID) -> Case:
         try:

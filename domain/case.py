@@ -13,7 +13,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain import errors
-from domain.stamp import Stamp, aware
+from domain.stamp import RESIDENT, Stamp, aware
 from domain.status import case_status
 from domain.time_limits import LONGEST_EXTENSION, Deadline, TimeLimit
 from domain.vocabulary import (
@@ -171,6 +171,8 @@ class Case(Aggregate):
         self.rating: str | None = None
         self.rating_comment: str | None = None
         self.rating_solved: str | None = None
+        # The rating links issued to the resident (回访 without a call), by link id.
+        self.rating_links: dict[str, dict[str, Any]] = {}
         self.reopen_count = 0
         self.last_occurred_at = occurred_at
         # A case closed as a duplicate names its original; an original lists its duplicates.
@@ -780,6 +782,76 @@ class Case(Aggregate):
     ) -> None:
         self.duplicates.remove(duplicate)
 
+    def _links(self) -> dict[str, dict[str, Any]]:
+        # A case loaded from a snapshot taken before rating links has none.
+        links: dict[str, dict[str, Any]] | None = getattr(self, "rating_links", None)
+        if links is None:
+            links = self.rating_links = {}
+        return links
+
+    def issue_rating_link(self, link_id: str, expires_at: datetime, stamp: Stamp) -> None:
+        """A single-use link for the resident to answer the call-back of this closure
+        themselves, until ``expires_at``."""
+        self._check_stamp(stamp)
+        self._check_unrated_closure()
+        self._issue_rating_link(
+            link_id=link_id,
+            expires_at=aware(expires_at, "expires_at"),
+            closure=self.closures,
+            # Whom to send it to: the webhook's receiver (an SMS gateway) finds the phone.
+            resident_id=self.resident_id,
+            **stamp.event_fields(),
+        )
+
+    @event("RatingLinkIssued")
+    def _issue_rating_link(
+        self,
+        link_id: str,
+        expires_at: datetime,
+        closure: int,
+        resident_id: str | None,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
+    ) -> None:
+        self._links()[link_id] = {"expires_at": expires_at, "closure": closure, "used": False}
+        self.last_occurred_at = occurred_at
+
+    def latest_rating_link(self) -> tuple[str, datetime] | None:
+        """The last link issued (its id and expiry), if any."""
+        links = self._links()
+        if not links:
+            return None
+        link_id = next(reversed(links))
+        return link_id, links[link_id]["expires_at"]
+
+    def check_rating_link(self, link_id: str | None, now: datetime) -> None:
+        """Whether the resident may answer through this link now: issued by this case,
+        not answered yet, not expired, for the closure in force, which is not rated."""
+        link = self._links().get(link_id) if link_id is not None else None
+        if link is None:
+            raise errors.UnknownRatingLink("a resident answers only through a link of the case")
+        if link["used"]:
+            raise errors.RatingLinkUsed("this rating link has already been answered")
+        if now > link["expires_at"]:
+            raise errors.RatingLinkExpired(
+                f"this rating link expired at {link['expires_at'].isoformat()}"
+            )
+        if link["closure"] != self.closures:
+            raise errors.RatingLinkOutdated(
+                "the case was reopened and closed again since this link was issued"
+            )
+        self._check_unrated_closure()
+
+    def _check_unrated_closure(self) -> None:
+        if not self.is_closed:
+            raise errors.CaseNotClosed("only a closed case can be rated")
+        if self.rating is not None:
+            raise errors.AlreadyRated(
+                f"this closure is already rated '{self.rating}'; reopen the case to rate again"
+            )
+
     def rate(
         self,
         rating: str,
@@ -787,22 +859,23 @@ class Case(Aggregate):
         stamp: Stamp,
         contacted: bool | None = None,
         solved: str | None = None,
+        link_id: str | None = None,
     ) -> None:
         """The call-back (回访): the verdict, and optionally whether the handler contacted
-        the resident and whether the matter is solved."""
+        the resident and whether the matter is solved. A resident gives it themselves only
+        through a rating link of the case (``link_id``), once per link."""
         self._check_stamp(stamp)
-        if not self.is_closed:
-            raise errors.CaseNotClosed("only a closed case can be rated")
-        if self.rating is not None:
-            raise errors.AlreadyRated(
-                f"this closure is already rated '{self.rating}'; reopen the case to rate again"
-            )
+        if stamp.actor_role == RESIDENT or link_id is not None:
+            self.check_rating_link(link_id, stamp.occurred_at)
+        self._check_unrated_closure()
         answers: dict[str, Any] = {}
         # Ratings recorded before call-backs had these answers carry neither field.
         if contacted is not None:
             answers["contacted"] = contacted
         if solved is not None:
             answers["solved"] = str(parse(Solved, solved, "solved"))
+        if link_id is not None:  # only an answer through a rating link carries one
+            answers["link_id"] = link_id
         self._rate(
             rating=str(parse(Rating, rating, "rating")),
             comment=comment,
@@ -827,7 +900,10 @@ class Case(Aggregate):
         idempotency: dict[str, str] | None = None,  # see Case.Event
         contacted: bool | None = None,  # the call-back's answers; absent from old ratings
         solved: str | None = None,
+        link_id: str | None = None,  # the rating link the resident answered through
     ) -> None:
+        if link_id is not None:
+            self._links()[link_id]["used"] = True
         self.rating = rating
         self.rating_comment = comment
         self.rating_solved = solved

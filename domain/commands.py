@@ -9,9 +9,9 @@ A command that needs more than the case (the calendar, a duplicate's original) a
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from domain import errors
 from domain.case import Case
@@ -42,6 +42,14 @@ class Context(Protocol):
 
     def thresholds(self, case: Case) -> Thresholds:
         """When the case's deadline in force turns it yellow, red, publicly noted."""
+
+    @property
+    def rating_link_lifetime(self) -> timedelta:
+        """How long a rating link may be answered after it is issued."""
+
+    @property
+    def rating_link_on_closure(self) -> bool:
+        """A closure issues a rating link to the resident by itself."""
 
 
 @dataclass(frozen=True)
@@ -222,7 +230,26 @@ class Close(CaseCommand):
     def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
         original = None if self.duplicate_of is None else context.original(self.duplicate_of)
         case.close(self.resolution, self.summary, stamp, original)
+        # The service's own step, as the redo is: the closing worker decides nothing. A
+        # duplicate (重复件) is not called back: the verdict is its original's.
+        if context.rating_link_on_closure and original is None:
+            _issue_rating_link(case, stamp.by_system(), context)
         return [] if original is None else [original]
+
+
+def _issue_rating_link(case: Case, stamp: Stamp, context: Context) -> None:
+    # In whole seconds: the link's token carries it so.
+    expires_at = (stamp.occurred_at + context.rating_link_lifetime).replace(microsecond=0)
+    case.issue_rating_link(str(uuid4()), expires_at, stamp)
+
+
+@dataclass(frozen=True)
+class IssueRatingLink(CaseCommand):
+    """A clerk or supervisor asks for a rating link (a new one, whatever was issued)."""
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        _issue_rating_link(case, stamp, context)
+        return None
 
 
 @dataclass(frozen=True)
@@ -236,9 +263,10 @@ class Rate(CaseCommand):
     comment: str | None = None
     contacted: bool | None = None
     solved: str | None = None
+    link_id: str | None = None  # the resident's own answer, through a rating link
 
     def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
-        case.rate(self.rating, self.comment, stamp, self.contacted, self.solved)
+        case.rate(self.rating, self.comment, stamp, self.contacted, self.solved, self.link_id)
         if not (context.redo_on_not_solved and case.calls_for_redo()):
             return None
         return _reopen(case, redo_reason(self.comment), stamp.by_system(), context)
@@ -291,9 +319,21 @@ class Claim(CaseCommand):
 class Fulfil(CaseCommand):
     fulfilled_at: datetime
     notes: str
+    photo_url: str | None = None
 
     def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
-        _of_kind(case, MicroWish, "fulfilment").fulfil(self.fulfilled_at, self.notes, stamp)
+        _of_kind(case, MicroWish, "fulfilment").fulfil(
+            self.fulfilled_at, self.notes, stamp, self.photo_url
+        )
+        return None
+
+
+@dataclass(frozen=True)
+class ReleaseClaim(CaseCommand):
+    reason: str | None = None
+
+    def decide(self, case: Case, stamp: Stamp, context: Context) -> Others:
+        _of_kind(case, MicroWish, "releases of claims").release_claim(self.reason, stamp)
         return None
 
 

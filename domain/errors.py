@@ -87,6 +87,16 @@ class AlreadyFulfilled(RuleBroken):
     title = "The micro-wish is already fulfilled"
 
 
+class NotTheClaimant(RuleBroken):
+    code = "not_the_claimant"
+    title = "Only the wish's claimant may do this"
+
+
+class ReleaseAfterFulfilment(RuleBroken):
+    code = "release_after_fulfilment"
+    title = "A fulfilled wish's claim cannot be released"
+
+
 class WishNotFulfilled(RuleBroken):
     code = "wish_not_fulfilled"
     title = "The micro-wish has not been fulfilled"
@@ -225,3 +235,23 @@ class DuplicateOfItself(InvalidCommand):
 class UnknownOriginal(InvalidCommand):
     code = "unknown_original"
     title = "No such original case"
+
+
+class UnknownRatingLink(RuleBroken):
+    code = "unknown_rating_link"
+    title = "No such rating link for this case"
+
+
+class RatingLinkUsed(RuleBroken):
+    code = "rating_link_used"
+    title = "The rating link has already been answered"
+
+
+class RatingLinkExpired(RuleBroken):
+    code = "rating_link_expired"
+    title = "The rating link has expired"
+
+
+class RatingLinkOutdated(RuleBroken):
+    code = "rating_link_outdated"
+    title = "The rating link was issued for an earlier closure of the case"

@@ -14,6 +14,7 @@ from domain.vocabulary import (
     Kind,
     MediationOutcome,
     Resolution,
+    Role,
     parse,
 )
 
@@ -135,16 +136,66 @@ class MicroWish(Case):
         }
         self.last_occurred_at = occurred_at
 
-    def fulfil(self, fulfilled_at: datetime, notes: str, stamp: Stamp) -> None:
-        self._check_active(stamp)
+    def release_claim(self, reason: str | None, stamp: Stamp) -> None:
+        """The claimant gives the wish back (or a supervisor takes it off them): it is open
+        to claims again. Not once fulfilled: then the claim is what the wish was done by."""
+        self._check_open(stamp)
+        claim = self._check_claimed("there is no claim to release")
+        if self.fulfilled_at is not None:
+            raise errors.ReleaseAfterFulfilment(
+                f"the wish was fulfilled at {self.fulfilled_at.isoformat()}: its claim stays"
+            )
+        self._check_claimant(stamp, "release the claim")
+        self._release_claim(
+            claimant=claim["claimant"],
+            reason=reason,
+            **stamp.event_fields(),
+        )
+
+    def _check_claimed(self, so: str) -> dict[str, Any]:
+        """The standing claim; without one, ``so`` says what cannot happen."""
         if self.claim is None:
-            raise errors.NoClaimant("the wish has not been claimed: nobody can fulfil it yet")
+            raise errors.NoClaimant(f"the wish has not been claimed: {so}")
+        return self.claim
+
+    def _check_claimant(self, stamp: Stamp, doing: str) -> None:
+        assert self.claim is not None
+        holder = self.claim["claimant"]
+        if stamp.actor_id != holder and stamp.actor_role != Role.SUPERVISOR:
+            raise errors.NotTheClaimant(
+                f"only the wish's claimant ({holder}) or a supervisor may {doing}"
+            )
+
+    @event("ClaimReleased")
+    def _release_claim(
+        self,
+        reason: str | None,
+        claimant: str,
+        actor: dict[str, str],
+        occurred_at: datetime,
+        correlation_id: str,
+        idempotency: dict[str, str] | None = None,  # see Case.Event
+    ) -> None:
+        # The claim ends; the wish is open to a claim again (the claim's record is the event).
+        self.claim, self.last_occurred_at = None, occurred_at
+
+    def fulfil(
+        self, fulfilled_at: datetime, notes: str, stamp: Stamp, photo_url: str | None = None
+    ) -> None:
+        self._check_active(stamp)
+        self._check_claimed("nobody can fulfil it yet")
         if self.fulfilled_at is not None:
             raise errors.AlreadyFulfilled(
                 f"the wish was already fulfilled at {self.fulfilled_at.isoformat()}"
             )
+        if stamp.actor_role == Role.CLAIMANT:
+            # A claimant from the board fulfils only the wish they hold; staff record
+            # fulfilment for whoever claimed it.
+            self._check_claimant(stamp, "mark it fulfilled")
         stamp.check_not_after(fulfilled_at, "fulfilled_at")
-        self._fulfil(fulfilled_at=fulfilled_at, notes=notes, **stamp.event_fields())
+        # Only a fulfilment with a photo records the field at all.
+        extra: dict[str, Any] = {} if photo_url is None else {"photo_url": photo_url}
+        self._fulfil(fulfilled_at=fulfilled_at, notes=notes, **extra, **stamp.event_fields())
 
     @event("Fulfilled")
     def _fulfil(
@@ -155,6 +206,7 @@ class MicroWish(Case):
         occurred_at: datetime,
         correlation_id: str,
         idempotency: dict[str, str] | None = None,  # see Case.Event
+        photo_url: str | None = None,  # a link to a photo of the wish fulfilled, if given
     ) -> None:
         self.fulfilled_at = fulfilled_at
         self.last_occurred_at = occurred_at

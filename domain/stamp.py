@@ -8,6 +8,9 @@ from domain.errors import NaiveTimestamp, OccurredInFuture
 
 # The actor id and role of what the service records by itself.
 SYSTEM = "system"
+# The actor role of a resident answering a call-back through a rating link: not a user's
+# role (residents hold no token), and taken by a case only with a link it issued.
+RESIDENT = "resident"
 
 
 def aware(moment: datetime, field: str) -> datetime:

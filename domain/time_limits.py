@@ -399,3 +399,9 @@ def ladder_thresholds(
         supervise=due_at,
         notice=public_notice_at(due_at, calendar, zone),
     )
+
+
+def working_days_after(first: date, last: date, calendar: WorkingCalendar) -> int:
+    """How many working days d there are with first < d <= last (how long a thing has
+    waited, as a deadline would count it: the day it came is not counted)."""
+    return _Counter(calendar).working_days_after(first, last)

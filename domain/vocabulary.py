@@ -109,6 +109,15 @@ class ClaimantType(StrEnum):
     WORKER = "worker"
 
 
+# Who may hold a claimant's token (casework users add --role claimant --claimant-type ...):
+# the claimants from outside the office; a worker claims with their own staff token.
+BOARD_CLAIMANT_TYPES = (
+    ClaimantType.PARTY_MEMBER,
+    ClaimantType.VOLUNTEER,
+    ClaimantType.ORGANISATION,
+)
+
+
 class Status(StrEnum):
     RECEIVED = "received"
     ASSIGNED = "assigned"
@@ -127,6 +136,9 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     ADMIN = "admin"
     CLIENT = "client"
+    # A party member, volunteer or organisation who claims micro-wishes on the board (认领):
+    # no case work, only the board's routes.
+    CLAIMANT = "claimant"
 
 
 class ContactChannel(StrEnum):

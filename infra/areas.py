@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from cachetools import TTLCache, cachedmethod
 from cachetools.keys import hashkey
@@ -28,6 +29,7 @@ CREATE TABLE IF NOT EXISTS casework_areas (
 CREATE INDEX IF NOT EXISTS casework_areas_parent ON casework_areas (parent_id);
 """
 
+M = TypeVar("M", bound=BaseModel)
 AreaId = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -79,16 +81,21 @@ class AreaFileError(Exception):
 
 
 def read_area_file(path: Path) -> AreaFile:
+    return read_json_file(path, AreaFile, AreaFileError)
+
+
+def read_json_file(path: Path, model: type[M], failure: type[Exception]) -> M:
+    """An administrator's JSON file as ``model``; ``failure`` says where and why it is not."""
     try:
-        return AreaFile.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        return model.model_validate(json.loads(path.read_text(encoding="utf-8")))
     except OSError as error:
-        raise AreaFileError(f"cannot read {path}: {error.strerror}") from error
+        raise failure(f"cannot read {path}: {error.strerror}") from error
     except json.JSONDecodeError as error:
-        raise AreaFileError(f"{path} is not JSON: {error}") from error
+        raise failure(f"{path} is not JSON: {error}") from error
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "file"
-        raise AreaFileError(f"{path}: {where}: {first['msg']}") from error
+        raise failure(f"{path}: {where}: {first['msg']}") from error
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +16,9 @@ from infra.calendar import CalendarYears, ChineseWorkingCalendar
 from infra.database import database_url, event_store_env, open_pool
 from infra.personal.mapper import PersonalDataMapper
 from infra.personal.residents import Residents
+from infra.places import Places
 from infra.projections import connector, prepare
+from infra.rating_links import RatingLinks
 from infra.read_log import ReadLog
 from infra.settings import Settings, get_settings
 from infra.time_limit_catalogue import load_time_limits
@@ -58,10 +60,12 @@ class Services:
     cases: CaseWork
     users: Users
     areas: Areas
+    places: Places
     pool: ConnectionPool
     connect: Callable[[], psycopg.Connection[Any]]
     residents: Residents
     reads: ReadLog
+    rating_links: RatingLinks
 
     def close(self) -> None:
         self.cases.close()
@@ -81,6 +85,8 @@ def bootstrap(settings: Settings | None = None) -> Services:
         users.create_schema()
         areas = Areas(pool, settings.areas_cache_seconds)
         areas.create_schema()
+        places = Places(pool, settings.areas_cache_seconds)
+        places.create_schema()
         reads = ReadLog(pool)
         reads.create_schema()
         calendar_years = CalendarYears(pool)
@@ -92,6 +98,9 @@ def bootstrap(settings: Settings | None = None) -> Services:
             cache_seconds=settings.key_cache_seconds,
         )
         residents.create_schema()
+        rating_links = RatingLinks.for_service(
+            pool, _secret(settings.rating_link_key), settings.public_url
+        )
         cases = CaseWork(
             event_store_env(url, settings),
             calendar=ChineseWorkingCalendar(
@@ -103,6 +112,8 @@ def bootstrap(settings: Settings | None = None) -> Services:
             position_of=EventPositions(pool, f"{CaseWork.name}_events"),
             identify_resident=residents.identify,
             redo_on_not_solved=settings.redo_on_not_solved,
+            rating_link_lifetime=timedelta(days=settings.rating_link_days),
+            rating_link_on_closure=settings.rating_link_on_closure,
         )
         if not isinstance(cases.mapper, PersonalDataMapper):
             raise RuntimeError("the event store must seal personal data (see MAPPER_TOPIC)")
@@ -113,10 +124,12 @@ def bootstrap(settings: Settings | None = None) -> Services:
         cases=cases,
         users=users,
         areas=areas,
+        places=places,
         pool=pool,
         connect=connect,
         residents=residents,
         reads=reads,
+        rating_links=rating_links,
     )
 
 

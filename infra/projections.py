@@ -24,6 +24,7 @@ from projections.runner import (
     new_generation,
     switch_to,
 )
+from projections.wish_claims.model import WishClaims
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,9 @@ log = logging.getLogger(__name__)
 _compliance = ComplianceFacts(ChineseWorkingCalendar())
 # The case list counts when cases turn yellow on the service's calendar too (prepare()).
 _case_list = CaseList()
-READ_MODELS: dict[str, ReadModel] = {model.name: model for model in (_case_list, _compliance)}
+READ_MODELS: dict[str, ReadModel] = {
+    model.name: model for model in (_case_list, _compliance, WishClaims())
+}
 
 
 def connector(url: str) -> Callable[[], psycopg.Connection[Any]]:

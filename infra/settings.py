@@ -86,6 +86,19 @@ class Settings(BaseSettings):
         description="a valid call-back saying not solved and dissatisfied reopens the case "
         "for redo (重办) by itself",
     )
+    rating_link_on_closure: bool = Field(
+        default=True,
+        description="a closure issues a rating link (回访 without a call) to the resident by "
+        "itself; a clerk or supervisor may always ask for one",
+    )
+    rating_link_days: float = Field(
+        default=7, gt=0, le=90, description="how many days a rating link may be answered"
+    )
+    rating_link_key: SecretStr | None = Field(
+        default=None,
+        description="base64, at least 32 bytes: the HMAC key rating links are signed with; "
+        "unset: one generated once and kept in the database (development only)",
+    )
     weight_response: float = Field(
         default=0.1, ge=0, le=1, description="the response rate's weight in the composite score"
     )
@@ -117,6 +130,12 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+    public_url: str | None = Field(
+        default=None,
+        description="where people reach the service, e.g. https://casework.example.org: the "
+        "start of the sign-in links `casework users link` prints (unset: http://HOST:PORT) "
+        "and of the rating links sent to residents (unset: the address the request came to)",
+    )
     workers: int = Field(default=1, ge=1)
 
     @property

@@ -16,7 +16,7 @@ from cachetools import TTLCache
 from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
-from domain.vocabulary import Role
+from domain.vocabulary import BOARD_CLAIMANT_TYPES, ClaimantType, Role
 
 TOKEN_PREFIX = "cw_"  # noqa: S105 - a marker, not a secret
 
@@ -30,7 +30,10 @@ CREATE TABLE IF NOT EXISTS casework_users (
     created_at timestamptz NOT NULL DEFAULT now(),
     expires_at timestamptz,
     revoked_at timestamptz
-)
+);
+-- What kind of claimant a board claimant is (party_member, volunteer, organisation): their
+-- claims are recorded as that type. Null for every other role.
+ALTER TABLE casework_users ADD COLUMN IF NOT EXISTS claimant_type text
 """
 
 
@@ -122,17 +125,40 @@ class Users:
         role: Role,
         area: str | None = None,
         expires_at: datetime | None = None,
+        claimant_type: ClaimantType | None = None,
     ) -> tuple[User, str]:
-        """Create a user; return it with its bearer token, which is never stored."""
+        """Create a user; return it with its bearer token, which is never stored. A board
+        claimant needs its ``claimant_type`` (one of BOARD_CLAIMANT_TYPES), no one else has one."""
+        if (Role(role) == Role.CLAIMANT) != (claimant_type is not None):
+            raise ValueError("a claimant, and only a claimant, has a claimant type")
+        if claimant_type is not None and claimant_type not in BOARD_CLAIMANT_TYPES:
+            raise ValueError(f"a board claimant is one of: {', '.join(BOARD_CLAIMANT_TYPES)}")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         user = User(id=uuid4(), name=name, role=Role(role).value, area=area)
         with self.pool.connection() as conn:
             conn.execute(
-                "INSERT INTO casework_users (id, name, role, area, token_sha256, expires_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s)",
-                (user.id, user.name, user.role, user.area, hash_token(token), expires_at),
+                "INSERT INTO casework_users"
+                " (id, name, role, area, token_sha256, expires_at, claimant_type)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (
+                    user.id,
+                    user.name,
+                    user.role,
+                    user.area,
+                    hash_token(token),
+                    expires_at,
+                    None if claimant_type is None else str(claimant_type),
+                ),
             )
         return user, token
+
+    def claimant_type(self, user_id: UUID) -> str | None:
+        """What a board claimant claims as (party_member, volunteer, organisation)."""
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT claimant_type FROM casework_users WHERE id = %s", (user_id,)
+            ).fetchone()
+        return row[0] if row else None
 
     def authenticate(self, token: str) -> User | None:
         digest = hash_token(token)

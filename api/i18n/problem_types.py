@@ -161,6 +161,13 @@ _API: list[ProblemType] = [
         ),
     ),
     ProblemType(
+        "unknown_area",
+        422,
+        N_("No such area"),
+        N_("The area id is not a street, community or grid of the service's reference data."),
+        N_("Use an area id the service knows, e.g. tiansheng (a community) or tiansheng-01."),
+    ),
+    ProblemType(
         "empty_query",
         422,
         N_("Empty search"),
@@ -311,6 +318,17 @@ _DOMAIN: dict[str, tuple[str, str]] = {
         N_("The micro-wish is already fulfilled."),
         N_("Nothing to do; close the case if it is still open."),
     ),
+    "not_the_claimant": (
+        N_(
+            "Only the claimant who holds the micro-wish (or a supervisor) may release it, and "
+            "a claimant from the board fulfils only the wishes they hold."
+        ),
+        N_("Leave it to its claimant; a supervisor can release a claim that stalls."),
+    ),
+    "release_after_fulfilment": (
+        N_("The micro-wish is fulfilled: the claim it was fulfilled under stays on record."),
+        N_("Nothing to do; if the resident is not satisfied, a supervisor reopens the case."),
+    ),
     "wish_not_fulfilled": (
         N_("A micro-wish closes as resolved only once it is fulfilled."),
         N_("Record the fulfilment first, or close with another resolution."),
@@ -407,6 +425,25 @@ _DOMAIN: dict[str, tuple[str, str]] = {
             "Record the work without personal details (names, phones, addresses), or file a "
             "new case if the resident comes again."
         ),
+    ),
+    "unknown_rating_link": (
+        N_("The rating link was not issued by this case, or a resident answered without one."),
+        N_("Send the resident a link of the case (POST /cases/{case_id}/rating-link)."),
+    ),
+    "rating_link_used": (
+        N_("The resident has already answered through this rating link; a link is used once."),
+        N_("Nothing to do; the answer is recorded as the call-back."),
+    ),
+    "rating_link_expired": (
+        N_("The rating link is past its expiry (7 days by default) and no longer taken."),
+        N_("Call the resident back, or send a new link (POST /cases/{case_id}/rating-link)."),
+    ),
+    "rating_link_outdated": (
+        N_(
+            "The rating link was issued for an earlier closure: the case has been reopened "
+            "and closed again since."
+        ),
+        N_("Send a new link for the closure in force (POST /cases/{case_id}/rating-link)."),
     ),
     "concurrent_modification": (
         N_("Other commands kept the case busy, so this one could not be decided in time."),

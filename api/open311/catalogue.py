@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from projections.compliance.report import CATEGORY_NAMES, KIND_NAMES
+from domain.names import CATEGORY_NAMES, KIND_NAMES
 
 # kind.category, e.g. resident_request.help: the code says what POST /cases says.
 SERVICES: dict[str, tuple[str, str]] = {
@@ -23,7 +23,7 @@ def services() -> list[dict[str, Any]]:
             "service_code": code,
             "service_name": service_name(code),
             "description": None,
-            "metadata": True,  # every service asks for its grid (attribute[grid_id])
+            "metadata": True,  # every service has its grid as an attribute (attribute[grid_id])
             "type": "realtime",
             "keywords": None,
             "group": KIND_NAMES[kind],
@@ -36,8 +36,9 @@ GRID = {
     "variable": True,
     "code": "grid_id",
     "datatype": "string",
-    "required": True,
-    "datatype_description": "网格编号，例如 tiansheng-01",
+    # Not needed when the address or the point maps to a grid (infra/places.py).
+    "required": False,
+    "datatype_description": "网格编号，例如 tiansheng-01；不填时按地址或经纬度确定网格",
     "order": 1,
     "description": "事项所在的网格",
 }

@@ -12,6 +12,7 @@ PREFIX = "/open311/v2"
 ROOTS = {
     "services": ("services", "service"),
     "requests": ("service_requests", "request"),
+    "updates": ("service_request_updates", "request_update"),
     "errors": ("errors", "error"),
 }
 ITEMS = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format"}

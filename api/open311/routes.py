@@ -10,6 +10,7 @@ import binascii
 import inspect
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
@@ -21,7 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 from api.access import Access
 from api.dependencies import ServicesDep
 from api.intake import file_case
-from api.open311 import catalogue
+from api.open311 import catalogue, updates
 from api.open311.formats import PREFIX, Open311Error, answer, error_answer, spec_status
 from api.requests import Intake
 from api.routes.read_models import read_your_writes
@@ -30,7 +31,7 @@ from domain.case import Case
 from domain.vocabulary import Role, Status
 from infra.bootstrap import Services
 from infra.users import User
-from projections.case_list.queries import CaseFilter, list_cases
+from projections.case_list.queries import CaseFilter, list_cases, status_changes
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -43,6 +44,28 @@ ANONYMOUS = "未留名"  # the resident's name when the client sends none
 Jurisdiction = Annotated[str | None, Query(description="accepted and ignored: one jurisdiction")]
 Format = Annotated[str | None, Query(alias="format", pattern="^(json|xml)$")]
 ApiKey = Annotated[str | None, Query()]
+
+
+@dataclass
+class Slice:
+    """The window of ``start_date``..``end_date`` and a page of it (the paging extension most
+    servers share: ``page`` from 1, the spec's limit of 1000 a page), for lists of either."""
+
+    start_date: Annotated[datetime | None, Query()] = None
+    end_date: Annotated[datetime | None, Query()] = None
+    page: Annotated[int, Query(ge=1)] = 1
+    page_size: Annotated[int, Query(ge=1, le=1000)] = 1000
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+    def check(self) -> None:
+        if self.page * self.page_size > MOST_ROWS:
+            raise Open311Error(400, f"page * page_size may reach {MOST_ROWS} rows at most")
+
+
+SliceDep = Annotated[Slice, Depends()]
 
 
 def _route(path: str, methods: list[str], endpoint: Callable[..., Any]) -> None:
@@ -81,6 +104,14 @@ def client_of(services: Services, request: Request, api_key: str | None) -> User
     if user.role != Role.CLIENT:
         raise Open311Error(403, "the api_key is not a client system's (role client)")
     return user
+
+
+def _calling_client(request: Request, services: ServicesDep, api_key: ApiKey = None) -> User:
+    return client_of(services, request, api_key)
+
+
+# The client system a GET comes from (its api_key in the query, or HTTP Basic auth).
+ClientDep = Annotated[User, Depends(_calling_client)]
 
 
 def access_of(services: Services, user: User) -> Access:
@@ -185,6 +216,37 @@ def _intake_of(code: str, form: dict[str, str | None]) -> Any:
         raise Open311Error(400, "; ".join(told)) from None
 
 
+def _grid_of(
+    services: Services, address: str | None, lat: float | None, longitude: float | None
+) -> str:
+    """The grid of the point, else of the address, in the mapping an administrator loaded
+    (infra/places.py); a clear error when neither names one grid."""
+    if (lat is None) != (longitude is None):
+        raise Open311Error(400, "lat and long go together: send both, or neither")
+    told = []
+    if lat is not None and longitude is not None:
+        found = services.places.by_point(lat, longitude)
+        if found.grid_id:
+            return found.grid_id
+        told.append(_not_found("lat/long", found.grids))
+    if address:
+        found = services.places.by_address(address)
+        if found.grid_id:
+            return found.grid_id
+        told.append(_not_found("address_string", found.grids))
+    if not told:
+        told.append("no attribute[grid_id], address_string or lat/long")
+    raise Open311Error(
+        400, "no grid for this request: " + "; ".join(told) + "; send attribute[grid_id]"
+    )
+
+
+def _not_found(what: str, grids: tuple[str, ...]) -> str:
+    if grids:
+        return f"{what} matches grids {', '.join(grids)} equally"
+    return f"{what} matches no grid"
+
+
 def post_request(
     request: Request,
     services: ServicesDep,
@@ -196,6 +258,8 @@ def post_request(
     last_name: Annotated[str | None, Form()] = None,
     phone: Annotated[str | None, Form()] = None,
     email: Annotated[str | None, Form()] = None,  # accepted; the service keeps no e-mail
+    lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
+    longitude: Annotated[float | None, Form(alias="long", ge=-180, le=180)] = None,
     grid_id: Annotated[str | None, Form(alias="attribute[grid_id]")] = None,
     other_party: Annotated[str | None, Form(alias="attribute[other_party]")] = None,
     response_format: Format = None,
@@ -205,6 +269,8 @@ def post_request(
         raise Open311Error(400, "service_code is required; see services for the codes")
     if service_code not in catalogue.SERVICES:
         raise Open311Error(400, f"unknown service_code {service_code}; see services")
+    if not grid_id:
+        grid_id = _grid_of(services, address_string, lat, longitude)
     form = {
         "description": description,
         "address_string": address_string,
@@ -277,13 +343,12 @@ def _case_row(case: Case) -> dict[str, Any]:
 def get_request(
     request: Request,
     services: ServicesDep,
+    user: ClientDep,
     request_id: str,
-    api_key: ApiKey = None,
     jurisdiction_id: Jurisdiction = None,
     response_format: Format = None,
 ) -> Response:
     """From the case itself: a request just filed is there at once."""
-    user = client_of(services, request, api_key)
     raw = _without_suffix(request_id)
     missing = Open311Error(404, f"no service request {raw}")
     try:
@@ -315,20 +380,16 @@ def get_requests(
     request: Request,
     services: ServicesDep,
     _caught_up: Annotated[None, Depends(read_your_writes)],
-    api_key: ApiKey = None,
+    user: ClientDep,
     service_request_id: Annotated[str | None, Query()] = None,
     service_code: Annotated[str | None, Query()] = None,
-    start_date: Annotated[datetime | None, Query()] = None,
-    end_date: Annotated[datetime | None, Query()] = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)(,(open|closed))*$")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    *,
+    paging: SliceDep,
     jurisdiction_id: Jurisdiction = None,
     response_format: Format = None,
 ) -> Response:
-    user = client_of(services, request, api_key)
-    if page * page_size > MOST_ROWS:
-        raise Open311Error(400, f"page * page_size may reach {MOST_ROWS} requests at most")
+    paging.check()
     mine = CaseFilter(first_contact=str(user.id))
     if service_request_id:
         # The spec: a list of ids overrides every other filter.
@@ -340,7 +401,7 @@ def get_requests(
                 continue  # no such request
         filters = [CaseFilter(first_contact=mine.first_contact, ids=ids)]
     else:
-        start, end = _window(services, start_date, end_date)
+        start, end = _window(services, paging.start_date, paging.end_date)
         wanted = sorted(set((status or "open,closed").split(",")))
         statuses = (OPEN if "open" in wanted else []) + (CLOSED if "closed" in wanted else [])
         codes = service_code.split(",") if service_code else [None]
@@ -358,13 +419,13 @@ def get_requests(
             )
             for code in codes
         ]
-    limit = page * page_size
+    limit = paging.offset + paging.page_size
     rows: list[dict[str, Any]] = []
     with services.pool.connection() as conn:
         for wanted_filter in filters:
             rows += list_cases(conn, wanted_filter, now=datetime.now(UTC), limit=limit).items
     rows.sort(key=lambda row: (row["received_at"], str(row["id"])), reverse=True)
-    rows = rows[(page - 1) * page_size : limit]
+    rows = rows[paging.offset : limit]
     communities = _communities(services, sorted({row["grid_id"] for row in rows}))
     out = []
     for row in rows:
@@ -378,6 +439,30 @@ def get_requests(
 
 _route("/requests", ["GET"], get_requests)
 router.add_api_route("/requests/{request_id}", get_request, methods=["GET"])
+
+
+def get_updates(
+    request: Request,
+    services: ServicesDep,
+    _caught_up: Annotated[None, Depends(read_your_writes)],
+    user: ClientDep,
+    paging: SliceDep,
+    jurisdiction_id: Jurisdiction = None,
+    response_format: Format = None,
+) -> Response:
+    """FixMyStreet's feed: the status changes of the client's requests, oldest first, made in
+    [start_date, end_date) (default: the last 90 days; at most 90 days apart)."""
+    paging.check()
+    start, end = _window(services, paging.start_date, paging.end_date)
+    with services.pool.connection() as conn:
+        changes = status_changes(
+            conn, str(user.id), start, end, limit=paging.page_size, offset=paging.offset
+        )
+    out = [updates.update_out(c, _moment(services, c["changed_at"])) for c in changes]
+    return answer(request, "updates", out)
+
+
+_route("/servicerequestupdates", ["GET"], get_updates)
 
 
 # -- errors as the spec says, on these paths only -------------------------------------

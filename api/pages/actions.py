@@ -17,12 +17,13 @@ from api.dependencies import HANDLERS, ensure_user
 from api.intake import file_case
 from api.requests import CASE_COMMANDS, Assign, CaseCommand
 from api.responses import CaseOut, History, case_out, history_out
+from domain import commands
 from domain.application import Caller, CaseNotFound, CommandKey, Outcome, request_fingerprint
 from domain.time_limits import TimeLimit, Unit
 from infra.bootstrap import Services
 from infra.sessions import Session, Sessions
 from infra.users import User
-from projections.case_list.queries import CaseFilter, list_cases
+from projections.case_list.queries import CaseFilter, list_cases, row_light
 from projections.case_list.search import query_terms
 
 OPEN_STATUSES = ["assigned", "in_progress", "claimed", "fulfilled", "suspended"]
@@ -103,9 +104,12 @@ def area_name(services: Services, area_id: str | None) -> str | None:
     return row[0] if row else area_id
 
 
-def handlers_of_grid(services: Services, grid_id: str) -> list[dict[str, Any]]:
-    """Who a case of this grid can be handed to: its workers, then the supervisors above."""
-    listed = services.users.directory(grid_id, list(HANDLERS))
+def handlers_of_grid(
+    services: Services, grid_id: str, roles: tuple[str, ...] = HANDLERS
+) -> list[dict[str, Any]]:
+    """Who a case of this grid can be handed to: its workers, then the supervisors above
+    (``roles``: only some of them)."""
+    listed = services.users.directory(grid_id, list(roles))
     ordered = sorted(listed, key=lambda p: (p.role != "worker", p.name))
     return [{"id": str(p.id), "name": p.name, "role": p.role} for p in ordered if p.active]
 
@@ -130,7 +134,6 @@ def receive(services: Services, access: Access, intake: Any, form_key: str | Non
 def assign(
     services: Services, access: Access, case_id: UUID, assignee: str, form_key: str | None
 ) -> Outcome:
-    ensure_user(services, assignee, ["body", "assignee"], HANDLERS)
     return command(services, access, case_id, "assign", Assign(assignee=assignee), form_key)
 
 
@@ -138,12 +141,35 @@ def command(
     services: Services, access: Access, case_id: UUID, name: str, body: Any, key: str | None
 ) -> Outcome:
     """One of the case's commands, ``name`` as the page's form names it, ``body`` the API's
-    request model for it: handled as the API handles it (one load, the same guard)."""
+    request model for it: handled as the API handles it (the users it names checked, one
+    load, the same guard)."""
+    for field, roles in type(body).users.items():
+        ensure_user(services, getattr(body, field), ["body", field], roles)
     return services.cases.handle(
         case_id,
         body.to_command(),
         _caller(access.user),
         command_key=_key(key, name, body.model_dump(mode="json", exclude_unset=True)),
+        visible=access.reaches,
+    )
+
+
+def board_command(
+    services: Services,
+    access: Access,
+    case_id: UUID,
+    name: str,
+    command: commands.CaseCommand,
+    fields: dict[str, Any],
+    key: str | None,
+) -> Outcome:
+    """A claimant's claim, fulfilment or release from the board's page, as the board's API
+    route handles it (api/routes/board.py): the caller is the claimant."""
+    return services.cases.handle(
+        case_id,
+        command,
+        _caller(access.user),
+        command_key=_key(key, f"board.{name}", fields),
         visible=access.reaches,
     )
 
@@ -171,6 +197,7 @@ def case_view(
         services.cases.time_left(case, now) if version is None else None,
         user.role,
         services.users.names,
+        services.cases.light_of(case, now),
     )
 
 
@@ -224,5 +251,12 @@ def case_rows(
             )
             limit_of = services.cases.time_limit_for(row["kind"], row["category"], recorded)
             left = services.cases.time_left_on(row["due_at"], limit_of, row["suspended_since"], now)
-        rows.append({**row, "assignee_name": names.get(row["assignee"] or ""), "time_left": left})
+        rows.append(
+            {
+                **row,
+                "assignee_name": names.get(row["assignee"] or ""),
+                "time_left": left,
+                "light": row_light(row, now).value,
+            }
+        )
     return rows

@@ -13,11 +13,34 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.datastructures import FormData
 
 from api.pages import messages
-from api.requests import Claim, Close, Fulfil, HoldMediation, Intake, Resume, Suspend, Visit
+from api.requests import (
+    Claim,
+    Close,
+    Contact,
+    Escalate,
+    Extend,
+    Fulfil,
+    HoldMediation,
+    Intake,
+    Rate,
+    Reassign,
+    Reopen,
+    Resume,
+    SendBack,
+    SignFor,
+    Suspend,
+    Urge,
+    Visit,
+)
 
 PARTY_ROWS = 4  # rows of parties on the intake form; a dispute needs two
 
+# The case page's forms by the name in their URL (/app/cases/{id}/<name>), each the API's
+# request model of its command.
 FIELD_MODELS: dict[str, type[BaseModel]] = {
+    "sign": SignFor,
+    "send_back": SendBack,
+    "contact": Contact,
     "visit": Visit,
     "mediation": HoldMediation,
     "claim": Claim,
@@ -25,8 +48,14 @@ FIELD_MODELS: dict[str, type[BaseModel]] = {
     "suspend": Suspend,
     "resume": Resume,
     "close": Close,
+    "escalate": Escalate,
+    "urge": Urge,
+    "extend": Extend,
+    "reassign": Reassign,
+    "rate": Rate,
+    "reopen": Reopen,
 }
-MOMENTS = ("visited_at", "held_at", "fulfilled_at")
+MOMENTS = ("visited_at", "held_at", "fulfilled_at", "contacted_at", "new_due_at")
 
 _intake = TypeAdapter(Intake)
 
@@ -110,12 +139,21 @@ def intake(form: FormData) -> Any:
         raise _errors(error, field_of) from None
 
 
-def field_command(name: str, form: FormData, zone: ZoneInfo) -> BaseModel:
-    """One of the case page's short forms as the API's request model."""
-    model = FIELD_MODELS[name]
-    body: dict[str, Any] = {}
+def field_command(
+    name: str, form: FormData, zone: ZoneInfo, given: dict[str, Any] | None = None
+) -> BaseModel:
+    """One of the case page's short forms as the API's request model; ``given``: fields the
+    page fills in itself (an extension's approver is the supervisor who approves it)."""
+    return model_form(FIELD_MODELS[name], form, zone, given)
+
+
+def model_form(
+    model: type[BaseModel], form: FormData, zone: ZoneInfo, given: dict[str, Any] | None = None
+) -> BaseModel:
+    """A form whose fields are the request model's own, as that model."""
+    body: dict[str, Any] = dict(given or {})
     for field in model.model_fields:
-        if field == "occurred_at":
+        if field == "occurred_at" or field in body:
             continue
         value = _text(form, field)
         if field in MOMENTS and value:

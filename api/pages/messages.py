@@ -1,34 +1,18 @@
 """Every word the workbench shows, in Simplified Chinese: the codes' names and the errors.
 
-One module, so that a Babel catalogue (api/i18n, when it lands) can replace it in one place.
+Kinds and categories are named once, in domain/names.py (the report and Open311 use the
+same words). A refusal the workbench has no wording of its own for is told as the API tells
+it in Chinese: the problem's title from the Babel catalogue (api/i18n).
 """
 
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-KINDS = {
-    "resident_request": "居民诉求",
-    "dispute": "矛盾纠纷",
-    "micro_wish": "微心愿",
-}
+from api.i18n import CHINESE, Msg, tell
+from domain.names import CATEGORY_NAMES, KIND_NAMES
 
-CATEGORIES = {
-    "resident_request": {
-        "consultation": "咨询",
-        "help": "求助",
-        "complaint": "投诉",
-        "suggestion": "建议",
-        "urgent": "紧急",
-    },
-    "dispute": {
-        "neighbour": "邻里纠纷",
-        "family": "家庭纠纷",
-        "property": "物业纠纷",
-        "other": "其他纠纷",
-    },
-    "micro_wish": {"goods": "物品类", "service": "服务类", "other": "其他"},
-}
+KINDS, CATEGORIES = KIND_NAMES, CATEGORY_NAMES  # as the templates name them
 
 CHANNELS = {
     "window": "窗口",
@@ -57,7 +41,9 @@ ROLES = {
     "auditor": "审计员",
     "admin": "管理员",
     "client": "对接系统",
+    "claimant": "志愿认领人",
     "system": "系统",
+    "resident": "居民",
 }
 
 LEVELS = {"grid": "网格", "community": "社区", "street": "街道"}
@@ -68,6 +54,35 @@ RESOLUTIONS = {
     "unresolvable": "无法解决",
     "duplicate": "重复件",
     "withdrawn": "居民撤回",
+}
+
+# The call-back's other two answers (回访: contacted by the handler? solved?).
+SOLVED = {"solved": "已解决", "partly_solved": "部分解决", "not_solved": "未解决"}
+CONTACTED = {"true": "已联系", "false": "未联系"}
+
+CONTACT_CHANNELS = {"phone": "电话", "message": "短信或微信", "visit": "上门", "other": "其他"}
+
+# The light (红黄灯) in words as well as colour, so it does not rest on colour alone.
+LIGHTS = {"green": "绿灯 · 时间充裕", "yellow": "黄灯 · 即将到期", "red": "红灯 · 已超期"}
+
+# The case page's forms, by the name in their URL, in the order work goes.
+ACTIONS = {
+    "sign": "签收",
+    "send_back": "退回",
+    "contact": "联系居民",
+    "visit": "记录走访",
+    "mediation": "记录调解",
+    "claim": "认领心愿",
+    "fulfil": "心愿已实现",
+    "close": "办结",
+    "suspend": "挂起",
+    "resume": "恢复办理",
+    "escalate": "上报",
+    "urge": "催办",
+    "extend": "批准延期",
+    "reassign": "转派",
+    "rate": "回访评价",
+    "reopen": "发回重办",
 }
 
 RATINGS = {
@@ -106,9 +121,17 @@ EVENTS = {
     "Reopened": "发回重办",
     "MediationHeld": "调解",
     "Claimed": "认领",
+    "ClaimReleased": "取消认领",
     "Fulfilled": "心愿实现",
     "DuplicateLinked": "关联重复件",
     "DuplicateUnlinked": "取消重复件关联",
+    "RatingLinkIssued": "发出评价链接",
+    "SignedFor": "签收",
+    "SentBack": "退回",
+    "Contacted": "联系居民",
+    "Urged": "催办",
+    "Supervised": "督办",
+    "PubliclyNoted": "通报",
 }
 
 # The fields of an event's data the timeline shows, with their names; others stay out.
@@ -129,8 +152,12 @@ EVENT_FIELDS = {
     "comment": "意见",
     "claimant": "认领人",
     "claimant_type": "认领人类型",
+    "photo_url": "照片链接",
     "duplicate_of": "原件",
     "duplicate": "重复件",
+    "message": "催办内容",
+    "channel": "渠道",
+    "solved": "解决情况",
 }
 
 # The domain's rules and the API's own refusals, by their stable codes.
@@ -144,6 +171,8 @@ ERRORS = {
     "no_claimant": "此心愿还没有人认领。",
     "already_claimed": "此心愿已被认领。",
     "already_fulfilled": "此心愿已实现。",
+    "not_the_claimant": "只有认领此心愿的人（或督办人）才能这样做。",
+    "release_after_fulfilment": "此心愿已实现，不能再取消认领。",
     "wish_not_fulfilled": "心愿尚未实现，不能以“已解决”办结。",
     "no_mediated_agreement": "纠纷还没有达成协议的调解记录，不能以“已解决”办结。",
     "case_suspended": "此事项已挂起，请先恢复办理。",
@@ -168,6 +197,14 @@ ERRORS = {
     "unknown_user": "没有这个人员。",
     "wrong_role": "只能派给网格员或督办人。",
     "forbidden": "您的岗位不能进行此操作。",
+    "not_the_assignee": "只有此事项的承办人才能这样做。",
+    "already_signed": "此事项已签收。",
+    "send_back_after_signing": "已签收的事项不能退回，请督办人转派。",
+    "extension_after_deadline": "已过办理期限，不能再延期；延期须在期限前批准。",
+    "extension_not_later": "新的期限须晚于现在的期限。",
+    "extension_too_far": "新的期限太远了，最多两年。",
+    "one_new_deadline": "新的期限和延长的工作日，请填写其中一项（只填一项）。",
+    "answers_without_callback": "联系不上或拒绝评价时，不填写“是否联系”和“解决情况”。",
     "csrf": "表单已过期或来源不明，请刷新页面后重新提交。",
     "bad_token": "令牌无效、已停用或已过期，请向管理员索取新令牌。",
 }
@@ -176,6 +213,7 @@ UNKNOWN_ERROR = "操作未能完成，请稍后重试。"
 # Pydantic's error types, for a field that does not validate.
 FIELD_ERRORS = {
     "missing": "请填写此项。",
+    "invalid_url": "请填写以 http:// 或 https:// 开头的网址。",
     "string_too_short": "请填写此项。",
     "string_too_long": "内容太长了，最多 {max_length} 个字。",
     "string_pattern_mismatch": "格式不对。",
@@ -200,8 +238,15 @@ FIELD_VALUE_ERRORS = {
 }
 
 
-def rule_message(code: str) -> str:
-    return ERRORS.get(code, UNKNOWN_ERROR)
+def rule_message(code: str, told: Msg | str | None = None) -> str:
+    """A refusal in plain Chinese: the workbench's words for ``code``, else what the API's
+    problem details say (``told``: its title or field message; a str is an English msgid,
+    a domain error's title) in Chinese, from the catalogue."""
+    if code in ERRORS:
+        return ERRORS[code]
+    if told is None:
+        return UNKNOWN_ERROR
+    return tell(told if isinstance(told, Msg) else Msg(told), CHINESE)
 
 
 def field_message(error: dict[str, Any], field: str = "") -> str:
@@ -214,6 +259,13 @@ def field_message(error: dict[str, Any], field: str = "") -> str:
         return "电话号码格式不对：手机号 11 位，固定电话带区号，可带 +86、空格或短横线。"
     if field == "duplicate_of" and error["type"] == "uuid_parsing":
         return "请填写原件的事项编号。"
+    if field == "new_due_at" and error["type"] == "outside_window":
+        return "新的期限最晚为两年之后。"
+    if error["type"] in ERRORS:  # a validator of the API's own (api.i18n.validation.invalid)
+        return ERRORS[error["type"]]
+    told = (error.get("ctx") or {}).get("message")
+    if isinstance(told, Msg) and error["type"] not in FIELD_ERRORS:
+        return tell(told, CHINESE)  # as the API's problem details tell it in Chinese
     if error["type"] == "value_error":
         text = str(error.get("msg", ""))
         for clue, message in FIELD_VALUE_ERRORS.items():
@@ -254,6 +306,8 @@ def time_left(hours: float | None, working_days: int | None) -> str:
 
 VALUE_NAMES = {
     "resolution": RESOLUTIONS,
+    "channel": {**CHANNELS, **CONTACT_CHANNELS},  # intake's and contact's: no code in both
+    "solved": SOLVED,
     "outcome": MEDIATION_OUTCOMES,  # a visit's outcome is free text: shown as it is
     "rating": RATINGS,
     "claimant_type": CLAIMANT_TYPES,
@@ -269,3 +323,53 @@ def value_label(field: str, value: Any, kind: str | None = None) -> Any:
     if names is not None and isinstance(value, str):
         return names.get(value, value)
     return value
+
+
+# The resident's rating page (/r/<token>): the call-back's three questions, in order.
+RATING_QUESTIONS = (
+    {
+        "name": "contacted",
+        "text": "承办的工作人员联系过您吗？",
+        "options": {"yes": "联系过", "no": "没有联系过"},
+    },
+    {
+        "name": "solved",
+        "text": "您反映的问题解决了吗？",
+        "options": {"solved": "已解决", "partly_solved": "部分解决", "not_solved": "未解决"},
+    },
+    {
+        "name": "rating",
+        "text": "您对办理结果满意吗？",
+        "options": {
+            "satisfied": "满意",
+            "basically_satisfied": "基本满意",
+            "dissatisfied": "不满意",
+        },
+    },
+)
+RATING_DONE = ("感谢您的评价", "您的回访意见已记录。")
+RATING_REDO = "您反映的问题未解决，事项已发回重新办理，工作人员会再与您联系。"
+
+# Why a rating link is refused: (HTTP status, heading, what the resident reads).
+LINK_INVALID = (
+    404,
+    "链接无效",
+    "此评价链接无效，请核对短信中的链接是否完整。如有疑问，请联系社区。",
+)
+LINK_REFUSALS = {
+    "unknown_rating_link": LINK_INVALID,
+    "rating_link_used": (410, "已经评价过", "此链接已经提交过评价，感谢您的反馈。"),
+    "already_rated": (410, "已经评价过", "此事项的办理结果已经评价过，感谢您的反馈。"),
+    "rating_link_expired": (
+        410,
+        "链接已过期",
+        "此评价链接已超过有效期。如需评价，请联系社区工作人员。",
+    ),
+    "rating_link_outdated": (
+        410,
+        "链接已失效",
+        "此事项后来又重新办理过，这个链接已失效。再次办结后会请您评价。",
+    ),
+    "case_not_closed": (409, "暂不能评价", "此事项正在重新办理，办结后再请您评价。"),
+    "csrf": (403, "请求被拒绝", "页面已过期或来源不明，请重新打开评价链接后再提交。"),
+}

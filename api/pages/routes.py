@@ -53,6 +53,29 @@ DONE = {
     "suspend": "已挂起。",
     "resume": "已恢复办理。",
     "close": "已办结。",
+    "sign": "已签收。",
+    "send_back": "已退回，等待重新派单。",
+    "contact": "已记录联系居民。",
+    "escalate": "已上报。",
+    "urge": "已催办。",
+    "extend": "已延期。",
+    "reassign": "已转派。",
+    "rate": "已记录回访评价。",
+    "reopen": "已发回重办。",
+}
+# A refusal that is about one field shows next to it; any other above the form.
+FIELD_OF_RULE = {
+    "duplicate_of_required": "duplicate_of",
+    "duplicate_of_not_applicable": "duplicate_of",
+    "duplicate_of_itself": "duplicate_of",
+    "unknown_original": "duplicate_of",
+    "original_is_duplicate": "duplicate_of",
+    "wish_not_fulfilled": "resolution",
+    "no_mediated_agreement": "resolution",
+    "escalation_not_upward": "level",
+    "same_assignee": "assignee",
+    "extension_not_later": "new_due_at",
+    "extension_too_far": "new_due_at",
 }
 Done = Annotated[str | None, Query(max_length=20)]
 
@@ -70,7 +93,9 @@ def refused_as_errors() -> Iterator[dict[str, str]]:
     except forms.FormInvalid as invalid:
         errors.update(invalid.errors)
     except DomainError as error:
-        errors["form"] = messages.rule_message(error.code)
+        errors[FIELD_OF_RULE.get(error.code, "form")] = messages.rule_message(
+            error.code, error.title
+        )
     except StaleVersion:
         errors["form"] = messages.rule_message("stale_version")
     except IdempotencyKeyReused:
@@ -78,10 +103,10 @@ def refused_as_errors() -> Iterator[dict[str, str]]:
     except ApiProblem as problem:
         if problem.status == 403 and problem.code == "forbidden":
             raise forbidden() from None
-        field = "form"
+        field, told = "form", problem.title
         if problem.errors:
-            field = str(problem.errors[0]["loc"][-1])
-        errors[field] = messages.rule_message(problem.code)
+            field, told = str(problem.errors[0]["loc"][-1]), problem.errors[0]["message"]
+        errors[field] = messages.rule_message(problem.code, told)
 
 
 # -- signing in -------------------------------------------------------------------------
@@ -94,6 +119,8 @@ def home(signed: SignedDep) -> Response:
         return see_other("/app/intake")
     if user.role == "worker":
         return see_other("/app/queue")
+    if user.role == "claimant":
+        return see_other("/app/board")
     if user.role == "supervisor":
         return see_other("/app/dashboard")
     if signed.may(Action.LIST_CASES):
@@ -126,6 +153,45 @@ def login(request: Request, services: ServicesDep, form: FormDep) -> Response:
         )
         set_cookie(request, response, SIGN_IN_COOKIE, value)
         return response
+    response = see_other("/app")
+    set_cookie(request, response, SESSION_COOKIE, session_id)
+    response.delete_cookie(SIGN_IN_COOKIE, path="/app")
+    return response
+
+
+def _link_refused(request: Request) -> Response:
+    return render(
+        request,
+        "error.html",
+        status_code=410,
+        signed=None,
+        title="登录链接已失效",
+        detail="此登录链接已用过、已过期或不完整（每个链接只能登录一次）。"
+        "请向管理员索取新的链接，或用令牌登录。",
+        back=("/app/login", "用令牌登录"),
+    )
+
+
+@router.get("/sign-in/link/{secret}")
+def sign_in_link_page(request: Request, services: ServicesDep, secret: str) -> Response:
+    """A one-time link (casework users link) asks for a click before it is spent, so that a
+    chat app fetching the link to preview it does not use it up."""
+    if len(secret) > 100 or not actions.sessions(services).link_valid(secret):
+        return _link_refused(request)
+    value = new_sign_in_value()
+    response = render(request, "link.html", signed=None, csrf=value, secret=secret)
+    set_cookie(request, response, SIGN_IN_COOKIE, value)
+    return response
+
+
+@router.post("/sign-in/link/{secret}")
+def sign_in_by_link(
+    request: Request, services: ServicesDep, secret: str, form: FormDep
+) -> Response:
+    check_csrf(request, form, request.cookies.get(SIGN_IN_COOKIE))
+    session_id = None if len(secret) > 100 else actions.sessions(services).open_by_link(secret)
+    if session_id is None:
+        return _link_refused(request)
     response = see_other("/app")
     set_cookie(request, response, SESSION_COOKIE, session_id)
     response.delete_cookie(SIGN_IN_COOKIE, path="/app")
@@ -240,7 +306,10 @@ def queue(request: Request, services: ServicesDep, signed: SignedDep) -> Respons
         status=actions.OPEN_STATUSES,
         assignee=str(signed.user.id),
         sort="due_at",
+        limit=500,
     )
+    # By time left, not by deadline: a suspended case's clock stands still.
+    rows.sort(key=lambda row: row["time_left"].hours if row["time_left"] else float("inf"))
     return render(request, "queue.html", signed=signed, rows=rows)
 
 
@@ -306,27 +375,33 @@ def _case_found() -> Iterator[None]:
 
 
 def _available(case: Any, signed: Signed) -> list[str]:
-    """The forms the case's state and the user's role allow, in the order work goes."""
+    """The forms the case's state and the user's role allow, in the order work goes (the
+    domain's rules decide in the end; this only leaves out what they would refuse)."""
     open_ = case.status not in ("closed", "rated")
     suspended = case.status == "suspended"
     active = open_ and not suspended
-    wanted: list[str] = []
-    if active and case.assignee:
-        wanted.append("visit")
-        if case.kind == "dispute":
-            wanted.append("mediation")
-    if active and case.kind == "micro_wish":
-        if case.claim is None:
-            wanted.append("claim")
-        elif case.fulfilled_at is None:
-            wanted.append("fulfil")
-    if active and case.assignee:
-        wanted.append("close")
-    if active:
-        wanted.append("suspend")
-    if suspended:
-        wanted.append("resume")
-    return [name for name in wanted if signed.may(ACTION_OF[name])]
+    handled = open_ and case.assignee is not None
+    mine = handled and case.assignee == str(signed.user.id)
+    wish = case.kind == "micro_wish"
+    offered = {
+        "sign": mine and case.signed_for_at is None,
+        "send_back": mine and case.signed_for_at is None,
+        "contact": handled,
+        "visit": active and handled,
+        "mediation": active and handled and case.kind == "dispute",
+        "claim": active and wish and case.claim is None,
+        "fulfil": active and wish and case.claim is not None and case.fulfilled_at is None,
+        "close": active and handled,
+        "suspend": active,
+        "resume": suspended,
+        "escalate": active and case.level != "street",
+        "urge": open_,
+        "extend": active and not case.overdue,
+        "reassign": handled,
+        "rate": case.status == "closed",
+        "reopen": not open_,
+    }
+    return [name for name in messages.ACTIONS if offered[name] and signed.may(ACTION_OF[name])]
 
 
 def _case_page(
@@ -347,6 +422,14 @@ def _case_page(
     handlers = []
     if case.status == "received" and signed.may(Assign):
         handlers = actions.handlers_of_grid(services, case.grid_id)
+    available = _available(case, signed)
+    workers = []  # whom the case may be handed on to: the grid's other workers
+    if "reassign" in available:
+        workers = [
+            p
+            for p in actions.handlers_of_grid(services, case.grid_id, ("worker",))
+            if p["id"] != case.assignee
+        ]
     return render(
         request,
         "case.html",
@@ -354,8 +437,9 @@ def _case_page(
         signed=signed,
         case=case,
         grid_name=actions.area_name(services, case.grid_id),
-        available=_available(case, signed),
+        available=available,
         handlers=handlers,
+        workers=workers,
         done=DONE.get(done or ""),
         open_form=open_form,
         values=values or {},
@@ -392,8 +476,10 @@ def case_command(
     signed.require(ACTION_OF[name])
     check_csrf(request, form, signed.session.csrf)
     key = form.get("form_key")
+    # An extension is approved by the supervisor who records it.
+    given = {"approved_by": str(signed.user.id)} if name == "extend" else None
     with refused_as_errors() as errors, _case_found():
-        body = forms.field_command(name, form, services.settings.zone)
+        body = forms.field_command(name, form, services.settings.zone, given)
         actions.command(
             services,
             signed.access,

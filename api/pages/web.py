@@ -112,14 +112,20 @@ async def form_of(request: Request) -> FormData:
 FormDep = Annotated[FormData, Depends(form_of)]
 
 
-def check_csrf(request: Request, form: FormData, expected: str | None) -> None:
+def csrf_ok(request: Request, form: FormData, expected: str | None) -> bool:
+    """The form's csrf field is the value expected (its cookie's, or the session's), and
+    it was posted from one of our own pages."""
     sent = form.get("csrf")
-    if (
-        not expected
-        or not isinstance(sent, str)
-        or not hmac.compare_digest(sent, expected)
-        or not same_origin(request)
-    ):
+    return bool(
+        expected
+        and isinstance(sent, str)
+        and hmac.compare_digest(sent, expected)
+        and same_origin(request)
+    )
+
+
+def check_csrf(request: Request, form: FormData, expected: str | None) -> None:
+    if not csrf_ok(request, form, expected):
         raise PageError(403, "请求被拒绝", messages.rule_message("csrf"))
 
 
@@ -127,21 +133,26 @@ def new_sign_in_value() -> str:
     return secrets.token_urlsafe(24)
 
 
-def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+def set_cookie(
+    request: Request, response: Response, name: str, value: str, path: str = "/app"
+) -> None:
     response.set_cookie(
         name,
         value,
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",
-        path="/app",
+        path=path,
     )
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
-        if request.url.path == "/app" or request.url.path.startswith("/app/"):
+        path = request.url.path
+        # /r/: a resident's rating page, whose address (its link's token) same-origin keeps
+        # from other sites (no-referrer would make browsers send "Origin: null" on its form).
+        if path == "/app" or path.startswith(("/app/", "/r/")):
             response.headers["Content-Security-Policy"] = CSP
             response.headers["X-Content-Type-Options"] = "nosniff"
             response.headers["Referrer-Policy"] = "same-origin"

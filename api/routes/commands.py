@@ -16,8 +16,8 @@ from api.dependencies import (
 )
 from api.intake import file_case
 from api.problems import PROBLEM_RESPONSES
-from api.requests import CASE_COMMANDS, INTAKE_EXAMPLE, CaseCommand, Intake
-from api.responses import CaseOut, case_out
+from api.requests import CASE_COMMANDS, INTAKE_EXAMPLE, CaseCommand, Intake, IssueRatingLink
+from api.responses import CaseOut, RatingLinkOut, case_out
 from domain.application import Caller, CommandKey, Outcome, request_fingerprint
 from infra.bootstrap import Services
 
@@ -40,6 +40,21 @@ def answer(outcome: Outcome, response: Response, services: Services, caller: Cal
         services.users.names,
         services.cases.light_of(outcome.case, now),
     )
+
+
+def link_answer(
+    outcome: Outcome, response: Response, services: Services, caller: Caller, request: Request
+) -> RatingLinkOut:
+    """The case, and the link its last RatingLinkIssued stands for (the one this command
+    issued; on a retry with its key, the one it issued then)."""
+    case = answer(outcome, response, services, caller)
+    latest = outcome.case.latest_rating_link()
+    assert latest is not None  # the command has just issued one
+    link_id, expires_at = latest
+    url = services.rating_links.url(
+        outcome.case.id, UUID(link_id), expires_at, str(request.base_url)
+    )
+    return RatingLinkOut(url=url, link_id=UUID(link_id), expires_at=expires_at, case=case)
 
 
 IdempotencyKey = Annotated[
@@ -106,7 +121,7 @@ def _register(request_type: type[CaseCommand]) -> None:
         version: ExpectedVersion,
         access: AccessDep,
         idempotency_key: IdempotencyKey = None,
-    ) -> CaseOut:
+    ) -> CaseOut | RatingLinkOut:
         for field, roles in request_type.users.items():
             ensure_user(services, getattr(body, field), ["body", field], roles)
         outcome = services.cases.handle(
@@ -119,6 +134,8 @@ def _register(request_type: type[CaseCommand]) -> None:
             visible=access.reaches,  # a case (or original) out of reach is answered as unknown
             loaded=loaded_case(request),
         )
+        if request_type is IssueRatingLink:
+            return link_answer(outcome, response, services, caller, request)
         return answer(outcome, response, services, caller)
 
     # What api.access checks: who may send it.
@@ -128,6 +145,7 @@ def _register(request_type: type[CaseCommand]) -> None:
         f"/{{case_id}}/{request_type.path}",
         endpoint,
         methods=["POST"],
+        response_model=RatingLinkOut if request_type is IssueRatingLink else CaseOut,
         name=request_type.action,
         summary=request_type.about,
     )

@@ -22,7 +22,6 @@ from api.requests import text
 from api.responses import SupervisionFields, TimeLeftOut
 from domain.application import CaseWork
 from domain.time_limits import Light, TimeLimit, Unit, in_zone
-from domain.time_limits import light as light_at
 from domain.vocabulary import Kind, Status
 from infra.bootstrap import Services
 from infra.projections import READ_MODELS, projection_status
@@ -33,6 +32,7 @@ from projections.case_list.queries import (
     CaseFilter,
     dashboard_summary,
     list_cases,
+    row_light,
 )
 from projections.case_list.search import query_terms
 from projections.runner import read_models_and_head
@@ -306,7 +306,7 @@ def _export(services: Services, filters: CaseFilter, sort: str, wanted: Format) 
         )
     now = datetime.now(UTC)
     for row in page.items:
-        row["light"] = _light(row, now).value
+        row["light"] = row_light(row, now).value
     zone = services.settings.zone
     today = datetime.now(zone).date().isoformat()
     if wanted == Format.CSV:
@@ -320,12 +320,6 @@ def _export(services: Services, filters: CaseFilter, sort: str, wanted: Format) 
         media_type=XLSX_TYPE,
         headers={"Content-Disposition": case_list_files.content_disposition(today, "xlsx")},
     )
-
-
-def _light(row: dict[str, Any], now: datetime) -> Light:
-    """As the case answer has it: the clock stands at a suspension, and at the closure."""
-    clock = min(m for m in (now, row["suspended_since"], row["closed_at"]) if m is not None)
-    return light_at(row["due_at"], row["yellow_at"], clock)
 
 
 def _summary(
@@ -347,7 +341,7 @@ def _summary(
         )
     return CaseSummary(
         **local,
-        light=_light(row, now),
+        light=row_light(row, now),
         time_left=left,
         assignee_name=names.get(row["assignee"] or ""),
         first_contact_name=names.get(row["first_contact"]),

@@ -147,6 +147,23 @@ CREATE TABLE {table} (
 );
 """
 
+# Each change of a case's status after it was received, oldest first: the feed that other
+# systems follow (Open311 servicerequestupdates). ``note`` is the handler's closure summary
+# on a closure (already shown with the case), never anything personal.
+STATUS_CHANGES_DDL = """
+CREATE TABLE {table} (
+    position bigint NOT NULL,
+    case_id uuid NOT NULL,
+    first_contact text NOT NULL,
+    previous_status text NOT NULL,
+    status text NOT NULL,
+    note text,
+    changed_at timestamptz NOT NULL,
+    PRIMARY KEY (case_id, position)
+);
+CREATE INDEX ON {table} (first_contact, changed_at, position);
+"""
+
 Row = dict[str, Any]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # The events that set a case's deadline in force, and with it the ladder's moments.
@@ -299,6 +316,10 @@ def _claimed(row: Row, event: Any) -> None:
     row["claimed"] = True
 
 
+def _claim_released(row: Row, event: Any) -> None:
+    row["claimed"] = False  # open to claims again
+
+
 def _fulfilled(row: Row, event: Any) -> None:
     row["fulfilled"] = True
 
@@ -321,6 +342,7 @@ APPLY: dict[str, Callable[[Row, Any], None]] = {
     "Reopened": _reopened,
     "MediationHeld": _mediation_held,
     "Claimed": _claimed,
+    "ClaimReleased": _claim_released,
     "Fulfilled": _fulfilled,
     "SignedFor": _signed_for,
     "SentBack": _sent_back,
@@ -334,16 +356,24 @@ IGNORED = frozenset(
         # An original's side of a duplicate (重复件): the duplicate's own Closed carries it.
         "DuplicateLinked",
         "DuplicateUnlinked",
+        # A link for the resident's own call-back: the Rated it may lead to counts.
+        "RatingLinkIssued",
     }
 )
 
 
 class CaseList(ReadModel):
     name = "case_list"
-    schema_version = 10
+    schema_version = 11
     handled = frozenset({"Received", *APPLY})
     ignored = IGNORED
-    tables = ("rm_cases", "rm_case_counts", "rm_case_residents", "rm_next_thresholds")
+    tables = (
+        "rm_cases",
+        "rm_case_counts",
+        "rm_case_residents",
+        "rm_next_thresholds",
+        "rm_status_changes",
+    )
 
     def __init__(
         self,
@@ -386,6 +416,7 @@ class CaseList(ReadModel):
         cursor.execute(THRESHOLDS_DDL.format(table=self.table("rm_next_thresholds", generation)))
         cursor.execute(COUNTS_DDL.format(table=self.table("rm_case_counts", generation)))
         cursor.execute(RESIDENTS_DDL.format(table=self.table("rm_case_residents", generation)))
+        cursor.execute(STATUS_CHANGES_DDL.format(table=self.table("rm_status_changes", generation)))
 
     def apply(
         self, cursor: psycopg.Cursor[Any], generation: int, events: Sequence[tuple[int, Any]]
@@ -403,14 +434,17 @@ class CaseList(ReadModel):
         }
         counted_before = [_counted(row) for row in rows.values()]
         named: list[tuple[Any, Any]] = []
+        changes: list[tuple[Any, ...]] = []
         for position, event in events:
             name = type(event).__name__
+            previous = None
             if name == "Received":
                 row = _received(event)
                 rows[event.originator_id] = row
                 named.extend((rid, event.originator_id) for rid in _named_residents(event))
             else:
                 row = rows[event.originator_id]
+                previous = row["status"]
                 if name in APPLY:
                     APPLY[name](row, event)
                 elif name not in IGNORED:
@@ -424,6 +458,10 @@ class CaseList(ReadModel):
                 worked=row["worked"],
                 assigned=row["assignee"] is not None,
             ).value
+            if previous is not None and previous != row["status"]:
+                note = event.summary if name == "Closed" else None
+                change = (row["id"], row["first_contact"], previous, row["status"], note)
+                changes.append((position, *change, event.timestamp))
             if name in DEADLINE_SETTERS:
                 self._thresholds(row)
             row["version"] = event.originator_version
@@ -445,17 +483,22 @@ class CaseList(ReadModel):
             [(*(row[c] for c in COLUMNS), row.get("search")) for row in rows.values()],
         )
         self._keep_next_steps(cursor, generation, rows)
-        changes = Counter(_counted(row) for row in rows.values())
-        changes.subtract(counted_before)  # keeps negative counts, unlike `-`
-        self._count(cursor, generation, changes)
-        if named:
-            cursor.executemany(
-                sql.SQL(
-                    "INSERT INTO {table} (resident_id, case_id) VALUES (%s, %s)"
-                    " ON CONFLICT DO NOTHING"
-                ).format(table=sql.Identifier(self.table("rm_case_residents", generation))),
-                named,
-            )
+        counts = Counter(_counted(row) for row in rows.values())
+        counts.subtract(counted_before)  # keeps negative counts, unlike `-`
+        self._count(cursor, generation, counts)
+        _insert(
+            cursor,
+            self.table("rm_status_changes", generation),
+            "INSERT INTO {table} (position, case_id, first_contact, previous_status, status,"
+            " note, changed_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            changes,
+        )
+        _insert(
+            cursor,
+            self.table("rm_case_residents", generation),
+            "INSERT INTO {table} (resident_id, case_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            named,
+        )
 
     def _keep_next_steps(
         self, cursor: psycopg.Cursor[Any], generation: int, rows: dict[Any, Row]
@@ -488,6 +531,13 @@ class CaseList(ReadModel):
             ).format(table=sql.Identifier(self.table("rm_case_counts", generation))),
             [(*key, n) for key, n in changes.items()],
         )
+
+
+def _insert(
+    cursor: psycopg.Cursor[Any], table: str, statement: str, rows: list[tuple[Any, ...]]
+) -> None:
+    if rows:
+        cursor.executemany(sql.SQL(statement).format(table=sql.Identifier(table)), rows)
 
 
 def _named_residents(event: Any) -> list[Any]:

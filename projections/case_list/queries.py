@@ -13,6 +13,8 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from domain.time_limits import Light, light
+
 SORTS = {
     # name: (column, descending)
     "-received_at": ("received_at", True),
@@ -31,6 +33,13 @@ LIGHTS = {
     "yellow": sql.SQL(f"{CLOCK} BETWEEN yellow_at AND due_at"),
     "green": sql.SQL(f"{CLOCK} < yellow_at"),
 }
+
+
+def row_light(row: dict[str, Any], now: datetime) -> Light:
+    """A row's light, as the case answer has it: the clock stands at a suspension, and at
+    the closure."""
+    clock = min(m for m in (now, row["suspended_since"], row["closed_at"]) if m is not None)
+    return light(row["due_at"], row["yellow_at"], clock)
 
 
 @dataclass
@@ -423,3 +432,23 @@ def resident_reached(conn: psycopg.Connection[Any], resident_id: str, reach: Cas
     ).format(where)
     row = conn.execute(query, params).fetchone()
     return bool(row and row[0])
+
+
+def status_changes(
+    conn: psycopg.Connection[Any],
+    first_contact: str,
+    changed_from: datetime,
+    changed_before: datetime,
+    limit: int,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """The status changes of the cases whose first contact is ``first_contact``, changed in
+    [changed_from, changed_before), oldest first: a page never moves as new changes come."""
+    with conn.cursor(row_factory=dict_row) as cursor:
+        return cursor.execute(
+            "SELECT position, case_id, previous_status, status, note, changed_at"
+            " FROM rm_status_changes WHERE first_contact = %s"
+            " AND changed_at >= %s AND changed_at < %s"
+            " ORDER BY changed_at, position LIMIT %s OFFSET %s",
+            (first_contact, changed_from, changed_before, limit, offset),
+        ).fetchall()

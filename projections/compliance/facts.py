@@ -199,11 +199,14 @@ IGNORED = frozenset(
         "Escalated",
         "MediationHeld",
         "Claimed",
+        "ClaimReleased",
         "Fulfilled",
         "DuplicateLinked",
         "DuplicateUnlinked",
         # The first contact: its rate comes from the call-backs' answers, not from here.
         "Contacted",
+        # Only the resident's answer (a Rated, like a phone call-back's) counts.
+        "RatingLinkIssued",
     }
 )
 

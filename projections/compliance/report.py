@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from domain.names import CATEGORY_NAMES, KIND_NAMES
 from projections.compliance.facts import SATISFIED_RATINGS, VALID_RATINGS
 from projections.compliance.schema import DAILY_FIGURES
 
@@ -27,18 +28,6 @@ UNASSIGNED = "unassigned"
 UNKNOWN = "unknown"
 
 
-KIND_NAMES = {"resident_request": "居民诉求", "dispute": "矛盾纠纷", "micro_wish": "微心愿"}
-CATEGORY_NAMES = {
-    "resident_request": {
-        "consultation": "咨询",
-        "help": "求助",
-        "complaint": "投诉",
-        "suggestion": "建议",
-        "urgent": "紧急",
-    },
-    "dispute": {"neighbour": "邻里", "family": "家庭", "property": "物业", "other": "其他"},
-    "micro_wish": {"goods": "物品", "service": "服务", "other": "其他"},
-}
 OTHER_NAMES = {UNASSIGNED: "未分派", UNKNOWN: "未知"}
 
 # Stated in the OpenAPI description of GET /reports/compliance, word for word.

@@ -64,3 +64,46 @@ def test_no_page_has_a_critical_or_serious_accessibility_violation(browsers, tok
 
     assert {page: found for page, found in pages.items() if found} == {}
     assert re.fullmatch(r"[0-9a-f-]{36}", case_id)
+
+
+def with_forms_open(browser: Browser) -> list[dict[str, Any]]:
+    """The page's violations with every action's form open (axe passes over what is hidden)."""
+    browser.driver.execute_script(
+        "document.querySelectorAll('details').forEach(d => d.open = true)"
+    )
+    return violations(browser)
+
+
+def test_the_case_pages_forms_and_the_sign_in_link_have_no_serious_violation(
+    browsers, token_for, workbench
+) -> None:
+    from tests.browser.test_case_actions import act, filed_and_assigned
+    from tests.e2e.conftest import casework
+
+    pages: dict[str, list[dict[str, Any]]] = {}
+    case_id, worker = filed_and_assigned(browsers, token_for, "楼道灯不亮（无障碍）")
+    phone = browsers(360, 740)
+    link = casework("users", "link", worker.id, env=workbench.env).stdout.strip()
+    phone.open(link[link.index("/app/") :])
+    pages["sign-in link"] = violations(phone)
+    phone.submit("main form button")
+    phone.open(f"/app/cases/{case_id}")
+    pages["case, unsigned (phone)"] = with_forms_open(phone)
+    phone.open(f"/app/cases/{case_id}")
+    act(phone, "close", {"#resolution": "duplicate", "#summary": "重复来电"})
+    pages["case, a refusal by its field (phone)"] = violations(phone)
+    phone.open(link[link.index("/app/") :])  # spent by now
+    pages["spent sign-in link"] = violations(phone)
+
+    boss = browsers()
+    boss.sign_in(token_for("赵敏", "supervisor", "tiansheng"))
+    boss.open(f"/app/cases/{case_id}")
+    pages["case (supervisor)"] = with_forms_open(boss)
+    boss.open(f"/app/cases/{case_id}")
+    act(boss, "close", {"#resolution": "resolved", "#summary": "已处理"})
+    boss.wait_for(lambda: "已办结。" in boss.text())
+    pages["closed case, call-back (supervisor)"] = with_forms_open(boss)
+    boss.open("/app/cases")
+    pages["case list with lights"] = violations(boss)
+
+    assert {page: found for page, found in pages.items() if found} == {}

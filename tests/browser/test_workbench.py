@@ -69,11 +69,11 @@ def test_a_clerk_files_one_case_of_each_kind_through_the_form(browsers, token_fo
     clerk.fill("#party_1_phone", "13900001111")
     clerk.submit("#intake button[type=submit]")
     clerk.wait_for(lambda: "/app/cases/" in clerk.driver.current_url)
-    assert "矛盾纠纷 · 邻里纠纷" in clerk.text()
+    assert "矛盾纠纷 · 邻里" in clerk.text()
     assert "张伟 · 13900001111" in clerk.text()
 
     file_case(clerk, "micro_wish/goods", "想要一台收音机")
-    assert "微心愿 · 物品类" in clerk.text()
+    assert "微心愿 · 物品" in clerk.text()
 
 
 def test_a_retried_intake_records_one_case(browsers, token_for) -> None:
@@ -86,7 +86,7 @@ def test_a_retried_intake_records_one_case(browsers, token_for) -> None:
     assert first in clerk.driver.current_url
 
 
-def test_a_worker_on_a_phone_visits_and_closes(browsers, token_for) -> None:
+def test_a_worker_on_a_phone_signs_for_visits_and_closes(browsers, token_for) -> None:
     clerk = browsers()
     clerk.sign_in(token_for("陈静", "clerk", "tiansheng"))
     case_id = file_case(clerk, "resident_request/help", "独居老人家中水管破裂")
@@ -97,10 +97,18 @@ def test_a_worker_on_a_phone_visits_and_closes(browsers, token_for) -> None:
     phone.sign_in(worker)
     phone.reload_until("/app/queue", "独居老人家中水管破裂")
     assert "还剩" in phone.text()
+    assert "绿灯 · 时间充裕" in phone.text()  # the light, in words as well as colour
     phone.submit(f"a[href='/app/cases/{case_id}']")
-    # Only what the state allows: visit, close, suspend; nothing a clerk does.
+    # Only what the state and the role allow: nothing a clerk or a supervisor does.
     summaries = [s.text for s in phone.driver.find_elements("css selector", "summary")]
-    assert summaries == ["记录走访", "办结", "挂起"]
+    assert summaries == ["退回", "联系居民", "记录走访", "办结", "挂起", "上报"]
+    assert "未签收" in phone.text()
+    phone.submit("#action-sign button")
+    phone.wait_for(lambda: "已签收。" in phone.text())
+    assert "（已签收）" in phone.text()
+    summaries = [s.text for s in phone.driver.find_elements("css selector", "summary")]
+    assert summaries == ["联系居民", "记录走访", "办结", "挂起", "上报"]  # no sending back now
+    assert phone.driver.find_elements("css selector", "#action-sign") == []
 
     phone.find("#action-visit summary").click()
     phone.fill("#duration_minutes", "40")

@@ -1,5 +1,7 @@
 """The `casework` command as an administrator or an auditor uses it."""
 
+from pathlib import Path
+
 import httpx2 as httpx
 import psycopg
 import pytest
@@ -99,6 +101,29 @@ def test_errors_are_one_plain_line(
     assert result.stderr.startswith(message)
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+def test_an_administrator_loads_the_places_of_grids_and_checks_them(
+    service_env: dict[str, str], tmp_path: Path
+) -> None:
+    loaded = casework("areas", "places", "--sample", env=service_env)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.startswith("loaded the places of 4 grids")
+    by_address = casework("areas", "locate", "--address", "天胜社区11号楼", env=service_env)
+    assert by_address.stdout.strip() == "tiansheng-04"
+    by_point = casework("areas", "locate", "--point", "30.662", "104.068", env=service_env)
+    assert by_point.stdout.strip() == "tiansheng-02"
+    nowhere = casework("areas", "locate", "--address", "锦江区", env=service_env)
+    assert nowhere.returncode == 1
+    assert nowhere.stderr.startswith("casework: error: no grid")
+
+    unknown = tmp_path / "places.json"
+    unknown.write_text('{"grids": [{"grid_id": "nowhere-01", "addresses": ["某街"]}]}')
+    refused = casework("areas", "places", str(unknown), env=service_env)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("casework: error: grids not loaded as areas: nowhere-01")
+    still = casework("areas", "locate", "--address", "天胜社区11号楼", env=service_env)
+    assert still.stdout.strip() == "tiansheng-04"  # a refused file changes nothing
 
 
 def test_an_unreachable_database_is_one_plain_line(service_env: dict[str, str]) -> None:

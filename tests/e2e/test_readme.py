@@ -129,6 +129,7 @@ def test_the_readme_runs_as_written(fresh_copy: Path) -> None:
             "Assigned",
             "Visited",
             "Closed",
+            "RatingLinkIssued",  # the closure's link for the resident (回访 without a call)
             "Rated",
         ]
         # The repeat closed as its duplicate; the chains of both verify.
@@ -136,8 +137,8 @@ def test_the_readme_runs_as_written(fresh_copy: Path) -> None:
         assert repeat["status"] == "closed"
         verified = next(a for a in answers if "first_bad_version" in a)
         assert verified["ok"] is True
-        assert "2 cases checked (9 events): every hash chain intact" in run.stdout
-        assert "1 case checked (6 events): every hash chain intact" in run.stdout
+        assert "2 cases checked (10 events): every hash chain intact" in run.stdout
+        assert "1 case checked (7 events): every hash chain intact" in run.stdout
         assert list(fresh_copy.glob("*.xlsx")), "the Excel export was not saved"
     finally:
         os.killpg(service.pid, signal.SIGINT)  # what Ctrl+C in that terminal does

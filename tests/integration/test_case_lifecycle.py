@@ -31,7 +31,7 @@ def test_a_resident_request_goes_from_intake_to_rating(
     assert visited["visits"][0]["worker"] == people.worker.id
     step(as_worker, case_id, "close", {"resolution": "resolved", "summary": "已修好"}, "closed")
     rated = step(as_clerk, case_id, "rate", {"rating": "satisfied"}, "rated")
-    assert rated["version"] == 5
+    assert rated["version"] == 6  # the closure issued the resident a rating link too
     assert rated["rating"] == "satisfied"
     assert rated["first_contact"] == people.clerk.id
 
@@ -139,9 +139,11 @@ def test_reassignment_escalation_suspension_extension_and_reopening(
         "Extended",
         "Visited",
         "Closed",
+        "RatingLinkIssued",
         "Rated",
         "Reopened",
         "Closed",
+        "RatingLinkIssued",
         "Rated",
     ]
     assert [e["version"] for e in history["events"]] == list(range(1, final["version"] + 1))

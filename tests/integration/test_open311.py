@@ -1,24 +1,82 @@
 """Open311 GeoReport v2: another system files a matter by form POST and follows it."""
 
+import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 import uvicorn
 import xmltodict
 from fastapi.testclient import TestClient
 from georeport import GeoReport
+from jsonschema import Draft202012Validator
 
 from api.main import create_app
 from domain.vocabulary import Role
 from infra.bootstrap import Services
+from infra.places import SAMPLE_FILE as SAMPLE_PLACES
+from infra.places import read_places_file
 from tests.helpers import visit_body
 from tests.integration.conftest import Api, People
 
 V2 = "/open311/v2"
 PERSONAL = ("李秀英", "13812345678", "3号楼2单元301", "王强")
+SCHEMAS = Path(__file__).parents[1] / "open311_schemas"  # our own; see its README.md
+VALIDATORS = {
+    path.stem: Draft202012Validator(json.loads(path.read_text(encoding="utf-8")))
+    for path in SCHEMAS.glob("*.json")
+}
+
+
+def schema_of(method: str, path: str, status: int) -> str:
+    """The schema an answer of the Open311 paths must meet, by its path and status."""
+    if status >= 400:
+        return "errors"
+    name = path.removeprefix(V2 + "/").removesuffix(".json")
+    if name == "requests":
+        return "posted" if method == "POST" else "requests"
+    if name.startswith("requests/"):
+        return "requests"
+    if name.startswith("services/"):
+        return "service-definition"
+    return {"servicerequestupdates": "updates"}.get(name, name)
+
+
+def validate_answer(response: httpx2.Response) -> None:
+    path = response.request.url.path
+    if not path.startswith(V2) or not response.headers.get("content-type", "").startswith(
+        "application/json"
+    ):
+        return  # XML answers: checked for the spec's element names below
+    response.read()
+    schema = schema_of(response.request.method, path, response.status_code)
+    VALIDATORS[schema].validate(response.json())
+
+
+@pytest.fixture(scope="module", autouse=True)
+def every_answer_is_validated(client: TestClient) -> Iterator[None]:
+    """Every JSON answer of /open311/v2 in this module meets its JSON Schema."""
+    hooks = client.event_hooks
+    client.event_hooks = {**hooks, "response": [*hooks["response"], validate_answer]}
+    yield
+    client.event_hooks = hooks
+
+
+@pytest.fixture(scope="module")
+def places(services: Services) -> None:
+    """The sample grids' places (infra/sample_places.json), as an administrator loads them."""
+    services.places.load(read_places_file(SAMPLE_PLACES))
+
+
+def new_client_system(services: Services, name: str) -> tuple[str, str]:
+    """(user id, api_key) of a client system of its own, whose requests no other test files."""
+    user, token = services.users.add(name, Role.CLIENT, "tiansheng")
+    return str(user.id), token
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +219,18 @@ def test_another_systems_requests_are_not_disclosed(
     assert listed.json() == []
 
 
+def test_discovery_services_and_every_definition_answer_json(client: TestClient) -> None:
+    discovery = client.get(f"{V2}/discovery.json")
+    assert discovery.json()["endpoints"][0]["formats"] == ["application/json", "text/xml"]
+    services = client.get(f"{V2}/services.json").json()
+    assert len(services) == 12
+    for service in services:
+        code = service["service_code"]
+        definition = client.get(f"{V2}/services/{code}.json")
+        assert definition.status_code == 200, definition.text
+        assert definition.json()["service_code"] == code
+
+
 def test_xml_answers_parse_with_the_specs_element_names(client: TestClient, api_key: str) -> None:
     services = xmltodict.parse(client.get(f"{V2}/services.xml").content)["services"]["service"]
     assert {"service_code": "dispute.neighbour", "group": "矛盾纠纷"}.items() <= {
@@ -205,3 +275,183 @@ def test_the_georeport_client_library_reads_services_and_requests(
         read = library.get_service_request(request_id)
         assert read["service_request_id"] == request_id
         assert read["status"] == "open"
+
+
+def test_requests_come_newest_first_a_page_at_a_time(
+    client: TestClient, services: Services
+) -> None:
+    _user_id, key = new_client_system(services, "分页的系统")
+    filed = [file(client, key) for _ in range(3)]
+    ids = [answer.json()[0]["service_request_id"] for answer in filed]
+    caught_up = {"X-Min-Position": filed[-1].headers["X-Position"]}
+
+    def page(number: int) -> list[str]:
+        answer = client.get(
+            f"{V2}/requests.json",
+            params={"api_key": key, "page_size": 2, "page": number},
+            headers=caught_up,
+        )
+        assert answer.status_code == 200, answer.text
+        return [r["service_request_id"] for r in answer.json()]
+
+    assert (page(1), page(2), page(3)) == (ids[::-1][:2], [ids[0]], [])
+    too_far = client.get(
+        f"{V2}/requests.json", params={"api_key": key, "page": 11, "page_size": 1000}
+    )
+    assert too_far.status_code == 400
+    assert "page" in too_far.json()[0]["description"]
+
+
+def test_the_feed_tells_each_status_change_of_the_clients_requests(
+    client: TestClient,
+    services: Services,
+    as_clerk: Api,
+    as_worker: Api,
+    as_supervisor: Api,
+    people: People,
+) -> None:
+    _user_id, key = new_client_system(services, "跟进的系统")
+    request_id = file(client, key).json()[0]["service_request_id"]
+    as_clerk.command(request_id, "assign", {"assignee": people.worker.id})
+    as_worker.command(request_id, "visits", visit_body())
+    as_worker.command(request_id, "close", {"resolution": "resolved", "summary": "已修好"})
+    reopened = as_supervisor.command(request_id, "reopen", {"reason": "居民说灯又坏了"})
+    assert reopened.status_code == 200, reopened.text
+    caught_up = {"X-Min-Position": str(reopened.json()["position"])}
+
+    feed = client.get(
+        f"{V2}/servicerequestupdates.json", params={"api_key": key}, headers=caught_up
+    )
+    assert feed.status_code == 200, feed.text
+    updates = feed.json()
+    assert [(u["service_request_id"], u["status"], u["description"]) for u in updates] == [
+        (request_id, "open", "已派单，待网格员办理"),
+        (request_id, "open", "正在办理"),
+        (request_id, "closed", "已办结：已修好"),
+        (request_id, "open", "重新办理：已派单，待网格员办理"),
+    ]
+    assert [u["external_status_code"] for u in updates] == [
+        "assigned",
+        "in_progress",
+        "closed",
+        "assigned",
+    ]
+    assert len({u["update_id"] for u in updates}) == 4
+    times = [datetime.fromisoformat(u["updated_datetime"]) for u in updates]
+    assert times == sorted(times)
+    no_personal_data(feed.text)
+    assert "居民说灯又坏了" not in feed.text  # a supervisor's reason is not a status note
+
+    since_closure = client.get(
+        f"{V2}/servicerequestupdates.json",
+        params={"api_key": key, "start_date": updates[2]["updated_datetime"]},
+    ).json()
+    assert [u["update_id"] for u in since_closure] == [u["update_id"] for u in updates[2:]]
+    second_page = client.get(
+        f"{V2}/servicerequestupdates.json", params={"api_key": key, "page_size": 3, "page": 2}
+    ).json()
+    assert [u["update_id"] for u in second_page] == [updates[3]["update_id"]]
+
+    xml = xmltodict.parse(
+        client.get(f"{V2}/servicerequestupdates.xml", params={"api_key": key}).content,
+        force_list=("request_update",),
+    )
+    assert [u["update_id"] for u in xml["service_request_updates"]["request_update"]] == [
+        u["update_id"] for u in updates
+    ]
+    _other, other_key = new_client_system(services, "别人的系统")
+    assert client.get(f"{V2}/servicerequestupdates", params={"api_key": other_key}).json() == []
+    no_key = client.get(f"{V2}/servicerequestupdates.json")
+    assert no_key.status_code == 403
+
+
+def grid_of(as_supervisor: Api, filed: Any) -> str:
+    assert filed.status_code == 201, filed.text
+    case = as_supervisor.get(f"/cases/{filed.json()[0]['service_request_id']}").json()
+    grid: str = case["grid_id"]
+    return grid
+
+
+@pytest.mark.usefixtures("places")
+def test_without_a_grid_the_address_or_the_point_gives_it(
+    client: TestClient, api_key: str, as_supervisor: Api
+) -> None:
+    no_grid = {"attribute[grid_id]": ""}
+    by_address = file(client, api_key, **no_grid, address_string="天胜社区5号楼2单元301")
+    assert grid_of(as_supervisor, by_address) == "tiansheng-02"
+    # The point wins over an address that names no grid.
+    by_point = file(
+        client, api_key, **no_grid, address_string="天胜社区", lat="30.657", long="104.068"
+    )
+    assert grid_of(as_supervisor, by_point) == "tiansheng-04"
+    # A point outside every boundary falls back on the address.
+    outside = file(client, api_key, **no_grid, lat="31.2", long="121.5")
+    assert grid_of(as_supervisor, outside) == "tiansheng-01"  # 天胜社区3号楼...
+    given = file(client, api_key, address_string="天胜社区5号楼")  # attribute[grid_id] wins
+    assert grid_of(as_supervisor, given) == "tiansheng-01"
+
+    definition = client.get(f"{V2}/services/resident_request.help.json").json()
+    assert [a["required"] for a in definition["attributes"] if a["code"] == "grid_id"] == [False]
+
+
+@pytest.mark.usefixtures("places")
+def test_an_address_or_point_that_names_no_single_grid_is_the_specs_400(
+    client: TestClient, api_key: str
+) -> None:
+    no_grid = {"attribute[grid_id]": ""}
+    nowhere = file(client, api_key, **no_grid, address_string="天胜社区13号楼")
+    assert nowhere.status_code == 400
+    [error] = nowhere.json()
+    assert error["description"] == (
+        "no grid for this request: address_string matches no grid; send attribute[grid_id]"
+    )
+    both = file(client, api_key, **no_grid, address_string="文庙西街天胜小学旁")
+    assert both.status_code == 400
+    assert "tiansheng-01, tiansheng-02 equally" in both.json()[0]["description"]
+    half = file(client, api_key, **no_grid, lat="30.657")
+    assert half.status_code == 400
+    assert "lat and long" in half.json()[0]["description"]
+    off_the_map = file(client, api_key, **no_grid, lat="130", long="104.068")
+    assert off_the_map.status_code == 400
+    assert "lat" in off_the_map.json()[0]["description"]
+
+
+def report_row(as_supervisor: Api, day: str, position: int) -> dict[str, Any]:
+    report = as_supervisor.get(
+        "/reports/compliance",
+        **{"from": day, "to": day, "group_by": "grid", "min_position": position},
+    )
+    assert report.status_code == 200, report.text
+    rows = [row for row in report.json()["rows"] if row["group"] == "tiansheng-03"]
+    return rows[0] if rows else {"received": 0, "closed": 0}
+
+
+def test_a_request_filed_over_open311_is_listed_and_counted_like_any_other(
+    client: TestClient,
+    services: Services,
+    as_supervisor: Api,
+    as_clerk: Api,
+    as_worker: Api,
+    people: People,
+) -> None:
+    user_id, key = new_client_system(services, "12345 另一条线")
+    day = datetime.now(services.settings.zone).date().isoformat()
+    before = report_row(as_supervisor, day, services.cases.recorder.max_notification_id() or 0)
+    filed = file(client, key, **{"attribute[grid_id]": "tiansheng-03"})
+    request_id = filed.json()[0]["service_request_id"]
+    assert as_supervisor.get(f"/cases/{request_id}").json()["received_at"][:10] == day
+
+    listed = as_supervisor.get(
+        "/cases", first_contact=user_id, min_position=filed.headers["X-Position"]
+    ).json()["items"]
+    assert [(c["id"], c["channel"], c["grid_id"]) for c in listed] == [
+        (request_id, "api", "tiansheng-03")
+    ]
+    received = report_row(as_supervisor, day, int(filed.headers["X-Position"]))
+    assert received["received"] == before["received"] + 1
+
+    as_clerk.command(request_id, "assign", {"assignee": people.worker.id})
+    as_worker.command(request_id, "visits", visit_body())
+    closed = as_worker.command(request_id, "close", {"resolution": "resolved", "summary": "好了"})
+    after = report_row(as_supervisor, day, closed.json()["position"])
+    assert after["closed"] == received["closed"] + 1

@@ -7,12 +7,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from domain.vocabulary import ClaimantType
 from infra.areas import AreaFile, Community, Grid, Street
 from infra.bootstrap import Services
 from tests.helpers import intake
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-ROLES = ("clerk", "worker", "supervisor", "auditor", "admin", "client")
+ROLES = ("clerk", "worker", "supervisor", "auditor", "admin", "client", "claimant")
 
 
 def readme_table() -> dict[tuple[str, str], set[str]]:
@@ -53,7 +54,8 @@ def users(services: Services, city: None) -> dict[str, dict[str, str]]:
     made = {}
     for role in ROLES:
         area = "tiansheng-01" if role == "worker" else "tiansheng"
-        user, token = services.users.add(f"权限 {role}", role, area)
+        kind = ClaimantType.VOLUNTEER if role == "claimant" else None
+        user, token = services.users.add(f"权限 {role}", role, area, claimant_type=kind)
         made[role] = {"id": str(user.id), "auth": f"Bearer {token}"}
     return made
 

@@ -2,6 +2,7 @@
 
 import copy
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -895,7 +896,11 @@ LIVES: dict[type[Case], list[Callable[[Any, Stamp, datetime], None]]] = {
     ],
     MicroWish: [
         lambda c, s, now: c.claim_wish("party-member-he", "party_member", s),
-        lambda c, s, now: c.fulfil(now, "已送达", s),
+        lambda c, s, now: c.release_claim("联系不上", replace(s, actor_role="supervisor")),
+        lambda c, s, now: c.claim_wish("volunteer-sun", "volunteer", s),
+        lambda c, s, now: c.fulfil(
+            now, "已送达", replace(s, actor_id="volunteer-sun"), "https://x.cn/1.jpg"
+        ),
         lambda c, s, now: c.close("resolved", "心愿实现", s),
         lambda c, s, now: c.rate("satisfied", None, s),
         lambda c, s, now: c.reopen("物品损坏", s),
@@ -1046,3 +1051,27 @@ def test_a_failed_call_back_reopens_the_case_only_when_the_service_is_set_so(cas
     assert cases.app.get_case(redo).reopen_count == 1
     assert cases.app.get_case(kept).is_closed is True
     assert cases.app.get_case(kept).rating == "dissatisfied"
+
+
+# -- a micro-wish's claim released -------------------------------------------------------
+
+
+def test_only_the_holder_or_a_supervisor_releases_a_claim_and_not_once_fulfilled(stamp) -> None:
+    wish = receive_directly(MicroWish, stamp)
+    with pytest.raises(errors.NoClaimant):
+        wish.release_claim(None, stamp("volunteer-sun", "claimant"))
+    wish.claim_wish("volunteer-sun", "volunteer", stamp("volunteer-sun", "claimant"))
+
+    with pytest.raises(errors.NotTheClaimant):
+        wish.release_claim("换人", stamp("volunteer-qian", "claimant"))
+    with pytest.raises(errors.NotTheClaimant):
+        wish.release_claim("换人", stamp("worker-wang", "worker"))
+    with pytest.raises(errors.NotTheClaimant):  # a claimant fulfils only what they hold
+        wish.fulfil(wish.received_at, "已送达", stamp("volunteer-qian", "claimant"))
+    wish.release_claim("出差", stamp("volunteer-sun", "claimant"))
+    assert wish.claim is None and wish.status == "received"
+
+    wish.claim_wish("volunteer-qian", "volunteer", stamp("volunteer-qian", "claimant"))
+    wish.fulfil(wish.received_at, "已送达", stamp("volunteer-qian", "claimant"))
+    with pytest.raises(errors.ReleaseAfterFulfilment):
+        wish.release_claim(None, stamp("secretary-zhao", "supervisor"))

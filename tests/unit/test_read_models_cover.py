@@ -15,6 +15,7 @@ from projections.case_list.model import CaseList
 from projections.compliance.facts import Batch, Facts
 from projections.compliance.model import ComplianceFacts
 from projections.runner import ReadModel, UnknownEvent
+from projections.wish_claims.model import WishClaims
 from tests.unit.conftest import MONDAY_MORNING
 
 
@@ -28,7 +29,11 @@ def event_types() -> set[str]:
     } - {"Event", "Created"}
 
 
-READ_MODELS: list[ReadModel] = [CaseList(), ComplianceFacts(ChineseWorkingCalendar())]
+READ_MODELS: list[ReadModel] = [
+    CaseList(),
+    ComplianceFacts(ChineseWorkingCalendar()),
+    WishClaims(),
+]
 
 
 @pytest.mark.parametrize("model", READ_MODELS, ids=lambda model: model.name)
