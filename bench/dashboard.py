@@ -42,9 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         fill(services, args.cases, refill=False)
         city = services.users.add("bench city supervisor", "supervisor", None)[0]
-        community = services.users.add("bench community supervisor", "supervisor", "bench-s1-c1")[
-            0
-        ]
+        community = services.users.add("bench community supervisor", "supervisor", "bench-s1-c1")[0]
         moment = datetime(2026, 10, 31, 12, tzinfo=ZoneInfo("Asia/Shanghai"))
         with time_machine.travel(moment, tick=True):
             for label, user in (("whole city", city), ("one community (8 grids)", community)):
