@@ -48,6 +48,7 @@ class Action(StrEnum):
     FULFIL_WISH = "fulfil_wish"
     RELEASE_WISH = "release_wish"
     WISH_CLAIMS = "wish_claims"
+    SCORE = "score"
 
 
 # Each action (a route's, or a command's `action`) in words, after "may not".
@@ -59,6 +60,7 @@ DOING: dict[str, str] = {
     "contact": N_("record contact with the resident"),
     "urge": N_("urge a case"),
     "supervision": N_("read the supervision list"),
+    "score": N_("score a worker's month"),
     "reassign": N_("reassign a case"),
     "visit": N_("record a visit"),
     "escalate": N_("escalate a case"),
@@ -141,6 +143,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.FULFIL_WISH: frozenset({CLAIMANT}),
     Action.RELEASE_WISH: frozenset({CLAIMANT}),
     Action.WISH_CLAIMS: frozenset({S, A, ADMIN}),
+    # The 3456 assessment's scores: a supervisor of the party's level (checked by the route).
+    Action.SCORE: frozenset({S}),
 }
 
 
@@ -200,6 +204,8 @@ ROUTES: dict[tuple[str, str], Action] = {
     ("GET", "/dashboard/summary"): Action.DASHBOARD,
     ("GET", "/reports/compliance"): Action.REPORTS,
     ("GET", "/reports/league"): Action.REPORTS,
+    ("GET", "/reports/assessment"): Action.REPORTS,
+    ("POST", "/workers/{worker_id}/scores"): Action.SCORE,
     ("GET", "/projections"): Action.PROJECTIONS,
     ("GET", "/audit/reads"): Action.READ_LOG,
     ("POST", "/residents/lookup"): Action.LOOKUP_RESIDENT,

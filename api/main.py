@@ -17,6 +17,7 @@ from api.pages import reports as report_page
 from api.pages import routes as pages
 from api.pages import web as page_support
 from api.routes import (
+    assessment,
     audit,
     board,
     commands,
@@ -75,6 +76,7 @@ def create_app(services: Services | None = None) -> FastAPI:
     app.include_router(read_models.router)
     app.include_router(read_log.router)
     app.include_router(reports.router)
+    app.include_router(assessment.router)
     app.include_router(audit.router)
     app.include_router(residents.router)
     app.include_router(people.router)

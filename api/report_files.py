@@ -148,15 +148,7 @@ def to_xlsx(reports: Sequence[dict[str, Any]]) -> bytes:
         )
         for cell in sheet[sheet.max_row]:
             cell.font = Font(bold=True)
-        for index, (key, _) in enumerate(COLUMNS, start=1):
-            if key in RATES:
-                letter = get_column_letter(index)
-                for (cell,) in sheet[f"{letter}2:{letter}{sheet.max_row}"]:
-                    cell.number_format = "0.00%"
-            elif key == "composite_score":
-                letter = get_column_letter(index)
-                for (cell,) in sheet[f"{letter}2:{letter}{sheet.max_row}"]:
-                    cell.number_format = "0.00"
+        number_formats(sheet, [key for key, _ in COLUMNS], NUMBER_FORMATS)
         sheet.freeze_panes = "C2"
     first = reports[0]
     return workbook_bytes(book, f"合规报表 {first['from']} 至 {first['to']}")
@@ -175,6 +167,19 @@ def add_sheet(
     for index, heading in enumerate(headings, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(10, len(heading) * 2 + 2)
     return sheet
+
+
+# Rates (fractions) shown as percentages, scores with two decimals.
+NUMBER_FORMATS = {**dict.fromkeys(RATES, "0.00%"), "composite_score": "0.00"}
+
+
+def number_formats(sheet: Any, keys: Sequence[str], formats: dict[str, str]) -> None:
+    """Give the cells below the headings of each column its key's number format."""
+    for index, key in enumerate(keys, start=1):
+        if key in formats:
+            letter = get_column_letter(index)
+            for (cell,) in sheet[f"{letter}2:{letter}{max(sheet.max_row, 2)}"]:
+                cell.number_format = formats[key]
 
 
 def workbook_bytes(book: Workbook, title: str) -> bytes:
@@ -222,12 +227,57 @@ def league_xlsx(table: dict[str, Any]) -> bytes:
             [heading for _, heading in LEAGUE_COLUMNS],
             ([line[k] for k, _ in LEAGUE_COLUMNS] for line in table[key]),
         )
-        for index, (column, _) in enumerate(LEAGUE_COLUMNS, start=1):
-            number_format = "0.00%" if column in RATES else "0.00"
-            if column in RATES or column == "composite_score":
-                letter = get_column_letter(index)
-                for (cell,) in sheet[f"{letter}2:{letter}{max(sheet.max_row, 2)}"]:
-                    cell.number_format = number_format
+        number_formats(sheet, [key for key, _ in LEAGUE_COLUMNS], NUMBER_FORMATS)
         sheet.freeze_panes = "D2"
     grouping = LEAGUE_GROUPINGS[table["group_by"]]
     return workbook_bytes(book, f"红黑榜 {table['month']} {grouping}")
+
+
+ASSESSMENT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("worker", "社工代码"),
+    ("name", "姓名"),
+    ("visit_count", "走访次数"),
+    ("visit_minutes", "走访时长（分钟）"),
+    ("working_minutes", "工作时长（分钟）"),
+    ("grid_time_share", "在格时间占比"),
+    ("meets_floor", "达到下限"),
+    ("grid_time_score", "在格得分"),
+    ("valid_callbacks", "有效回访数"),
+    ("response_rate", "响应率"),
+    ("resolution_rate", "解决率"),
+    ("satisfaction_rate", "满意率"),
+    ("residents_score", "群众评价得分"),
+    ("community_score", "社区评分"),
+    ("street_score", "街道评分"),
+    ("total", "总分"),
+)
+ASSESSMENT_FORMATS = {
+    **NUMBER_FORMATS,
+    "grid_time_share": "0.00%",
+    **dict.fromkeys(("grid_time_score", "residents_score", "total"), "0.00"),
+}
+
+
+def assessment_disposition(table: dict[str, Any]) -> str:
+    return attachment(f"assessment_{table['month']}.xlsx", f"3456考核_{table['month']}.xlsx")
+
+
+def assessment_xlsx(table: dict[str, Any]) -> bytes:
+    """One sheet 3456考核, a worker per line; shares as percentages, 达到下限 as 是/否."""
+    book = Workbook()
+    book.remove(book.active)
+
+    def cell(key: str, value: Any) -> Any:
+        if key == "meets_floor" and value is not None:
+            return "是" if value else "否"
+        return value
+
+    sheet = add_sheet(
+        book,
+        "3456考核",
+        [heading for _, heading in ASSESSMENT_COLUMNS],
+        ([cell(k, row[k]) for k, _ in ASSESSMENT_COLUMNS] for row in table["rows"]),
+    )
+    number_formats(sheet, [key for key, _ in ASSESSMENT_COLUMNS], ASSESSMENT_FORMATS)
+    sheet.freeze_panes = "C2"
+    return workbook_bytes(book, f"3456考核 {table['month']}")

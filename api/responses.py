@@ -89,6 +89,18 @@ class SupervisionFields(BaseModel):
     )
 
 
+class CallbackOut(BaseModel):
+    satisfaction: str = Field(
+        description="satisfied, basically_satisfied, dissatisfied, unreachable or refused"
+    )
+    valid: bool = Field(
+        description="the resident gave a verdict (not unreachable or refused): it counts in "
+        "the three rates"
+    )
+    contacted: bool | None = Field(description="did the handler contact the resident (响应)")
+    solved: str | None = Field(description="solved, partly_solved or not_solved (解决情况)")
+
+
 class CaseOut(SupervisionFields):
     id: UUID
     kind: str
@@ -135,6 +147,11 @@ class CaseOut(SupervisionFields):
     resolution: str | None
     closure_summary: str | None
     rating: str | None
+    callback: CallbackOut | None = Field(
+        default=None,
+        description="the call-back (回访) of the current closure, as the history's Rated names "
+        "it; null before one (and once the case is reopened)",
+    )
     reopen_count: int
     duplicate_of: UUID | None = Field(
         default=None, description="closed as a duplicate (重复件): the original case's id"
@@ -231,6 +248,7 @@ def case_out(
         resolution=case.resolution,
         closure_summary=case.closure_summary,
         rating=case.rating,
+        callback=CallbackOut(**case.callback) if case.callback is not None else None,
         reopen_count=case.reopen_count,
         duplicate_of=getattr(case, "duplicate_of", None),
         duplicates=list(getattr(case, "duplicates", [])),

@@ -25,7 +25,9 @@ from domain.commands import CaseCommand, RecountDeadline
 from domain.kinds import CASE_CLASSES
 from domain.stamp import Stamp
 from domain.time_limits import (
+    DEFAULT_LADDER,
     Deadline,
+    LadderRules,
     Light,
     Thresholds,
     TimeLeft,
@@ -40,6 +42,7 @@ from domain.time_limits import (
     time_left,
 )
 from domain.vocabulary import Kind
+from domain.worker_month import WorkerMonth, worker_month_id
 
 IDEMPOTENCY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:casework:idempotency-key")
 # How long a command waits its turn on a busy case, and retries after other processes'
@@ -139,6 +142,18 @@ def _event_data(event: Any) -> dict[str, Any]:
     return data
 
 
+def _history_entry(event: Any) -> HistoryEntry:
+    return HistoryEntry(
+        version=event.originator_version,
+        type=type(event).__name__,
+        occurred_at=event.occurred_at,
+        recorded_at=event.timestamp,
+        actor=event.actor,
+        correlation_id=event.correlation_id,
+        data=_event_data(event),
+    )
+
+
 def request_fingerprint(body: dict[str, Any]) -> str:
     """A stable hash of a request body, to tell a retry from a different request."""
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
@@ -162,11 +177,14 @@ class CaseWork(Application[UUID]):
         redo_on_not_solved: bool = True,
         rating_link_lifetime: timedelta = timedelta(days=7),
         rating_link_on_closure: bool = False,  # the service's setting turns it on
+        ladder: LadderRules = DEFAULT_LADDER,
     ):
         super().__init__(env)
         self.redo_on_not_solved = redo_on_not_solved
         self.rating_link_lifetime = rating_link_lifetime
         self.rating_link_on_closure = rating_link_on_closure
+        # When the supervision ladder's steps fall due (settings CASEWORK_LADDER_*).
+        self.ladder = ladder
         self.busy_seconds = busy_seconds
         self._case_locks = CaseLocks()
         self.calendar = calendar
@@ -297,6 +315,45 @@ class CaseWork(Application[UUID]):
         outcome = self.handle(case_id, RecountDeadline(reason), caller, occurred_at=occurred_at)
         return outcome if outcome.created else None
 
+    # -- the 3456 assessment ---------------------------------------------------------
+
+    def score_worker(
+        self, worker: str, month: str, party: str, score: int, caller: Caller
+    ) -> tuple[WorkerMonth, int]:
+        """Record a party's score of a worker's month (a later one replaces it); the worker's
+        month and the position of the score in the store. Who may score is the caller's
+        business (the API checks the level and the area)."""
+        deadline = time.monotonic() + self.busy_seconds
+        while True:
+            stamp = self._stamp(caller, None)
+            try:
+                scored: WorkerMonth = self.repository.get(worker_month_id(worker, month))
+            except AggregateNotFoundError:
+                scored = WorkerMonth.start(worker, month, stamp)
+            scored.score(party, score, stamp)
+            try:
+                recordings = self.save(scored)
+            except IntegrityError:
+                # Another score of the same month came first: score on top of it.
+                if time.monotonic() >= deadline:
+                    raise ConcurrentChanges(
+                        f"the worker's month kept changing for {self.busy_seconds:g} s"
+                    ) from None
+                time.sleep(random.uniform(0, BACKOFF_SECONDS * 8))  # noqa: S311
+                continue
+            return scored, max(r.notification.id for r in recordings)
+
+    def worker_month(self, worker: str, month: str) -> WorkerMonth | None:
+        try:
+            found: WorkerMonth = self.repository.get(worker_month_id(worker, month))
+        except AggregateNotFoundError:
+            return None
+        return found
+
+    def worker_month_history(self, worker: str, month: str) -> list[HistoryEntry]:
+        """Every score of the worker's month, the replaced ones too, with who and when."""
+        return [_history_entry(e) for e in self.events.get(worker_month_id(worker, month))]
+
     # -- what commands ask of the service (see _Context) --------------------------------
 
     def moved_deadline(self, case: Case, move: dict[str, Any]) -> Deadline:
@@ -340,7 +397,8 @@ class CaseWork(Application[UUID]):
 
     def thresholds(self, case: Case) -> Thresholds:
         """The ladder's moments for the case's deadline in force."""
-        return ladder_thresholds(case.due_at, self.time_limit_of(case), self.calendar, self.zone)
+        limit = self.time_limit_of(case)
+        return ladder_thresholds(case.due_at, limit, self.calendar, self.zone, self.ladder)
 
     def light_of(self, case: Case, now: datetime) -> Light:
         """Green, yellow or red at ``now``; the light stands still while the case is
@@ -363,27 +421,19 @@ class CaseWork(Application[UUID]):
                 )
             version = known[-1] if version is None else min(version, known[-1])
         try:
-            return self.repository.get(case_id, version=version)
+            found: object = self.repository.get(case_id, version=version)
         except AggregateNotFoundError:
             raise CaseNotFound(case_id) from None
+        if not isinstance(found, Case):  # a worker's month, say: no case
+            raise CaseNotFound(case_id)
+        return found
 
     def history(self, case_id: UUID) -> list[HistoryEntry]:
-        return [
-            HistoryEntry(
-                version=e.originator_version,
-                type=type(e).__name__,
-                occurred_at=e.occurred_at,
-                recorded_at=e.timestamp,
-                actor=e.actor,
-                correlation_id=e.correlation_id,
-                data=_event_data(e),
-            )
-            for e in self._events(case_id)
-        ]
+        return [_history_entry(e) for e in self._events(case_id)]
 
     def _events(self, case_id: UUID) -> list[Any]:
         events = list(self.events.get(case_id))
-        if not events:
+        if not events or not isinstance(events[0], Case.Event):
             raise CaseNotFound(case_id)
         return events
 

@@ -18,6 +18,7 @@ from domain.status import case_status
 from domain.time_limits import LONGEST_EXTENSION, Deadline, TimeLimit
 from domain.vocabulary import (
     CATEGORIES,
+    VALID_RATINGS,
     ContactChannel,
     Kind,
     Level,
@@ -305,6 +306,17 @@ class Case(Aggregate):
             raise errors.AlreadySigned(f"{assignee} has already signed for the case")
         self._sign_for(assignee=assignee, **stamp.event_fields())
 
+    def _signs_by_acting(self, stamp: Stamp, action: str) -> None:
+        """The assignee's first action on a case not signed for counts as signing for it
+        (签收), so that assign -> visit -> close keeps working: a SignedFor is recorded
+        first, dated at the action, naming it. Called once the action's rules passed."""
+        if self.assignee is None or stamp.actor_id != self.assignee:
+            return
+        if getattr(self, "signed_for", False):
+            return
+        # The action's own event carries the caller's Idempotency-Key, not this one.
+        self._sign_for(assignee=self.assignee, by_action=action, **stamp.without_key())
+
     @event("SignedFor")
     def _sign_for(
         self,
@@ -313,6 +325,7 @@ class Case(Aggregate):
         occurred_at: datetime,
         correlation_id: str,
         idempotency: dict[str, str] | None = None,  # see Case.Event
+        by_action: str | None = None,  # signed by acting (visit, contact, close, ...)
     ) -> None:
         self.signed_for = True
         self.signed_for_at = occurred_at
@@ -358,6 +371,7 @@ class Case(Aggregate):
         self._check_active(stamp)
         worker = self._check_assigned()
         stamp.check_not_after(visited_at, "visited_at")
+        self._signs_by_acting(stamp, "visit")
         self._visit(
             visited_at=visited_at,
             duration_minutes=duration_minutes,
@@ -393,9 +407,11 @@ class Case(Aggregate):
         self._check_open(stamp)
         worker = self._check_assigned()
         stamp.check_not_after(contacted_at, "contacted_at")
+        channel = str(parse(ContactChannel, channel, "channel"))
+        self._signs_by_acting(stamp, "contact")
         self._contact(
             contacted_at=contacted_at,
-            channel=str(parse(ContactChannel, channel, "channel")),
+            channel=channel,
             notes=notes,
             worker=worker,
             **stamp.event_fields(),
@@ -525,6 +541,7 @@ class Case(Aggregate):
                 f"the case is handled at {self.level} level; it can only go up "
                 f"(grid -> community -> street), not to {level}"
             )
+        self._signs_by_acting(stamp, "escalate")
         self._escalate(
             level=str(level), previous_level=self.level, reason=reason, **stamp.event_fields()
         )
@@ -549,6 +566,7 @@ class Case(Aggregate):
         self._check_open(stamp)
         if self.is_suspended:
             raise errors.CaseSuspended("the case is already suspended")
+        self._signs_by_acting(stamp, "suspend")
         self._suspend(reason=reason, **stamp.event_fields())
 
     @event("Suspended")
@@ -718,6 +736,7 @@ class Case(Aggregate):
         self._check_can_close(parsed)
         # Only a closure as a duplicate records the field at all.
         extra: dict[str, Any] = {} if original is None else {"duplicate_of": str(original.id)}
+        self._signs_by_acting(stamp, "close")
         self._close(resolution=str(resolution), summary=summary, **extra, **stamp.event_fields())
         if original is not None:
             original._link_duplicate(duplicate=str(self.id), **stamp.without_key())
@@ -883,6 +902,21 @@ class Case(Aggregate):
             **stamp.event_fields(),
         )
 
+    @property
+    def callback(self) -> dict[str, Any] | None:
+        """The call-back (回访) of the current closure: the verdict as `satisfaction`,
+        whether it is valid (counts in the three rates), and the answers `contacted` and
+        `solved` (None where not given, as in ratings recorded before they existed)."""
+        if self.rating is None:
+            return None
+        return {
+            "satisfaction": self.rating,
+            "valid": self.rating in VALID_RATINGS,
+            # getattr: a case loaded from a snapshot taken before call-backs has no answers.
+            "contacted": getattr(self, "rating_contacted", None),
+            "solved": getattr(self, "rating_solved", None),
+        }
+
     def calls_for_redo(self) -> bool:
         """The last call-back is valid and says not solved and dissatisfied (重办)."""
         # getattr: a case loaded from a snapshot taken before call-backs has no answers.
@@ -907,6 +941,7 @@ class Case(Aggregate):
         self.rating = rating
         self.rating_comment = comment
         self.rating_solved = solved
+        self.rating_contacted = contacted
         self.last_occurred_at = occurred_at
 
     def reopen(self, reason: str, stamp: Stamp, original: "Case | None" = None) -> None:
@@ -934,6 +969,8 @@ class Case(Aggregate):
         self.duplicate_of = None
         self.rating = None
         self.rating_comment = None
+        self.rating_solved = None
+        self.rating_contacted = None
         self.reopen_count += 1
         self._on_reopened()
         self.last_occurred_at = occurred_at

@@ -255,3 +255,8 @@ class RatingLinkExpired(RuleBroken):
 class RatingLinkOutdated(RuleBroken):
     code = "rating_link_outdated"
     title = "The rating link was issued for an earlier closure of the case"
+
+
+class ScoreOutOfRange(InvalidCommand):
+    code = "score_out_of_range"
+    title = "A score is from 0 to 100"

@@ -52,9 +52,11 @@ class Dispute(Case):
         self._check_active(stamp)
         mediator = self._check_assigned()
         stamp.check_not_after(held_at, "held_at")
+        outcome = str(parse(MediationOutcome, outcome, "outcome"))
+        self._signs_by_acting(stamp, "mediate")
         self._hold_mediation(
             held_at=held_at,
-            outcome=str(parse(MediationOutcome, outcome, "outcome")),
+            outcome=outcome,
             notes=notes,
             mediator=mediator,
             personal={"participants": participants},
@@ -193,6 +195,7 @@ class MicroWish(Case):
             # fulfilment for whoever claimed it.
             self._check_claimant(stamp, "mark it fulfilled")
         stamp.check_not_after(fulfilled_at, "fulfilled_at")
+        self._signs_by_acting(stamp, "fulfil")
         # Only a fulfilment with a photo records the field at all.
         extra: dict[str, Any] = {} if photo_url is None else {"photo_url": photo_url}
         self._fulfil(fulfilled_at=fulfilled_at, notes=notes, **extra, **stamp.event_fields())

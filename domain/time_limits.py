@@ -331,8 +331,23 @@ def time_left(
 
 # -- lights and the supervision ladder (DOMAIN.md, "Supervision") -----------------------
 
-# A case still open this many working days after its deadline is publicly noted (通报).
-PUBLIC_NOTICE_WORKING_DAYS = 5
+
+@dataclass(frozen=True)
+class LadderRules:
+    """When the ladder's steps fall due (settings CASEWORK_LADDER_*; defaults as DOMAIN.md).
+
+    ``yellow_working_days``: a case with a limit in days turns yellow (and is urged) at the
+    start of the last this-many working days up to its deadline's day;
+    ``yellow_hours_fraction``: a case with a limit in hours, once this share of the limit is
+    left; ``public_notice_working_days``: a case still open at the end of the this-many-th
+    working day after its deadline's day is publicly noted (通报)."""
+
+    yellow_working_days: int = 1
+    yellow_hours_fraction: float = 0.25
+    public_notice_working_days: int = 5
+
+
+DEFAULT_LADDER = LadderRules()
 
 
 class Light(StrEnum):
@@ -342,31 +357,47 @@ class Light(StrEnum):
 
 
 def yellow_at(
-    due_at: datetime, limit: TimeLimit | None, calendar: WorkingCalendar, zone: tzinfo
+    due_at: datetime,
+    limit: TimeLimit | None,
+    calendar: WorkingCalendar,
+    zone: tzinfo,
+    rules: LadderRules = DEFAULT_LADDER,
 ) -> datetime:
-    """When a case turns yellow: once no more than 1 working day is left.
+    """When a case turns yellow: by default once no more than 1 working day is left.
 
-    Hour limits: when a quarter of the limit is left. Day limits: at the start of the last
-    working day on or before the deadline's day (before it, that day and more are left).
-    ``limit`` None (cases from before limits were recorded, read without the catalogue):
-    counted as a day limit."""
+    Hour limits: when ``yellow_hours_fraction`` of the limit is left (a quarter). Day
+    limits: at the start of the ``yellow_working_days``-th last working day on or before the
+    deadline's day (with 1: that day; before it, that day and more are left). ``limit``
+    None (cases from before limits were recorded, read without the catalogue): counted as
+    a day limit."""
     if limit is not None and limit.unit == Unit.HOURS:
-        return due_at - timedelta(hours=limit.amount) / 4
+        return due_at - timedelta(hours=limit.amount) * rules.yellow_hours_fraction
     counter = _Counter(calendar)
     day = local_day(due_at, zone)
+    found = 0
     # Holidays last at most a few weeks: the bound only guards against a broken calendar.
-    for _ in range(366):
-        if counter.is_working_day(day) or day == date.min:
+    for _ in range(366 * max(rules.yellow_working_days, 1)):
+        if day == date.min:
             break
+        if counter.is_working_day(day):
+            found += 1
+            if found >= rules.yellow_working_days:
+                break
         day -= timedelta(days=1)
     start = datetime.combine(day, time(0, 0), tzinfo=zone)
     return min(start, due_at)
 
 
-def public_notice_at(due_at: datetime, calendar: WorkingCalendar, zone: tzinfo) -> datetime:
-    """When a case still open is publicly noted: the end of the 5th working day after the
-    deadline's day."""
-    return extended_by_working_days(due_at, PUBLIC_NOTICE_WORKING_DAYS, calendar, zone).due_at
+def public_notice_at(
+    due_at: datetime,
+    calendar: WorkingCalendar,
+    zone: tzinfo,
+    rules: LadderRules = DEFAULT_LADDER,
+) -> datetime:
+    """When a case still open is publicly noted: the end of the
+    ``public_notice_working_days``-th (5th) working day after the deadline's day."""
+    days = rules.public_notice_working_days
+    return extended_by_working_days(due_at, days, calendar, zone).due_at
 
 
 def light(due_at: datetime, yellow: datetime, clock: datetime) -> Light:
@@ -392,12 +423,16 @@ class Thresholds:
 
 
 def ladder_thresholds(
-    due_at: datetime, limit: TimeLimit | None, calendar: WorkingCalendar, zone: tzinfo
+    due_at: datetime,
+    limit: TimeLimit | None,
+    calendar: WorkingCalendar,
+    zone: tzinfo,
+    rules: LadderRules = DEFAULT_LADDER,
 ) -> Thresholds:
     return Thresholds(
-        urge=yellow_at(due_at, limit, calendar, zone),
+        urge=yellow_at(due_at, limit, calendar, zone, rules),
         supervise=due_at,
-        notice=public_notice_at(due_at, calendar, zone),
+        notice=public_notice_at(due_at, calendar, zone, rules),
     )
 
 

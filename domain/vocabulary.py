@@ -72,6 +72,13 @@ class Level(StrEnum):
         return list(Level).index(self)
 
 
+class ScoringParty(StrEnum):
+    """Who scores a worker's month in the 3456 assessment: supervisors of that level."""
+
+    COMMUNITY = "community"
+    STREET = "street"
+
+
 class Resolution(StrEnum):
     RESOLVED = "resolved"
     REFERRED = "referred"
@@ -86,6 +93,13 @@ class Rating(StrEnum):
     DISSATISFIED = "dissatisfied"
     UNREACHABLE = "unreachable"
     REFUSED = "refused"
+
+
+# A call-back is valid (counts in the three rates) when the resident gave a verdict;
+# unreachable and refused are not valid call-backs.
+VALID_RATINGS = frozenset(
+    {Rating.SATISFIED.value, Rating.BASICALLY_SATISFIED.value, Rating.DISSATISFIED.value}
+)
 
 
 class Solved(StrEnum):

@@ -114,6 +114,7 @@ def bootstrap(settings: Settings | None = None) -> Services:
             redo_on_not_solved=settings.redo_on_not_solved,
             rating_link_lifetime=timedelta(days=settings.rating_link_days),
             rating_link_on_closure=settings.rating_link_on_closure,
+            ladder=settings.ladder_rules,
         )
         if not isinstance(cases.mapper, PersonalDataMapper):
             raise RuntimeError("the event store must seal personal data (see MAPPER_TOPIC)")

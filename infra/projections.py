@@ -53,6 +53,7 @@ def prepare(app: CaseWork, connect: Callable[[], psycopg.Connection[Any]]) -> No
     _compliance.zone = app.zone
     _case_list.calendar, _case_list.zone = app.calendar, app.zone
     _case_list.time_limits = app.time_limits
+    _case_list.ladder = app.ladder
     with connect() as conn:
         conn.autocommit = True
         stale = []

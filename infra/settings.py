@@ -2,12 +2,20 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.time_limits import LadderRules
 from infra.time_limit_catalogue import SHIPPED_FILE
+from projections.compliance.assessment import AssessmentRules
+
+
+def weight(default: float, description: str) -> Any:
+    """A weight (0 to 1) of a score, as a setting."""
+    return Field(default=default, ge=0, le=1, description=description)
 
 
 class Settings(BaseSettings):
@@ -99,27 +107,31 @@ class Settings(BaseSettings):
         description="base64, at least 32 bytes: the HMAC key rating links are signed with; "
         "unset: one generated once and kept in the database (development only)",
     )
-    weight_response: float = Field(
-        default=0.1, ge=0, le=1, description="the response rate's weight in the composite score"
+    weight_response: float = weight(0.1, "the response rate's weight in the composite score")
+    weight_resolution: float = weight(0.5, "the resolution rate's weight in the composite score")
+    weight_satisfaction: float = weight(
+        0.4, "the satisfaction rate's weight in the composite score"
     )
-    weight_resolution: float = Field(
-        default=0.5, ge=0, le=1, description="the resolution rate's weight in the composite score"
+    weight_partly_solved: float = weight(0.0, "what a partly solved call-back counts as solved")
+    weight_basically_satisfied: float = weight(
+        1.0, "what a basically satisfied call-back counts as satisfied (some cities: 0.9)"
     )
-    weight_satisfaction: float = Field(
-        default=0.4,
-        ge=0,
+    assessment_floor: float = Field(
+        default=0.5,
+        gt=0,
         le=1,
-        description="the satisfaction rate's weight in the composite score",
+        description="the 3456 assessment's floor of grid time: visit minutes / working "
+        "minutes (Hubei: 0.667)",
     )
-    weight_partly_solved: float = Field(
-        default=0.0, ge=0, le=1, description="what a partly solved call-back counts as solved"
+    assessment_hours_per_day: float = Field(
+        default=8.0, gt=0, le=24, description="working hours of a working day, for the floor"
     )
-    weight_basically_satisfied: float = Field(
-        default=1.0,
-        ge=0,
-        le=1,
-        description="what a basically satisfied call-back counts as satisfied (some cities: 0.9)",
+    assessment_weight_grid_time: float = weight(0.3, "the grid-time score's weight in the total")
+    assessment_weight_residents: float = weight(
+        0.3, "the residents' verdicts' (composite score's) weight in the total"
     )
+    assessment_weight_community: float = weight(0.2, "the community's score's weight in the total")
+    assessment_weight_street: float = weight(0.2, "the street office's score's weight in the total")
     run_supervision: bool = Field(
         default=True,
         description="casework serve runs the supervision ladder itself (urge, supervise, "
@@ -127,6 +139,26 @@ class Settings(BaseSettings):
     )
     supervision_interval_seconds: float = Field(
         default=5.0, gt=0, le=600, description="how often the ladder looks for steps due"
+    )
+    ladder_yellow_working_days: int = Field(
+        default=1,
+        ge=1,
+        le=10,
+        description="a case with a limit in days turns yellow (urged, 催办) with this many "
+        "working days left, counting its deadline's day",
+    )
+    ladder_yellow_hours_fraction: float = Field(
+        default=0.25,
+        gt=0,
+        lt=1,
+        description="a case with a limit in hours turns yellow with this share of it left",
+    )
+    ladder_public_notice_working_days: int = Field(
+        default=5,
+        ge=0,
+        le=60,
+        description="a case still open this many working days after its deadline's day is "
+        "publicly noted (通报)",
     )
     host: str = "127.0.0.1"
     port: int = 8000
@@ -141,6 +173,24 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def assessment_rules(self) -> AssessmentRules:
+        weights = {
+            part: getattr(self, f"assessment_weight_{part}")
+            for part in ("grid_time", "residents", "community", "street")
+        }
+        return AssessmentRules(
+            floor=self.assessment_floor, hours_per_day=self.assessment_hours_per_day, **weights
+        )
+
+    @property
+    def ladder_rules(self) -> LadderRules:
+        return LadderRules(
+            yellow_working_days=self.ladder_yellow_working_days,
+            yellow_hours_fraction=self.ladder_yellow_hours_fraction,
+            public_notice_working_days=self.ladder_public_notice_working_days,
+        )
 
 
 @lru_cache

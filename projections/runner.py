@@ -19,13 +19,18 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import psycopg
 from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Notification
+from eventsourcing.utils import resolve_topic
 from psycopg import sql
 from psycopg.types.string import StrDumperUnknown
+
+from domain.case import Case
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +76,13 @@ class ReadModel(ABC):
     # UnknownEvent, and tests/unit/test_read_models_cover.py names it before it ships.
     handled: frozenset[str]
     ignored: frozenset[str]
+    # The aggregates whose events the model reads; the projector passes over the events of
+    # any other (a worker's month, in a model of cases), and still moves its position past
+    # them. By the event's class, so that topics registered as aliases count too.
+    aggregates: tuple[type[Aggregate], ...] = (Case,)
+
+    def reads(self, topic: str) -> bool:
+        return _reads(topic, self.aggregates)
 
     @staticmethod
     def table(base: str, generation: int) -> str:
@@ -85,6 +97,11 @@ class ReadModel(ABC):
         self, cursor: psycopg.Cursor[Any], generation: int, events: Sequence[tuple[int, Any]]
     ) -> None:
         """Apply (position, event) pairs, oldest first, inside the caller's transaction."""
+
+
+@lru_cache(maxsize=1024)
+def _reads(topic: str, aggregates: tuple[type[Aggregate], ...]) -> bool:
+    return issubclass(resolve_topic(topic), tuple(a.Event for a in aggregates))
 
 
 class UnknownEvent(Exception):
@@ -313,7 +330,11 @@ class Projector:
         last = notifications[-1].id
         try:
             # Decoded inside the try: an event that cannot even be decoded is named too.
-            positioned = [(n.id, self.decode(n)) for n in notifications if n.id not in self.skipped]
+            positioned = [
+                (n.id, self.decode(n))
+                for n in notifications
+                if n.id not in self.skipped and self.model.reads(n.topic)
+            ]
             with self.conn.transaction(), self.conn.cursor() as cursor:
                 if positioned:
                     self.model.apply(cursor, self.generation, positioned)

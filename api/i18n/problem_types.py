@@ -71,6 +71,24 @@ _API: list[ProblemType] = [
         N_("Choose a grid within your area, or ask a colleague of that area."),
     ),
     ProblemType(
+        "not_the_scoring_level",
+        403,
+        N_("Not a supervisor of this level for this worker"),
+        N_(
+            "A worker's month is scored by a supervisor of the party's level (a community's "
+            "supervisor for the community's score, a street office's for the street's) whose "
+            "area holds the worker's grid."
+        ),
+        N_("Ask a supervisor of that community or street office to enter the score."),
+    ),
+    ProblemType(
+        "unknown_worker",
+        404,
+        N_("No such worker"),
+        N_("The id names no user of the service with the role worker."),
+        N_("Take the worker's id from GET /users?role=worker."),
+    ),
+    ProblemType(
         "case_not_yet_received",
         404,
         N_("The case did not exist yet"),
@@ -388,6 +406,10 @@ _DOMAIN: dict[str, tuple[str, str]] = {
     "extension_needs_deadline": (
         N_("An extension needs a new deadline or a number of working days."),
         N_("Give exactly one of new_due_at and extra_working_days."),
+    ),
+    "score_out_of_range": (
+        N_("A score of the 3456 assessment is a whole number from 0 to 100."),
+        N_("Send a score from 0 to 100."),
     ),
     "invalid_value": (
         N_("A value is not one of those allowed."),

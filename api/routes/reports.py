@@ -203,7 +203,9 @@ def get_compliance_report(
     return ComplianceReport.model_validate(report)
 
 
-class LeagueFormat(StrEnum):
+class MonthFormat(StrEnum):
+    """What the month's tables (league, assessment) come as."""
+
     JSON = "json"
     XLSX = "xlsx"
 
@@ -242,36 +244,57 @@ class League(BaseModel):
 MONTH = r"^(20\d\d|2100)-(0[1-9]|1[0-2])$"
 
 
+def month_days(month: str) -> tuple[date, date]:
+    """The first and the last day of a month given as YYYY-MM (checked by MONTH)."""
+    year, number = (int(part) for part in month.split("-"))
+    return date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
+
+
+# The parameters of the month's tables (GET /reports/league, /reports/assessment).
+MonthQuery = Annotated[str, Query(pattern=MONTH, description="the month, YYYY-MM")]
+MonthFormatQuery = Annotated[
+    MonthFormat | None, Query(alias="format", description="json or xlsx; default: Accept")
+]
+AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
+
+
+def month_table(summary: str, sheets: str, definitions: str, model: type, what: str) -> Any:
+    """The route arguments of a month's table: JSON, or a workbook of these sheets."""
+    return {
+        "dependencies": [ReadYourWrites],
+        "summary": summary,
+        "description": f"JSON by default; `format=xlsx` or `Accept: {XLSX_TYPE}` for an Excel "
+        f"workbook ({sheets}; Chinese headings).\n\n{definitions}",
+        "response_model": model,
+        "responses": {
+            200: {
+                "content": {XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+                "description": f"{what}; the workbook comes with a file name",
+            }
+        },
+    }
+
+
 @router.get(
     "/reports/league",
-    dependencies=[ReadYourWrites],
-    summary="The league table (红黑榜) of a month, by grid or by worker",
-    description="JSON by default; `format=xlsx` or `Accept: "
-    f"{XLSX_TYPE}` for an Excel workbook (sheets 红榜, 黑榜, 排名; Chinese headings).\n\n"
-    + LEAGUE_DEFINITIONS,
-    response_model=League,
-    responses={
-        200: {
-            "content": {XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}},
-            "description": "the league table; the workbook comes with a file name",
-        }
-    },
+    **month_table(
+        "The league table (红黑榜) of a month, by grid or by worker",
+        "sheets 红榜, 黑榜, 排名",
+        LEAGUE_DEFINITIONS,
+        League,
+        "the league table",
+    ),
 )
 def get_league(
     services: ServicesDep,
     access: AccessDep,
-    month: Annotated[str, Query(pattern=MONTH, description="the month, YYYY-MM")],
+    month: MonthQuery,
     group_by: Annotated[LeagueGroupBy, Query(description="grid or worker")] = LeagueGroupBy.GRID,
-    format_: Annotated[
-        LeagueFormat | None,
-        Query(alias="format", description="json or xlsx; default: Accept"),
-    ] = None,
-    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+    format_: MonthFormatQuery = None,
+    accept: AcceptHeader = None,
 ) -> Any:
     wanted = wanted_format(None if format_ is None else Format(format_), accept)
-    year, number = (int(part) for part in month.split("-"))
-    first = date(year, number, 1)
-    last = date(year, number, calendar.monthrange(year, number)[1])
+    first, last = month_days(month)
     grids = sorted(access.grids) if access.grids is not None else None
     with services.pool.connection() as conn:
         report = compliance_report(

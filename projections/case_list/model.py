@@ -10,7 +10,15 @@ import psycopg
 from psycopg import sql
 
 from domain.status import case_status
-from domain.time_limits import TimeLimit, TimeLimits, Unit, WorkingCalendar, ladder_thresholds
+from domain.time_limits import (
+    DEFAULT_LADDER,
+    LadderRules,
+    TimeLimit,
+    TimeLimits,
+    Unit,
+    WorkingCalendar,
+    ladder_thresholds,
+)
 from domain.vocabulary import Kind
 from projections.case_list.search import document_terms
 from projections.runner import ReadModel, UnknownEvent
@@ -386,6 +394,8 @@ class CaseList(ReadModel):
         self.calendar: WorkingCalendar = calendar or _Weekdays()
         self.zone = zone
         self.time_limits: TimeLimits = time_limits or {}
+        # The ladder's rules (settings), handed by the bootstrap with the calendar.
+        self.ladder: LadderRules = DEFAULT_LADDER
 
     def _thresholds(self, row: Row) -> None:
         """The ladder's moments of the row's deadline in force, counted on the calendar
@@ -395,7 +405,7 @@ class CaseList(ReadModel):
             if row["time_limit_unit"]
             else self.time_limits.get((Kind(row["kind"]), row["category"]))
         )
-        moments = ladder_thresholds(row["due_at"], limit, self.calendar, self.zone)
+        moments = ladder_thresholds(row["due_at"], limit, self.calendar, self.zone, self.ladder)
         row["yellow_at"], row["notice_at"] = moments.urge, moments.notice
 
     @staticmethod

@@ -9,11 +9,11 @@ from eventsourcing.domain import CanMutateAggregate
 
 from domain.kinds import CASE_CLASSES
 from domain.time_limits import TimeLimit, Unit, WorkingCalendar, deadline_for
+from domain.vocabulary import VALID_RATINGS
 from projections.compliance.schema import DAILY_FIGURES, INFINITY, SHANGHAI
 from projections.compliance.working_time import working_seconds
 from projections.runner import UnknownEvent
 
-VALID_RATINGS = frozenset({"satisfied", "basically_satisfied", "dissatisfied"})
 SATISFIED_RATINGS = frozenset({"satisfied", "basically_satisfied"})
 # Sign-for (签收) is on time within 1 working day of the assignment; urgent cases, 1 hour.
 SIGN_FOR_LIMIT = TimeLimit(1, Unit.WORKING_DAYS)

@@ -23,6 +23,8 @@ Tables (per generation, ``<base>_g<N>``; views without the suffix):
 - ``cr_steps``: every step of the supervision chain (assignment, sign-for and whether it
   came within its limit, send-back, urge, supervision, public notice), with the assignee
   then.
+- ``cr_scores``: the 3456 assessment's scores of a worker's month (WorkerMonth.Scored), the
+  latest of each party (community, street), with who gave it and when.
 - ``cr_daily``: running totals per local day (in the model's zone) of the facts that add
   up: receptions, closures, closures on time, reopenings, ratings and visits, per grid,
   per category and per worker (``dimension``), so that a period's report reads a few
@@ -40,7 +42,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from domain.case import Case
 from domain.time_limits import WorkingCalendar
+from domain.worker_month import WorkerMonth
 from projections.compliance.facts import HANDLED, IGNORED, Batch, Facts, Row
 from projections.compliance.schema import (
     CASE_COLUMNS,
@@ -49,6 +53,7 @@ from projections.compliance.schema import (
     DDL,
     RATING_COLUMNS,
     REOPEN_COLUMNS,
+    SCORE_COLUMNS,
     SHANGHAI,
     SPAN_COLUMNS,
     STEP_COLUMNS,
@@ -60,10 +65,12 @@ from projections.runner import ReadModel
 
 class ComplianceFacts(ReadModel):
     name = "compliance"
-    schema_version = 7
+    schema_version = 8
     tables = tuple(TABLES.values())
-    handled = HANDLED
-    ignored = IGNORED
+    # The cases' events, and the scores of the 3456 assessment.
+    aggregates = (Case, WorkerMonth)
+    handled = HANDLED | {"Scored"}
+    ignored = IGNORED | {"Started"}
 
     def __init__(self, calendar: WorkingCalendar, zone: tzinfo = SHANGHAI):
         """See ``Facts``: the calendar of working days, the zone of the days."""
@@ -77,6 +84,12 @@ class ComplianceFacts(ReadModel):
         self, cursor: psycopg.Cursor[Any], generation: int, events: Sequence[tuple[int, Any]]
     ) -> None:
         table = {key: sql.Identifier(self.table(base, generation)) for key, base in TABLES.items()}
+        scores = [e for _, e in events if isinstance(e, WorkerMonth.Event)]
+        if scores:
+            self._write_scores(cursor, table["scores"], scores, events)
+            events = [(p, e) for p, e in events if not isinstance(e, WorkerMonth.Event)]
+            if not events:
+                return
         ids = list({event.originator_id for _, event in events})
         cursor.execute(
             sql.SQL("SELECT {columns} FROM {table} WHERE case_id = ANY(%s)").format(
@@ -97,6 +110,45 @@ class ComplianceFacts(ReadModel):
             case["position"] = position
             touched.add(event.originator_id)
         self._write(cursor, table, batch, [cases[case_id] for case_id in touched])
+
+    @staticmethod
+    def _write_scores(
+        cursor: psycopg.Cursor[Any],
+        table: sql.Identifier,
+        scores: list[Any],
+        events: Sequence[tuple[int, Any]],
+    ) -> None:
+        """The latest score of each party, a later one over an earlier one (Started, the
+        month's first event, carries no score)."""
+        position = {id(event): p for p, event in events}
+        rows = [
+            (
+                e.worker,
+                e.month,
+                e.party,
+                e.score,
+                e.actor["id"],
+                e.occurred_at,
+                position[id(e)],
+            )
+            for e in scores
+            if type(e).__name__ == "Scored"
+        ]
+        if not rows:
+            return
+        cursor.executemany(
+            sql.SQL(
+                "INSERT INTO {table} ({columns}) VALUES ({values})"
+                " ON CONFLICT (month, worker, party) DO UPDATE SET score = excluded.score,"
+                " scored_by = excluded.scored_by, scored_at = excluded.scored_at,"
+                " position = excluded.position WHERE {table}.position < excluded.position"
+            ).format(
+                table=table,
+                columns=_columns(SCORE_COLUMNS),
+                values=sql.SQL(", ").join(sql.Placeholder() * len(SCORE_COLUMNS)),
+            ),
+            rows,
+        )
 
     @staticmethod
     def _write(

@@ -17,7 +17,8 @@ import psycopg
 from psycopg import sql
 
 from domain.names import CATEGORY_NAMES, KIND_NAMES
-from projections.compliance.facts import SATISFIED_RATINGS, VALID_RATINGS
+from domain.vocabulary import VALID_RATINGS
+from projections.compliance.facts import SATISFIED_RATINGS
 from projections.compliance.schema import DAILY_FIGURES
 
 GROUPINGS = ("street", "community", "grid", "category", "worker")

@@ -87,6 +87,7 @@ STEP_COLUMNS = (
     "kind",
     "category",
 )
+SCORE_COLUMNS = ("worker", "month", "party", "score", "scored_by", "scored_at", "position")
 VISIT_COLUMNS = (
     "case_id",
     "position",
@@ -232,6 +233,18 @@ CREATE TABLE {visits} (
 CREATE INDEX ON {visits} (grid_id, visited_at)
     INCLUDE (duration_minutes, kind, category, worker);
 
+-- The 3456 assessment's scores (WorkerMonth.Scored): the latest of each party per worker
+-- and month; the replaced ones stay in the event store.
+CREATE TABLE {scores} (
+    worker text NOT NULL,
+    month text NOT NULL,
+    party text NOT NULL,
+    score integer NOT NULL,
+    scored_by text NOT NULL,
+    scored_at timestamptz NOT NULL,
+    position bigint NOT NULL,
+    PRIMARY KEY (month, worker, party)
+);
 CREATE TABLE {daily} (
     dimension text NOT NULL CHECK (dimension IN ('grid', 'category', 'worker')),
     day date NOT NULL,
@@ -277,6 +290,7 @@ TABLES = {
     "reopens": "cr_reopens",
     "visits": "cr_visits",
     "steps": "cr_steps",
+    "scores": "cr_scores",
     "daily": "cr_daily",
 }
 

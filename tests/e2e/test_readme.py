@@ -127,6 +127,7 @@ def test_the_readme_runs_as_written(fresh_copy: Path) -> None:
         assert [e["type"] for e in history["events"]] == [
             "Received",
             "Assigned",
+            "SignedFor",  # the worker's visit signs for the case first
             "Visited",
             "Closed",
             "RatingLinkIssued",  # the closure's link for the resident (回访 without a call)
@@ -137,8 +138,11 @@ def test_the_readme_runs_as_written(fresh_copy: Path) -> None:
         assert repeat["status"] == "closed"
         verified = next(a for a in answers if "first_bad_version" in a)
         assert verified["ok"] is True
-        assert "2 cases checked (10 events): every hash chain intact" in run.stdout
-        assert "1 case checked (7 events): every hash chain intact" in run.stdout
+        # The original: Received, Assigned, SignedFor, Visited, Closed, RatingLinkIssued,
+        # Rated, DuplicateLinked; the repeat (closed as a duplicate: no rating link):
+        # Received, Assigned, SignedFor, Closed.
+        assert "2 cases checked (12 events): every hash chain intact" in run.stdout
+        assert "1 case checked (8 events): every hash chain intact" in run.stdout
         assert list(fresh_copy.glob("*.xlsx")), "the Excel export was not saved"
     finally:
         os.killpg(service.pid, signal.SIGINT)  # what Ctrl+C in that terminal does

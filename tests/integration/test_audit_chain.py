@@ -62,6 +62,8 @@ class Store:
     services: Services
     client: TestClient
     auth: dict[str, str]  # a supervisor's: receives, assigns, visits
+    # The cases' assignee: not the supervisor who visits, so that no visit signs for a case
+    # (the assignee's first action would record a SignedFor first).
     worker_id: str
     auditor: dict[str, str]  # an auditor's: verifies
 
@@ -105,7 +107,8 @@ def running_store(server_url: str, label: str, tmp: Path) -> Iterator[Store]:
     with own_database(server_url, label) as url:
         services = bootstrap(Settings(database_url=url, data_dir=tmp))
         services.areas.load(read_area_file(SAMPLE_FILE))
-        user, token = services.users.add("督导 赵敏", Role.SUPERVISOR, "tiansheng")
+        _, token = services.users.add("督导 赵敏", Role.SUPERVISOR, "tiansheng")
+        worker, _ = services.users.add("网格员 王芳", Role.WORKER, "tiansheng-01")
         _, audit_token = services.users.add("审计 孙", Role.AUDITOR, "tiansheng")
         projectors = BackgroundProjectors(services.cases, services.connect).start()
         try:
@@ -115,7 +118,7 @@ def running_store(server_url: str, label: str, tmp: Path) -> Iterator[Store]:
                     services,
                     client,
                     {"Authorization": f"Bearer {token}"},
-                    str(user.id),
+                    str(worker.id),
                     {"Authorization": f"Bearer {audit_token}"},
                 )
         finally:
@@ -416,7 +419,7 @@ def test_erasing_a_resident_leaves_every_chain_intact(store: Store) -> None:
 
 def test_twenty_threads_appending_to_one_case_keep_a_valid_chain(store: Store) -> None:
     case_id = UUID(store.new_case(visits=0))
-    caller = Caller(actor_id=store.worker_id, role="supervisor", correlation_id="chain-threads")
+    caller = Caller(actor_id="supervisor-zhao", role="supervisor", correlation_id="chain-threads")
 
     def visit(n: int) -> bool:
         try:

@@ -192,8 +192,8 @@ def test_the_three_rates_and_the_composite_score_equal_the_hand_computation(
     assert row["reopened"] == 1
     assert (row["signed_for"], row["signed_on_time"]) == (10, 8)
     assert row["signed_on_time_rate"] == pytest.approx(0.8)
-    # SentBack, Urged, Supervised and PubliclyNoted are not recorded by the service yet:
-    # none in the month, over its 10 assignments.
+    # No case of the month was sent back or went late enough for the ladder (its counts:
+    # test_supervision.py, test_the_report_counts_the_steps_the_ladder_took).
     assert row["assigned"] == 10
     assert (row["sent_back"], row["send_back_rate"]) == (0, 0.0)
     assert (row["urged"], row["supervised"], row["publicly_noted"]) == (0, 0, 0)
@@ -224,15 +224,20 @@ def test_the_league_table_ranks_workers_with_at_least_five_valid_call_backs(
     assert second["satisfaction_rate"] == pytest.approx(SATISFACTION)
 
 
-def test_the_league_table_opens_as_a_workbook_with_chinese_headings(month: Month) -> None:
-    response = month.client.get(
-        "/reports/league",
-        params={"month": "2026-09", "group_by": "worker", "format": "xlsx"},
-        headers=month.city,
-    )
+@pytest.mark.parametrize("ask", ["format", "accept"])
+def test_the_league_table_opens_as_a_workbook_with_chinese_headings(month: Month, ask: str) -> None:
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    params = {"month": "2026-09", "group_by": "worker"}
+    headers = dict(month.city)
+    if ask == "format":
+        params["format"] = "xlsx"
+    else:
+        headers["Accept"] = xlsx
+    response = month.client.get("/reports/league", params=params, headers=headers)
     bad_month = month.client.get("/reports/league", params={"month": "2026-13"}, headers=month.city)
 
     assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == xlsx
     assert "attachment" in response.headers["content-disposition"]
     book = load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == ["红榜", "黑榜", "排名"]

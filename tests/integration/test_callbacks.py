@@ -33,6 +33,14 @@ def test_a_call_back_records_contact_and_solution_beside_the_verdict(
 
     assert rated.status_code == 200, rated.text
     assert rated.json()["status"] == "rated"
+    assert rated.json()["callback"] == {
+        "satisfaction": "basically_satisfied",
+        "valid": True,
+        "contacted": True,
+        "solved": "partly_solved",
+    }
+    read = as_supervisor.get(f"/cases/{case_id}").json()
+    assert read["callback"] == rated.json()["callback"]
     last = events(as_supervisor, case_id)[-1]
     assert last["type"] == "Rated"
     assert last["data"]["contacted"] is True
@@ -48,6 +56,12 @@ def test_a_rating_without_the_new_answers_is_still_taken(
 
     assert rated.status_code == 200, rated.text
     assert rated.json()["status"] == "rated"  # dissatisfied alone reopens nothing
+    assert rated.json()["callback"] == {
+        "satisfaction": "dissatisfied",
+        "valid": True,
+        "contacted": None,
+        "solved": None,
+    }
     assert events(as_supervisor, case_id)[-1]["data"].get("solved") is None
 
 
@@ -110,6 +124,12 @@ def test_an_unreachable_resident_gives_no_answers(
     assert bad_answer.status_code == 422
     taken = as_clerk.command(case_id, "rate", {"rating": "unreachable"})
     assert taken.status_code == 200 and taken.json()["status"] == "rated"
+    assert taken.json()["callback"] == {
+        "satisfaction": "unreachable",
+        "valid": False,
+        "contacted": None,
+        "solved": None,
+    }
 
 
 def test_a_failed_call_back_retried_with_its_key_is_answered_alike_and_recorded_once(

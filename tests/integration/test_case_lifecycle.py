@@ -31,7 +31,7 @@ def test_a_resident_request_goes_from_intake_to_rating(
     assert visited["visits"][0]["worker"] == people.worker.id
     step(as_worker, case_id, "close", {"resolution": "resolved", "summary": "已修好"}, "closed")
     rated = step(as_clerk, case_id, "rate", {"rating": "satisfied"}, "rated")
-    assert rated["version"] == 6  # the closure issued the resident a rating link too
+    assert rated["version"] == 7  # SignedFor (by the visit) and the closure's rating link
     assert rated["rating"] == "satisfied"
     assert rated["first_contact"] == people.clerk.id
 
@@ -163,11 +163,13 @@ def test_history_lists_every_event_oldest_first_with_actor_and_times(
     assert [(e["version"], e["type"]) for e in events] == [
         (1, "Received"),
         (2, "Assigned"),
-        (3, "Visited"),
+        (3, "SignedFor"),  # the assignee's first action signs for the case
+        (4, "Visited"),
     ]
     assert [e["actor"] for e in events] == [
         {"id": people.clerk.id, "role": "clerk", "name": "窗口 陈"},
         {"id": people.clerk.id, "role": "clerk", "name": "窗口 陈"},
+        {"id": people.worker.id, "role": "worker", "name": "网格员 王芳"},
         {"id": people.worker.id, "role": "worker", "name": "网格员 王芳"},
     ]
     recorded = [datetime.fromisoformat(e["recorded_at"]) for e in events]
@@ -175,7 +177,9 @@ def test_history_lists_every_event_oldest_first_with_actor_and_times(
     assert recorded == sorted(recorded)
     assert occurred == sorted(occurred)
     assert all(moment.tzinfo is not None for moment in recorded + occurred)
-    assert events[2]["data"]["duration_minutes"] == 30
+    assert events[2]["data"]["by_action"] == "visit"
+    assert events[2]["occurred_at"] == events[3]["occurred_at"]
+    assert events[3]["data"]["duration_minutes"] == 30
     assert all(e["correlation_id"] for e in events)
 
 
@@ -193,11 +197,12 @@ def test_a_case_as_it_stood_at_a_version_and_at_a_moment(
     assert at_two.json()["status"] == "assigned"
     assert at_two.headers["ETag"] == '"2"'
     assert as_worker.get(f"/cases/{case_id}", version=1).json()["status"] == "received"
-    assert as_worker.get(f"/cases/{case_id}", version=4).json()["status"] == "closed"
+    # 3: the SignedFor the visit recorded first, 4: the visit, 5: the closure
+    assert as_worker.get(f"/cases/{case_id}", version=5).json()["status"] == "closed"
 
     history = as_worker.get(f"/cases/{case_id}/history").json()["events"]
-    as_of_visit = as_worker.get(f"/cases/{case_id}", as_of=history[2]["recorded_at"]).json()
-    assert as_of_visit["version"] == 3
+    as_of_visit = as_worker.get(f"/cases/{case_id}", as_of=history[3]["recorded_at"]).json()
+    assert as_of_visit["version"] == 4
     assert as_of_visit["status"] == "in_progress"
 
 

@@ -31,11 +31,12 @@ def test_a_visit_sent_twice_with_one_key_is_recorded_once_and_answered_alike(
     again = as_worker.command(case_id, "visits", body, **{"Idempotency-Key": "visit-0001"})
 
     assert again.status_code == 200, again.text
-    assert again.json()["version"] == first.json()["version"] == 3
+    # Received, Assigned, SignedFor (the assignee's first action signs), Visited
+    assert again.json()["version"] == first.json()["version"] == 4
     assert again.headers["ETag"] == first.headers["ETag"]
     assert again.json()["visits"] == first.json()["visits"]
     assert len(visits(as_supervisor, case_id)) == 1
-    assert as_clerk.get(f"/cases/{case_id}").json()["version"] == 4
+    assert as_clerk.get(f"/cases/{case_id}").json()["version"] == 5
 
 
 def test_the_same_key_with_another_body_is_422(
@@ -68,7 +69,7 @@ def test_a_retry_after_the_case_moved_on_is_not_refused_by_its_if_match(
     again = as_worker.command(case_id, "close", body, **headers)
 
     assert again.status_code == 200, again.text
-    assert again.json()["version"] == 4  # Closed, and the rating link it issued
+    assert again.json()["version"] == 5  # SignedFor (by closing), Closed, its rating link
 
 
 def test_keys_belong_to_their_caller(
@@ -79,7 +80,7 @@ def test_keys_belong_to_their_caller(
     as_worker.command(case_id, "visits", body, **{"Idempotency-Key": "visit-shared"})
     theirs = as_supervisor.command(case_id, "visits", body, **{"Idempotency-Key": "visit-shared"})
     assert theirs.status_code == 200
-    assert theirs.json()["version"] == 4
+    assert theirs.json()["version"] == 5  # after the worker's SignedFor and Visited
     assert len(visits(as_supervisor, case_id)) == 2
 
 
@@ -105,7 +106,7 @@ def test_twenty_identical_keyed_visits_at_once_record_one_visit(
         answers = list(pool.map(send, range(20)))
 
     assert [a.status_code for a in answers] == [200] * 20
-    assert {a.json()["version"] for a in answers} == {3}
+    assert {a.json()["version"] for a in answers} == {4}  # SignedFor, then the visit
     assert len(visits(as_supervisor, case_id)) == 1
 
 
@@ -122,5 +123,6 @@ def test_fifty_visits_at_once_all_land(
 
     refused = [a.json() for a in answers if a.status_code != 200]
     assert refused == []
-    assert as_clerk.get(f"/cases/{case_id}").json()["version"] == 2 + 50
+    # Received, Assigned, the SignedFor of the first visit, and the 50 visits
+    assert as_clerk.get(f"/cases/{case_id}").json()["version"] == 3 + 50
     assert len(visits(as_supervisor, case_id)) == 50

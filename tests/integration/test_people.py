@@ -154,9 +154,10 @@ def test_a_clerk_assigns_by_name_and_every_answer_names_the_people(
     assert (now["first_contact_name"], now["assignee_name"]) == ("窗口 周丽", "网格员 吴刚")
 
     history = client.get(f"/cases/{case['id']}/history", headers=supervisor).json()["events"]
-    assert [e["actor"]["name"] for e in history] == ["窗口 周丽", "窗口 周丽", "网格员 吴刚"]
+    # Received, Assigned, SignedFor (by the visit), Visited
+    assert [e["actor"]["name"] for e in history] == ["窗口 周丽", "窗口 周丽", *["网格员 吴刚"] * 2]
     assert history[1]["data"]["assignee_name"] == "网格员 吴刚"
-    assert history[2]["data"]["worker_name"] == "网格员 吴刚"
+    assert history[3]["data"]["worker_name"] == "网格员 吴刚"
 
     position = visited["position"]
     listed = client.get(

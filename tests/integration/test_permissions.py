@@ -79,6 +79,8 @@ def call(client: TestClient, method: str, path: str, auth: str, case_id: str, gr
         params: dict[str, str] = {"from": "2026-11-01", "to": "2026-11-30", "group_by": "grid"}
         if url == "/reports/league":
             params = {"month": "2026-11", "group_by": "grid"}
+        if url == "/reports/assessment":
+            params = {"month": "2026-11"}
         return client.get(
             url, params=params if "reports" in url else None, headers={"Authorization": auth}
         )

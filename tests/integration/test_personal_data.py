@@ -504,7 +504,7 @@ def test_after_erasure_no_table_holds_the_residents_data_and_every_figure_stays(
             "1|personal.parties.0",
             "1|personal.resident",
             "1|personal.resident",  # the request
-            "3|personal.participants",
+            "4|personal.participants",  # after Assigned and the SignedFor the mediation made
         ]
         for context, box in theirs:
             assert not opens_with_any_stored_key(conn, context, box, rid), context

@@ -3,15 +3,18 @@
 import csv
 import io
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
+
+from fastapi.testclient import TestClient
 
 from domain.time_limits import ladder_thresholds
 from infra.bootstrap import Services
 from infra.supervision import Supervision
 from tests.helpers import intake, moments_ago
-from tests.integration.conftest import Api, People
+from tests.integration.conftest import Api, People, Person
 
 
 def assigned_case(as_clerk: Api, as_supervisor: Api, people: People, **intake_fields: Any) -> str:
@@ -320,3 +323,43 @@ def test_a_case_with_nothing_to_record_does_not_hold_up_the_others(
 
     assert ladder(as_supervisor, stuck["id"]) == []
     assert [s["type"] for s in ladder(as_supervisor, case["id"])] == list(STEPS)
+
+
+def test_the_report_counts_the_steps_the_ladder_took(
+    services: Services, client: TestClient, as_clerk: Api, as_supervisor: Api, people: People
+) -> None:
+    """For a worker of its own: a case weeks overdue climbs the whole ladder (urged,
+    supervised, publicly noted, by the service); a fresh one is urged by hand; one as old
+    but closed before the ladder ran takes no step. The report over the days of the steps
+    counts 2 urged, 1 supervised, 1 publicly noted for that worker."""
+    user, token = services.users.add("网格员 督办计数", "worker", "tiansheng-01")
+    worker = Person(str(user.id), user.role, token)
+    as_worker = Api(client, worker)
+    people = replace(people, worker=worker)
+    old = overdue_case(as_clerk, as_supervisor, people)
+    fresh_case = assigned_case(as_clerk, as_supervisor, people)
+    closed = overdue_case(as_clerk, as_supervisor, people)
+    visit = {"visited_at": moments_ago(), "duration_minutes": 20, "notes": "上门"}
+    as_worker.command(closed["id"], "visits", visit)
+    shut = as_worker.command(closed["id"], "close", {"resolution": "resolved", "summary": "办结"})
+    assert shut.status_code == 200, shut.text
+    urged = as_supervisor.command(fresh_case, "urge", {"message": "请尽快处理"})
+    assert urged.status_code == 200, urged.text
+    listed(as_supervisor, old["id"], urged.json()["position"])
+
+    Supervision(services.cases, services.connect).run_once()
+
+    assert [s["type"] for s in ladder(as_supervisor, old["id"])] == list(STEPS)
+    assert ladder(as_supervisor, closed["id"]) == []
+    first = expected_moments(services, old)[0].astimezone(services.cases.zone).date()
+    today = datetime.now(services.cases.zone).date()
+    head = as_supervisor.get(f"/cases/{old['id']}").json()["position"]
+    report = as_supervisor.get(
+        "/reports/compliance",
+        **{"from": first.isoformat(), "to": today.isoformat()},
+        group_by="worker",
+        min_position=head,
+    ).json()
+    (row,) = [r for r in report["rows"] if r["group"] == worker.id]
+    assert (row["urged"], row["supervised"], row["publicly_noted"]) == (2, 1, 1)
+    assert row["assigned"] == 3

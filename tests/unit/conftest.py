@@ -186,10 +186,11 @@ class Cases:
         case_id = self.receive(kind)
         recorded.append(("Received", p.clerk, self.clock()))
 
-        def step(event_type: str, caller: Caller, command: Callable[[], Any]) -> None:
+        def step(event_types: str, caller: Caller, command: Callable[[], Any]) -> None:
+            """``event_types``: the events the step records, space-separated."""
             self.clock.advance(hours=1)
             command()
-            recorded.append((event_type, caller, self.clock()))
+            recorded.extend((name, caller, self.clock()) for name in event_types.split())
 
         def close(caller: Caller) -> None:
             app.close_case(case_id, "resolved", "已办结", caller)
@@ -201,7 +202,7 @@ class Cases:
         )
         if kind == Kind.RESIDENT_REQUEST:
             step(
-                "Visited",
+                "SignedFor Visited",  # the assignee's first action signs for the case
                 p.worker,
                 lambda: app.record_visit(case_id, self.clock(), 40, "入户", "已核实", p.worker),
             )
@@ -224,13 +225,13 @@ class Cases:
                 p.supervisor,
                 lambda: app.reassign(case_id, "worker-liu", "工作调整", p.supervisor),
             )
-            step("Closed", p.other_worker, lambda: close(p.other_worker))
+            step("SignedFor Closed", p.other_worker, lambda: close(p.other_worker))
             step("Rated", p.clerk, lambda: app.rate(case_id, "dissatisfied", "灯又坏了", p.clerk))
             step("Reopened", p.supervisor, lambda: app.reopen(case_id, "居民不满意", p.supervisor))
             step("Closed", p.other_worker, lambda: close(p.other_worker))
             step("Rated", p.clerk, lambda: app.rate(case_id, "satisfied", None, p.clerk))
         elif kind == Kind.DISPUTE:
-            step("MediationHeld", p.worker, lambda: self.mediate(case_id, "no_agreement"))
+            step("SignedFor MediationHeld", p.worker, lambda: self.mediate(case_id, "no_agreement"))
             step("MediationHeld", p.worker, lambda: self.mediate(case_id, "agreement"))
             step("Closed", p.worker, lambda: close(p.worker))
             step("Rated", p.clerk, lambda: app.rate(case_id, "dissatisfied", None, p.clerk))
@@ -243,7 +244,7 @@ class Cases:
                 p.volunteer,
                 lambda: app.claim(case_id, "volunteer-sun", "volunteer", p.volunteer),
             )
-            step("Visited", p.worker, lambda: self.visit(case_id))
+            step("SignedFor Visited", p.worker, lambda: self.visit(case_id))
             step(
                 "Fulfilled",
                 p.volunteer,

@@ -12,6 +12,7 @@ from api.report_files import Format, to_csv, to_xlsx, wanted_format
 from api.routes.reports import report_weights
 from infra.calendar import ChineseWorkingCalendar
 from infra.settings import Settings
+from projections.compliance.assessment import worker_row
 from projections.compliance.report import Period, Weights, callback_rates, category_name
 from projections.compliance.working_time import working_seconds
 
@@ -200,3 +201,26 @@ def test_the_weights_of_the_composite_score_come_from_the_settings() -> None:
         callback_rates({**counts, "callbacks_solve_answered": 0}, Weights())["composite_score"]
         is None
     )
+
+
+def test_the_assessments_floor_and_weights_come_from_the_settings() -> None:
+    rules = Settings(
+        _env_file=None,
+        assessment_floor=0.75,
+        assessment_weight_grid_time=0.4,
+        assessment_weight_residents=0.4,
+        assessment_weight_community=0.1,
+        assessment_weight_street=0.1,
+    ).assessment_rules
+    at = datetime(2026, 8, 31, 18, 0, tzinfo=UTC)
+    scores = {("w", "community"): (90, "s1", at), ("w", "street"): (60, "s2", at)}
+    facts = {"visit_count": 4, "visit_minutes": 5040, "valid_callbacks": 5, "composite_score": 80}
+
+    row = worker_row("w", "王芳", facts, scores, 10080, rules)
+
+    # share 0.5 under the floor 0.75: 100 × 0.5 / 0.75 = 66.67;
+    # total = 0.4 × 66.67 + 0.4 × 80 + 0.1 × 90 + 0.1 × 60 = 26.67 + 32 + 9 + 6 = 73.67
+    assert (row["grid_time_share"], row["meets_floor"]) == (0.5, False)
+    assert row["grid_time_score"] == pytest.approx(200 / 3)
+    assert row["total"] == pytest.approx(0.4 * 200 / 3 + 32 + 9 + 6)
+    assert worker_row("w", None, {}, {}, 10080, rules)["total"] is None

@@ -9,8 +9,17 @@ import pytest
 from domain import errors
 from domain.application import Caller, CaseWork
 from domain.commands import ClimbLadder
-from domain.time_limits import Light, TimeLimit, Unit, ladder_thresholds, light, yellow_at
+from domain.time_limits import (
+    LadderRules,
+    Light,
+    TimeLimit,
+    Unit,
+    ladder_thresholds,
+    light,
+    yellow_at,
+)
 from infra.calendar import ChineseWorkingCalendar
+from infra.settings import Settings
 from tests.unit.conftest import ZONE, Clock
 
 SYSTEM = Caller("system", "system", "test-ladder")
@@ -95,3 +104,29 @@ def test_a_suspended_case_takes_no_step_after_its_suspension(
     app.handle(case_id, ClimbLadder(), SYSTEM)
     assert steps(app, case_id) == []
     assert app.light_of(app.get_case(case_id), clock()) == Light.GREEN
+
+
+def test_the_ladders_thresholds_are_settings() -> None:
+    settings = Settings(
+        _env_file=None,
+        ladder_yellow_working_days=2,
+        ladder_yellow_hours_fraction=0.5,
+        ladder_public_notice_working_days=3,
+    )
+    rules = settings.ladder_rules
+    # Due at the end of Mon 2025-11-10: yellow two working days before, from Fri 11-07 (the
+    # weekend between does not count); publicly noted at the end of Thu 11-13, 3 working
+    # days after (not Mon 11-17, the default 5).
+    monday = datetime(2025, 11, 10, 23, 59, 59, tzinfo=ZONE)
+    days = TimeLimit(3, Unit.WORKING_DAYS)
+    moments = ladder_thresholds(monday, days, CALENDAR, ZONE, rules)
+    assert moments.urge == datetime(2025, 11, 7, tzinfo=ZONE)
+    assert moments.notice == datetime(2025, 11, 13, 23, 59, 59, tzinfo=ZONE)
+    assert ladder_thresholds(monday, days, CALENDAR, ZONE).notice == datetime(
+        2025, 11, 17, 23, 59, 59, tzinfo=ZONE
+    )
+    # 24 hours: yellow with half of it (12 hours) left instead of a quarter.
+    assert yellow_at(monday, TimeLimit(24, Unit.HOURS), CALENDAR, ZONE, rules) == (
+        monday - timedelta(hours=12)
+    )
+    assert Settings(_env_file=None).ladder_rules == LadderRules()

@@ -2,13 +2,15 @@
 passes it by. A new event that a model does not know fails here, not in production (where
 the model would stop on it)."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from types import SimpleNamespace
 from uuid import uuid4
 
 import pytest
-from eventsourcing.domain import CanMutateAggregate
+from eventsourcing.domain import Aggregate, CanMutateAggregate
 
+from domain.case import Case
 from domain.kinds import CASE_CLASSES
 from infra.calendar import ChineseWorkingCalendar
 from projections.case_list.model import CaseList
@@ -19,11 +21,16 @@ from projections.wish_claims.model import WishClaims
 from tests.unit.conftest import MONDAY_MORNING
 
 
-def event_types() -> set[str]:
-    """The events a case records (not the library's base classes Event and Created)."""
+def event_types(aggregates: Iterable[type[Aggregate]] = (Case,)) -> set[str]:
+    """The events the aggregates record (not the library's base classes Event and
+    Created): by default, a case's, of every kind."""
+    classes = [
+        *(CASE_CLASSES.values() if Case in aggregates else ()),
+        *(a for a in aggregates if a is not Case),
+    ]
     return {
         name
-        for cls in CASE_CLASSES.values()
+        for cls in classes
         for name, member in vars(cls).items()
         if isinstance(member, type) and issubclass(member, CanMutateAggregate)
     } - {"Event", "Created"}
@@ -38,9 +45,18 @@ READ_MODELS: list[ReadModel] = [
 
 @pytest.mark.parametrize("model", READ_MODELS, ids=lambda model: model.name)
 def test_every_read_model_handles_or_ignores_every_event(model: ReadModel) -> None:
-    assert event_types() - model.handled - model.ignored == set()
+    assert Case in model.aggregates  # every read model reads the cases
+    assert event_types(model.aggregates) - model.handled - model.ignored == set()
     assert model.handled & model.ignored == set()
-    assert model.handled | model.ignored <= event_types()  # no stale names either
+    assert model.handled | model.ignored <= event_types(model.aggregates)  # no stale names
+
+
+def test_the_projector_passes_over_events_of_aggregates_a_model_does_not_read() -> None:
+    case_list, compliance = READ_MODELS
+    assert case_list.reads("casework:dispute.Received")
+    assert not case_list.reads("casework:worker_month.Scored")
+    assert compliance.reads("casework:worker_month.Scored")
+    assert compliance.reads("casework:micro_wish.Closed")
 
 
 def test_the_compliance_facts_stop_on_an_event_they_do_not_know() -> None:
