@@ -22,7 +22,7 @@ from api.pages.web import PageError, SignedDep, render
 from api.problems import ApiProblem
 from api.report_files import Format
 from api.routes import reports
-from api.routes.reports import GroupBy, LeagueFormat, LeagueGroupBy
+from api.routes.reports import GroupBy, LeagueGroupBy, MonthFormat
 from projections.compliance.report import MAX_PERIOD_DAYS
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -170,6 +170,6 @@ def league_file(
         signed.access,
         wanted,
         _choice(league_by, LeagueGroupBy, LeagueGroupBy.GRID),
-        LeagueFormat.XLSX,
+        MonthFormat.XLSX,
     )
     return answer
