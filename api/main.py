@@ -11,7 +11,9 @@ from api import local_time, problems
 from api.dependencies import reject_unknown_queries
 from api.open311 import routes as open311
 from api.pages import board as board_pages
+from api.pages import dashboard as dashboard_page
 from api.pages import rating as rating_page
+from api.pages import reports as report_page
 from api.pages import routes as pages
 from api.pages import web as page_support
 from api.routes import (
@@ -93,7 +95,15 @@ def create_app(services: Services | None = None) -> FastAPI:
     # residents' rating links (回访 without a call: no sign-in, the link is the key); the
     # micro-wish board's pages (public, and the claimants').
     page_support.install(app)
-    for router in (pages.router, rating_page.router, board_pages.public, board_pages.router):
+    page_routers = (
+        pages.router,
+        dashboard_page.router,
+        report_page.router,
+        rating_page.router,
+        board_pages.public,
+        board_pages.router,
+    )
+    for router in page_routers:
         app.include_router(router)
     # Open311 GeoReport v2 for other systems (its own errors; not in the OpenAPI document).
     open311.install(app)

@@ -23,7 +23,7 @@ from domain.time_limits import TimeLimit, Unit
 from infra.bootstrap import Services
 from infra.sessions import Session, Sessions
 from infra.users import User
-from projections.case_list.queries import CaseFilter, dashboard_summary, list_cases, row_light
+from projections.case_list.queries import CaseFilter, list_cases, row_light
 from projections.case_list.search import query_terms
 
 OPEN_STATUSES = ["assigned", "in_progress", "claimed", "fulfilled", "suspended"]
@@ -174,21 +174,6 @@ def board_command(
     )
 
 
-def dashboard(services: Services, access: Access) -> dict[str, Any]:
-    """GET /dashboard/summary's counts, with each worker's name."""
-    with services.pool.connection() as conn:
-        summary = dashboard_summary(
-            conn,
-            now=datetime.now(UTC),
-            zone=services.settings.zone,
-            reach=CaseFilter(**access.reach_filter()),
-        )
-    names = services.users.names(row["worker"] for row in summary["workload"])
-    for row in summary["workload"]:
-        row["name"] = names.get(row["worker"], row["worker"])
-    return summary
-
-
 # -- queries --------------------------------------------------------------------------
 
 
@@ -235,14 +220,17 @@ def case_rows(
     text: str | None = None,
     sort: str = "-received_at",
     limit: int = 100,
+    **more: Any,
 ) -> list[dict[str, Any]]:
     """Rows of the case list read model in the user's reach, with names and time left;
-    ``text``: a search (see projections/case_list/search.py)."""
+    ``text``: a search (see projections/case_list/search.py); ``more``: other CaseFilter
+    fields (light, supervised, open, community_id)."""
     filters = CaseFilter(
         status=status or [],
         assignee=assignee,
         grid_id=grid_id,
         overdue=overdue,
+        **more,
         text=query_terms(text) if text else None,
         **access.reach_filter(),
     )

@@ -36,6 +36,7 @@ from api.problems import ApiProblem
 from api.requests import Assign, text
 from domain.application import CaseNotFound, IdempotencyKeyReused, StaleVersion
 from domain.errors import DomainError
+from domain.time_limits import Light
 from domain.vocabulary import Status
 from infra.bootstrap import Services
 
@@ -323,11 +324,16 @@ def case_list(
     grid_id: Annotated[text(64, min_length=0) | None, Query()] = None,
     assignee: Annotated[text(64, min_length=0) | None, Query()] = None,
     overdue: bool | None = None,
+    light: Annotated[text(10, min_length=0) | None, Query()] = None,
+    supervised: bool | None = None,
+    open_: Annotated[bool | None, Query(alias="open")] = None,
+    community_id: Annotated[text(64, min_length=0) | None, Query()] = None,
 ) -> Response:
     """The list, filtered as the dashboard's counts link to it (a form's empty field, or a
-    status no case has, filters nothing)."""
+    status no case has, filters nothing); ``open``: the cases not closed."""
     q, grid_id, assignee = q or None, grid_id or None, assignee or None
     status = status if status in set(Status) else None
+    light = light if light in set(Light) else None
     signed.require(Action.LIST_CASES)
     if case_id:
         try:
@@ -344,23 +350,20 @@ def case_list(
         overdue=overdue,
         text=q,
         limit=50,
+        light=light,
+        supervised=supervised,
+        open=open_,
+        community_id=community_id or None,
     )
+    more = {"light": light, "supervised": supervised, "open": open_}
     return render(
         request,
         "cases.html",
         signed=signed,
         rows=rows,
         searched=case_id,
-        filters={**filters, "overdue": overdue},
+        filters={**filters, "overdue": overdue, **more, "community_id": community_id or None},
     )
-
-
-@router.get("/dashboard")
-def dashboard(request: Request, services: ServicesDep, signed: SignedDep) -> Response:
-    """The supervisor's counts at a glance, each linking to the cases behind it."""
-    signed.require(Action.DASHBOARD)
-    summary = actions.dashboard(services, signed.access)
-    return render(request, "dashboard.html", signed=signed, summary=summary)
 
 
 @contextmanager

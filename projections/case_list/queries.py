@@ -57,6 +57,8 @@ class CaseFilter:
     provisional: bool | None = None
     light: str | None = None
     supervised: bool | None = None
+    # Open (not closed) or closed cases only.
+    open: bool | None = None
     resident_id: str | None = None
     # A to_tsquery text (see search.query_terms) over titles and descriptions.
     text: str | None = None
@@ -80,6 +82,8 @@ class CaseFilter:
             clauses.append(
                 sql.SQL(f"supervised_by_level IS {'NOT ' if self.supervised else ''}NULL")
             )
+        if self.open is not None:
+            clauses.append(OPEN if self.open else sql.SQL("NOT ") + OPEN)
         if self.within_grids is not None and self.assigned_to is not None:
             clauses.append(
                 sql.SQL("(grid_id = ANY(%(within_grids)s) OR assignee = %(assigned_to)s)")
@@ -90,7 +94,7 @@ class CaseFilter:
 
     def counted_where(self) -> tuple[sql.Composable, dict[str, Any]] | None:
         """The filter over rm_case_counts, when it filters on nothing those rows lack."""
-        others = (*_OTHER_CLAUSES, "overdue", "light", "supervised", "assigned_to")
+        others = (*_OTHER_CLAUSES, "overdue", "light", "supervised", "open", "assigned_to")
         if any(getattr(self, name) is not None for name in others):
             return None
         clauses, params = self._counted_clauses()
@@ -304,71 +308,90 @@ def _total_query(
     return sql.SQL("SELECT count(*) AS n FROM rm_cases WHERE {}").format(where), params
 
 
+# The open cases' figures, each over the same rows: one pass over them, grouped four ways
+# (all, by status, by grid, by assignee), instead of one pass per grouping.
+OPEN_FIGURES = """
+SELECT GROUPING(status) = 0 AS by_status, GROUPING(grid_id) = 0 AS by_grid,
+       GROUPING(assignee) = 0 AS by_worker, status, grid_id, assignee,
+       count(*) AS open,
+       count(*) FILTER (WHERE {overdue}) AS overdue,
+       count(*) FILTER (WHERE suspended_since IS NULL AND due_at >= %(now)s
+                        AND due_at < %(soon)s) AS due_within_24h,
+       count(*) FILTER (WHERE kind = 'micro_wish' AND NOT claimed) AS unclaimed_micro_wishes,
+       count(*) FILTER (WHERE {green}) AS green,
+       count(*) FILTER (WHERE {yellow}) AS yellow,
+       count(*) FILTER (WHERE {red}) AS red,
+       count(*) FILTER (WHERE supervised_by_level IS NOT NULL) AS under_supervision
+  FROM rm_cases
+ WHERE closed_at IS NULL AND {seen}
+ GROUP BY GROUPING SETS ((), (status), (grid_id), (assignee))
+"""
+
+
+def open_summary(
+    conn: psycopg.Connection[Any], *, now: datetime, reach: CaseFilter
+) -> dict[str, Any]:
+    """The open cases ``reach`` lets the caller see: counted (open, overdue, due within 24
+    hours, unclaimed micro-wishes, on each light, under supervision), by status, by grid
+    (with each light) and by assignee."""
+    seen, params = reach.where(now)
+    params["soon"] = now + timedelta(hours=24)
+    query = sql.SQL(OPEN_FIGURES).format(overdue=OVERDUE, seen=seen, **LIGHTS)
+    with conn.cursor(row_factory=dict_row) as cursor:
+        rows = cursor.execute(query, params).fetchall()
+        grids = [row["grid_id"] for row in rows if row["by_grid"]]
+        cursor.execute("SELECT id, name FROM casework_areas WHERE id = ANY(%s)", (grids,))
+        names = {r["id"]: r["name"] for r in cursor.fetchall()}
+    totals = next((r for r in rows if not (r["by_status"] or r["by_grid"] or r["by_worker"])), None)
+    figures = ("open", "overdue", "green", "yellow", "red")
+    return {
+        "open": totals["open"] if totals else 0,
+        "overdue_now": totals["overdue"] if totals else 0,
+        "due_within_24h": totals["due_within_24h"] if totals else 0,
+        "unclaimed_micro_wishes": totals["unclaimed_micro_wishes"] if totals else 0,
+        "open_green": totals["green"] if totals else 0,
+        "open_yellow": totals["yellow"] if totals else 0,
+        "open_red": totals["red"] if totals else 0,
+        "under_supervision": totals["under_supervision"] if totals else 0,
+        "open_by_status": {
+            r["status"]: r["open"]
+            for r in sorted((r for r in rows if r["by_status"]), key=lambda r: r["status"])
+        },
+        "open_by_grid": [
+            {"grid_id": r["grid_id"], "name": names.get(r["grid_id"]), **{f: r[f] for f in figures}}
+            for r in sorted((r for r in rows if r["by_grid"]), key=lambda r: r["grid_id"])
+        ],
+        "workload": [
+            {"worker": r["assignee"], "open": r["open"], "overdue": r["overdue"]}
+            for r in sorted(
+                (r for r in rows if r["by_worker"] and r["assignee"] is not None),
+                key=lambda r: (-r["open"], r["assignee"]),
+            )
+        ],
+    }
+
+
 def dashboard_summary(
     conn: psycopg.Connection[Any], *, now: datetime, zone: ZoneInfo, reach: CaseFilter
 ) -> dict[str, Any]:
-    """Counts over the cases ``reach`` lets the caller see."""
+    """Counts over the cases ``reach`` lets the caller see: the open ones (open_summary) and
+    those received and closed today."""
     today: date = now.astimezone(zone).date()
     day_start = datetime.combine(today, datetime.min.time(), tzinfo=zone)
     seen, params = reach.where(now)
-    params.update(
-        soon=now + timedelta(hours=24),
-        day_start=day_start,
-        day_end=day_start + timedelta(days=1),
-    )
+    params.update(day_start=day_start, day_end=day_start + timedelta(days=1))
     with conn.cursor(row_factory=dict_row) as cursor:
-        totals = cursor.execute(
+        today_row = cursor.execute(
             sql.SQL(
-                "SELECT count(*) FILTER (WHERE closed_at IS NULL) AS open,"
-                " count(*) FILTER (WHERE {overdue}) AS overdue_now,"
-                " count(*) FILTER (WHERE closed_at IS NULL AND suspended_since IS NULL"
-                "   AND due_at >= %(now)s AND due_at < %(soon)s) AS due_within_24h,"
-                " count(*) FILTER (WHERE received_at >= %(day_start)s"
+                "SELECT count(*) FILTER (WHERE received_at >= %(day_start)s"
                 "   AND received_at < %(day_end)s) AS received_today,"
                 " count(*) FILTER (WHERE closed_at >= %(day_start)s"
-                "   AND closed_at < %(day_end)s) AS closed_today,"
-                " count(*) FILTER (WHERE closed_at IS NULL AND kind = 'micro_wish'"
-                "   AND NOT claimed) AS unclaimed_micro_wishes,"
-                " count(*) FILTER (WHERE closed_at IS NULL AND {yellow}) AS open_yellow,"
-                " count(*) FILTER (WHERE closed_at IS NULL AND {red}) AS open_red,"
-                " count(*) FILTER (WHERE closed_at IS NULL"
-                "   AND supervised_by_level IS NOT NULL) AS under_supervision"
+                "   AND closed_at < %(day_end)s) AS closed_today"
                 " FROM rm_cases WHERE {seen}"
-            ).format(overdue=OVERDUE, seen=seen, yellow=LIGHTS["yellow"], red=LIGHTS["red"]),
-            params,
-        ).fetchone()
-        by_status = cursor.execute(
-            sql.SQL(
-                "SELECT status, count(*) AS n FROM rm_cases WHERE closed_at IS NULL AND {seen}"
-                " GROUP BY status ORDER BY status"
             ).format(seen=seen),
             params,
-        ).fetchall()
-        by_grid = cursor.execute(
-            sql.SQL(
-                "SELECT r.grid_id, a.name, count(*) AS open,"
-                " count(*) FILTER (WHERE {overdue}) AS overdue"
-                " FROM rm_cases r LEFT JOIN casework_areas a ON a.id = r.grid_id"
-                " WHERE r.closed_at IS NULL AND {seen}"
-                " GROUP BY r.grid_id, a.name ORDER BY r.grid_id"
-            ).format(overdue=OVERDUE, seen=seen),
-            params,
-        ).fetchall()
-        workload = cursor.execute(
-            sql.SQL(
-                "SELECT assignee AS worker, count(*) AS open,"
-                " count(*) FILTER (WHERE {overdue}) AS overdue"
-                " FROM rm_cases WHERE closed_at IS NULL AND assignee IS NOT NULL AND {seen}"
-                " GROUP BY assignee ORDER BY count(*) DESC, assignee"
-            ).format(overdue=OVERDUE, seen=seen),
-            params,
-        ).fetchall()
-    return {
-        **(totals or {}),  # an aggregate without GROUP BY: always one row
-        "open_by_status": {row["status"]: row["n"] for row in by_status},
-        "open_by_grid": by_grid,
-        "workload": workload,
-    }
+        ).fetchone()
+    return {**open_summary(conn, now=now, reach=reach), **(today_row or {})}
 
 
 def resident_in_grids(resident: sql.Composable) -> sql.Composable:

@@ -87,6 +87,7 @@ class Browser:
         for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
             options.add_argument(argument)
         options.add_argument("--lang=zh-CN")
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console
         self.driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
         # The device's own viewport (a desktop window cannot be made as narrow as a phone).
         self.size = (width, height)

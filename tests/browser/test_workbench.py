@@ -279,9 +279,9 @@ def test_a_supervisor_sees_the_overview_and_follows_a_count_to_its_cases(
     boss.reload_until("/app/dashboard", "天胜社区第一网格")
     overview = boss.text()
     assert "已逾期" in overview and "今日受理" in overview and "待派单" in overview
-    boss.screenshot("supervisor-dashboard-1366.png")  # the README shows it
-    boss.submit("a[href='/app/cases?grid_id=tiansheng-01']")
+    boss.submit("a[href='/app/cases?open=true&grid_id=tiansheng-01']")
     assert "网格 tiansheng-01" in boss.text()
+    assert "在办" in boss.text(".filters")
     assert title in boss.text()
     boss.fill("#q", title.split()[1])  # the search finds it by the word in its title
     boss.submit("#filters button")
