@@ -465,8 +465,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.costs", description=__doc__)
     parser.add_argument("--server-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--port", type=int, default=PORT)
-    parser.add_argument("--requests", type=int, default=2000, help="per pass (default 2000)")
-    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=600, help="per pass (default 600)")
+    parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--rate", type=int, default=500, help="py-spy samples per second")
     parser.add_argument("--no-profile", dest="profile", action="store_false")
     parser.add_argument(
@@ -477,6 +477,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--others", action="store_true", help="print unmatched leaf frames")
     args = parser.parse_args(argv)
+    # Stopped with SIGTERM (or SIGINT in the background), stop the servers on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     passes = run(args)
     print(table(passes))
     if args.others:
