@@ -264,7 +264,27 @@ class ChainedApplicationRecorder(PostgresApplicationRecorder):
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         """The library's insert (lock, notify, chained insert, commit), in one transaction."""
-        return self._within_deadline(_LIBRARY_INSERT, self, stored_events, **kwargs)
+        return self._within_deadline(self._insert_and_commit, stored_events, **kwargs)
+
+    def _insert_and_commit(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """As the library's insert, in one round trip instead of two: the library syncs its
+        pipeline after the INSERT (to raise a broken uniqueness as IntegrityError there, not
+        at the commit) and again with the COMMIT. Here BEGIN, the lock, NOTIFY, the INSERT
+        and COMMIT go in one pipeline and sync once: an INSERT that fails makes the server
+        skip the COMMIT, and the sync raises the INSERT's own error (the connection's
+        context then rolls the failed transaction back)."""
+        if not stored_events:
+            return _LIBRARY_INSERT(self, stored_events, **kwargs)
+        with self.datastore.get_connection() as conn:
+            with conn.pipeline(), conn.transaction():
+                with conn.cursor() as tracking:
+                    self._insert_events(tracking, stored_events, **kwargs)
+                curs = conn.cursor()
+                self._insert_stored_events(curs, stored_events, **kwargs)
+            with curs:  # the pipeline has synced: the INSERT's rows are in
+                return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
 
     # The library retries a failed database call 10 times, for about 10 s when the database
     # is down; a request must get its 503 within about the pool's timeout instead. Retrying
