@@ -13,10 +13,15 @@ The server is `casework serve --workers 1` (one process, as each worker of a lar
 `serve` is) with the projectors and the supervision ladder in processes of their own
 (`casework projections run`; the ladder off), so that their CPU is counted apart: the
 projectors' per command is their process's CPU from the start of a pass until the read
-models have applied its last event, over the commands of the pass. Requests come one at a
-time over one keep-alive connection from this process, as area-scoped users (bench.context).
+models have applied its last event, over the commands of the pass; PostgreSQL's is that of
+the database's backends over the same time. Requests come one at a time over one keep-alive
+connection from this process, as area-scoped users (bench.context).
 
-Needs py-spy (`pip install -e '.[bench]'`) for the split; without it, the totals only.
+`--callgrind` counts instructions instead (the server under valgrind): a count that load
+does not move, for comparing two versions of the code; it leaves out the kernel's work
+(system calls, waking threads), which the CPU time includes.
+
+Needs py-spy (`pip install -e '.[bench]'`) for the split (`--no-profile`: totals only).
 """
 
 import argparse
@@ -35,6 +40,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 from bench.context import (
     Actors,
@@ -184,6 +191,8 @@ class Pass:
     requests: int = 0
     server_cpu: float = 0.0  # seconds
     projector_cpu: float | None = None  # seconds, until the read models applied the pass
+    database_cpu: float | None = None  # seconds, the database's backends over the same time
+    instructions: float | None = None  # per request, counted by callgrind
     samples: Counter[str] = field(default_factory=Counter)
     seen: Counter[str] = field(default_factory=Counter)  # leaf frames of "other", for rules
 
@@ -316,23 +325,39 @@ def read_samples(raw: Path, into: Pass) -> None:
             into.seen[stack[-1]] += int(count)
 
 
+def backends_cpu(database_url: str) -> float:
+    """CPU seconds used so far by the PostgreSQL backends of ``database_url`` (the API's
+    and the projectors' connections; PostgreSQL on this machine). The background writers
+    that all databases share are left out."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return sum(cpu_seconds(pid) or 0.0 for (pid,) in rows)
+
+
 def measure(
     name: str,
     step: Callable[[], None],
     workload: Workload,
-    server_pid: int,
-    projector_pid: int | None,
+    pids: tuple[int, int],
+    database_url: str,
     requests: int,
 ) -> Pass:
+    """One pass: the server's CPU over its requests; the projectors' and the database's
+    until the read models have applied the pass's last event."""
+    server_pid, projector_pid = pids
     result = Pass(name, requests=requests)
     server0 = cpu_seconds(server_pid) or 0.0
-    projector0 = cpu_seconds(projector_pid) if projector_pid else None
+    projector0 = cpu_seconds(projector_pid) or 0.0
+    database0 = backends_cpu(database_url)
     for _ in range(requests):
         step()
     result.server_cpu = (cpu_seconds(server_pid) or 0.0) - server0
-    if projector_pid and projector0 is not None:
-        workload.wait_for_read_models()
-        result.projector_cpu = (cpu_seconds(projector_pid) or 0.0) - projector0
+    workload.wait_for_read_models()
+    result.projector_cpu = (cpu_seconds(projector_pid) or 0.0) - projector0
+    result.database_cpu = backends_cpu(database_url) - database0
     return result
 
 
@@ -377,7 +402,7 @@ def run(args: argparse.Namespace) -> list[Pass]:
             passes = []
             for name, step in steps.items():
                 print(f"{name}: {args.requests} requests", file=sys.stderr)
-                result = measure(name, step, workload, pid, proj, args.requests)
+                result = measure(name, step, workload, (pid, proj), url, args.requests)
                 if name == "POST /cases/{id}/assign":
                     for _ in range(args.requests if args.profile else 0):
                         workload.assign()  # cases for the profiled visits
@@ -394,6 +419,81 @@ def run(args: argparse.Namespace) -> list[Pass]:
     if args.baseline:
         passes.append(baseline_pass(ctx, args))
     return passes
+
+
+def callgrind_run(args: argparse.Namespace) -> list[Pass]:
+    """Instructions per request, counted by callgrind: unlike CPU time, the count does not
+    move with the machine's load, so two versions compare within a fraction of a percent.
+
+    The server runs under ``valgrind --tool=callgrind`` with counting off (about 5 times
+    slower) and on only while a pass's requests run (about 50 times slower); no projectors.
+    """
+    workdir = Path(tempfile.mkdtemp(prefix="costs-callgrind-"))
+    ctx = BenchContext(server_url=args.server_url, full=False, workdir=workdir)
+    url = ctx.scratch_database("costs")
+    extra = dict(item.split("=", 1) for item in args.env)
+    passes = []
+    try:
+        actors = prepare_service_database(url)
+        env = {
+            **os.environ,
+            **extra,
+            "DATABASE_URL": url,
+            "CASEWORK_RUN_PROJECTIONS": "false",
+            "CASEWORK_RUN_SUPERVISION": "false",
+            "CASEWORK_DB_TIMEOUT_SECONDS": "30",  # valgrind is slow
+        }
+        command = [
+            *("valgrind", "--tool=callgrind", "--instr-atstart=no"),
+            f"--callgrind-out-file={workdir}/callgrind.out.%p",
+            *(sys.executable, "-c", "from infra.cli import main; main()", "serve"),
+            *("--port", str(args.port), "--workers", "1"),
+        ]
+        with (workdir / "server.log").open("wb") as log:
+            process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                wait_until_up(f"http://127.0.0.1:{args.port}/health", process, seconds=900)
+                workload = Workload(Client(args.port), actors)
+                print(f"warming up ({args.warmup} of each)", file=sys.stderr)
+                for _ in range(args.warmup + args.requests):
+                    workload.intake()
+                for _ in range(args.warmup):
+                    workload.assign()
+                    workload.visit()
+                steps = {
+                    "POST /cases": workload.intake,
+                    "POST /cases/{id}/assign": workload.assign,
+                    "POST /cases/{id}/visits": workload.visit,
+                }
+                for name, step in steps.items():
+                    print(f"{name}: {args.requests} requests (callgrind)", file=sys.stderr)
+                    _callgrind_control(process.pid, "--instr=on")
+                    _callgrind_control(process.pid, "--zero")
+                    for _ in range(args.requests):
+                        step()
+                    _callgrind_control(process.pid, "--dump")
+                    _callgrind_control(process.pid, "--instr=off")
+                    dumps = sorted(workdir.glob("callgrind.out.*"), key=lambda p: p.stat().st_mtime)
+                    total = _callgrind_total(dumps[-1])
+                    per_request = total / args.requests
+                    passes.append(Pass(name, requests=args.requests, instructions=per_request))
+            finally:
+                process.terminate()
+                process.wait(timeout=120)
+    finally:
+        ctx.drop_scratch_database("costs")
+    return passes
+
+
+def _callgrind_control(pid: int, option: str) -> None:
+    subprocess.run(["callgrind_control", option, str(pid)], check=True, capture_output=True)
+
+
+def _callgrind_total(dump: Path) -> float:
+    for line in dump.read_text(errors="replace").splitlines():
+        if line.startswith(("summary:", "totals:")):
+            return float(line.split()[1])
+    raise RuntimeError(f"no total in {dump}")
 
 
 def baseline_pass(ctx: BenchContext, args: argparse.Namespace) -> Pass:
@@ -447,12 +547,26 @@ def table(passes: list[Pass]) -> str:
         for p in profiled
     ]
     lines.append("| projectors' CPU per command (own process) | " + " | ".join(projectors) + " |")
+    database = [
+        f"{p.database_cpu / p.requests * 1e6:,.0f}" if p.database_cpu is not None else "–"
+        for p in profiled
+    ]
+    lines.append(
+        "| PostgreSQL backends' CPU per command (API's and projectors') | "
+        + " | ".join(database)
+        + " |"
+    )
     others = [p for p in passes if not p.samples]
     notes = [
         f"- {p.name}: {p.us_per_request():,.0f} µs of server CPU per request"
         + (
             f"; projectors {p.projector_cpu / p.requests * 1e6:,.0f} µs per command"
             if p.projector_cpu is not None
+            else ""
+        )
+        + (
+            f"; PostgreSQL backends {p.database_cpu / p.requests * 1e6:,.0f} µs"
+            if p.database_cpu is not None
             else ""
         )
         for p in others
@@ -476,10 +590,19 @@ def main(argv: list[str] | None = None) -> None:
         "--env", action="append", default=[], metavar="NAME=VALUE", help="a server setting"
     )
     parser.add_argument("--others", action="store_true", help="print unmatched leaf frames")
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="instead: instructions per request, the server under callgrind (try --requests 100)",
+    )
     args = parser.parse_args(argv)
     # Stopped with SIGTERM (or SIGINT in the background), stop the servers on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    if args.callgrind:
+        for p in callgrind_run(args):
+            print(f"- {p.name}: {p.instructions / 1e6:,.2f} M instructions per request")
+        return
     passes = run(args)
     print(table(passes))
     if args.others:
