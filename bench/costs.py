@@ -361,20 +361,25 @@ def measure(
     return result
 
 
+def server_env(database_url: str, settings: list[str]) -> dict[str, str]:
+    """The server's environment: ``settings`` (NAME=VALUE) from the command line, the
+    scratch database, and neither projectors nor the ladder in its process."""
+    return {
+        **os.environ,
+        **dict(item.split("=", 1) for item in settings),
+        "DATABASE_URL": database_url,
+        "CASEWORK_RUN_PROJECTIONS": "false",
+        "CASEWORK_RUN_SUPERVISION": "false",
+    }
+
+
 def run(args: argparse.Namespace) -> list[Pass]:
     workdir = Path(tempfile.mkdtemp(prefix="costs-"))
     ctx = BenchContext(server_url=args.server_url, full=False, workdir=workdir)
     url = ctx.scratch_database("costs")
-    extra = dict(item.split("=", 1) for item in args.env)
     try:
         actors = prepare_service_database(url)
-        env = {
-            **os.environ,
-            **extra,
-            "DATABASE_URL": url,
-            "CASEWORK_RUN_PROJECTIONS": "false",
-            "CASEWORK_RUN_SUPERVISION": "false",
-        }
+        env = server_env(url, args.env)
         command = [sys.executable, "-c", "from infra.cli import main; main()", "serve"]
         command += ["--port", str(args.port), "--workers", "1"]
         with (
@@ -431,18 +436,11 @@ def callgrind_run(args: argparse.Namespace) -> list[Pass]:
     workdir = Path(tempfile.mkdtemp(prefix="costs-callgrind-"))
     ctx = BenchContext(server_url=args.server_url, full=False, workdir=workdir)
     url = ctx.scratch_database("costs")
-    extra = dict(item.split("=", 1) for item in args.env)
     passes = []
     try:
         actors = prepare_service_database(url)
-        env = {
-            **os.environ,
-            **extra,
-            "DATABASE_URL": url,
-            "CASEWORK_RUN_PROJECTIONS": "false",
-            "CASEWORK_RUN_SUPERVISION": "false",
-            "CASEWORK_DB_TIMEOUT_SECONDS": "30",  # valgrind is slow
-        }
+        # valgrind is slow: a request may wait longer for a connection
+        env = {**server_env(url, args.env), "CASEWORK_DB_TIMEOUT_SECONDS": "30"}
         command = [
             *("valgrind", "--tool=callgrind", "--instr-atstart=no"),
             f"--callgrind-out-file={workdir}/callgrind.out.%p",
