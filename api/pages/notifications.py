@@ -67,7 +67,11 @@ def unread(services: ServicesDep, signed: SignedDep) -> Response:
         if newest
         else None
     )
-    return JSONResponse({"unread": count, "latest": latest}, headers={"Cache-Control": "no-store"})
+    # Not no-store: a page that fetched a no-store answer is kept out of the back/forward
+    # cache, and an intake form brought back by "Back" must be the same form (its key).
+    return JSONResponse(
+        {"unread": count, "latest": latest}, headers={"Cache-Control": "private, no-cache"}
+    )
 
 
 @router.get("/live")

@@ -17,7 +17,9 @@ from api.access import Access, Action
 from api.dependencies import ServicesDep
 from api.pages import actions, messages
 from api.requests import CaseCommand
+from api.routes.notifications import reader_of
 from infra.sessions import Session
+from projections.notifications import inbox
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "cw_session"
@@ -39,9 +41,18 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     page = env.get_template(template).render(
         request=request,
         moment=lambda value: messages.moment(value, zone),
+        bell_unread=bell_unread(services, context.get("signed")),
         **context,
     )
     return HTMLResponse(page, status_code=status_code)
+
+
+def bell_unread(services: Any, signed: "Signed | None") -> int | None:
+    """The bell's figure, drawn with the page (its script keeps it live)."""
+    if signed is None or not signed.may(Action.NOTIFICATIONS):
+        return None
+    with services.pool.connection() as conn:
+        return inbox.unread_count(conn, reader_of(services, signed.access))
 
 
 class PageError(Exception):

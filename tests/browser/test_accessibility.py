@@ -45,6 +45,8 @@ def test_no_page_has_a_critical_or_serious_accessibility_violation(browsers, tok
     pages["queue (phone)"] = violations(phone)
     phone.open(f"/app/cases/{case_id}")
     pages["case (phone)"] = violations(phone)
+    phone.open("/app/notifications")  # the assignment rang the worker's bell
+    pages["notifications (phone)"] = violations(phone)
 
     boss = browsers()
     boss.sign_in(token_for("赵敏", "supervisor", "tiansheng"))

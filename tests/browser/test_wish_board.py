@@ -39,7 +39,7 @@ def test_a_volunteer_claims_releases_claims_again_and_fulfils_a_wish_on_a_phone(
     phone = browsers(360, 740)
     phone.reload_until("/board?area=tiansheng", title)
     public = phone.text()
-    assert "物品类 · 天胜社区第一网格" in public and "已等待 0 天" in public
+    assert "物品 · 天胜社区第一网格" in public and "已等待 0 天" in public
     for personal in ("李秀英", "13812345678", "3号楼2单元301", "老人夜间上下楼不便"):
         assert personal not in phone.driver.page_source
     board_violations = violations(phone)

@@ -2,10 +2,10 @@
 (function () {
   "use strict";
   var bell = document.getElementById("bell");
-  if (!bell || !window.fetch) { return; }
+  if (!bell || !window.fetch || bell.getAttribute("data-live") !== "true") { return; }
   var count = document.getElementById("bell-count");
   var news = document.getElementById("bell-news");
-  var shown = null;
+  var shown = parseInt(count.textContent, 10) || 0;
 
   function refresh() {
     fetch(bell.getAttribute("data-count"), { credentials: "same-origin", cache: "no-store" })
@@ -14,7 +14,7 @@
         count.textContent = data.unread ? " " + data.unread : "";
         bell.setAttribute("aria-label", "通知，" + data.unread + " 条未读");
         bell.classList.toggle("has-unread", data.unread > 0);
-        if (shown !== null && data.unread > shown && data.latest) {
+        if (data.unread > shown && data.latest) {
           news.textContent = "新通知：" + data.latest.type +
             (data.latest.case ? " · " + data.latest.case : "");
         }
@@ -23,9 +23,7 @@
       .catch(function () {});
   }
 
-  refresh();
   if (window.EventSource) {
-    var stream = new EventSource(bell.getAttribute("data-events"));
-    stream.addEventListener("changed", refresh);
+    new EventSource(bell.getAttribute("data-events")).addEventListener("changed", refresh);
   }
 })();
