@@ -18,7 +18,6 @@ from api.access import Access, Action
 from api.dependencies import ServicesDep
 from api.pages import live
 from api.pages.web import SignedDep, render
-from api.routes.reports import report_weights
 from domain.application import CaseWork
 from domain.time_limits import in_zone
 from infra.bootstrap import Services
@@ -82,7 +81,7 @@ def dashboard_data(services: Services, access: Access) -> dict[str, Any]:
     reach = access.reach_filter()
     grids = sorted(access.grids) if access.grids is not None else None
     month = Period(today.replace(day=1), today, zone)
-    weights = report_weights(services.settings)
+    weights = services.settings.weights
     # The position first: whatever moves while the figures are read is told again.
     reached = position(services)
     with services.pool.connection() as conn:
