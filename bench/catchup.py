@@ -34,6 +34,7 @@ from domain.application import (
 )
 from domain.case import Case
 from domain.kinds import CASE_CLASSES, Dispute, MicroWish
+from domain.matter import Matter
 from domain.stamp import Stamp
 from domain.time_limits import deadline_for
 from domain.vocabulary import CATEGORIES, Kind, Role
@@ -183,11 +184,7 @@ def _received(app: CaseWork, people: People, stamp: Stamp, a: dict[str, Any]) ->
     rid = resident_id(resident)
     return CASE_CLASSES[kind].receive(
         case_id=uuid5(IDEMPOTENCY_NAMESPACE, f"{stamp.actor_id}\n{key}") if key else uuid4(),
-        category=a["category"],
-        channel=a["channel"],
-        title=a["title"],
-        description=a["description"],
-        grid_id=a["grid_id"],
+        matter=Matter(a["category"], a["channel"], a["title"], a["description"], a["grid_id"]),
         first_contact=stamp.actor_id,
         time_limit=limit,
         due_at=deadline.due_at,

@@ -23,6 +23,7 @@ from domain.case import Case, command_scope
 from domain.case_locks import CaseLocks
 from domain.commands import CaseCommand, RecountDeadline
 from domain.kinds import CASE_CLASSES
+from domain.matter import Matter
 from domain.stamp import Stamp
 from domain.time_limits import (
     DEFAULT_LADDER,
@@ -241,11 +242,7 @@ class CaseWork(Application[UUID]):
         ]
         case = case_class.receive(
             case_id=case_id,
-            category=category,
-            channel=channel,
-            title=title,
-            description=description,
-            grid_id=grid_id,
+            matter=Matter(category, channel, title, description, grid_id),
             first_contact=first_contact or caller.actor_id,
             time_limit=limit,
             due_at=deadline.due_at,
