@@ -168,6 +168,10 @@ def decide_in_memory(app: CaseWork, people: People, steps: list[Step]) -> Case:
     return case
 
 
+def _matter(a: dict[str, Any]) -> Matter:
+    return Matter(a["category"], a["channel"], a["title"], a["description"], a["grid_id"])
+
+
 def _received(app: CaseWork, people: People, stamp: Stamp, a: dict[str, Any]) -> Case:
     """As ``CaseWork.receive`` makes a case (without saving it)."""
     kind, key = Kind(a["kind"]), a["idempotency_key"]
@@ -184,7 +188,7 @@ def _received(app: CaseWork, people: People, stamp: Stamp, a: dict[str, Any]) ->
     rid = resident_id(resident)
     return CASE_CLASSES[kind].receive(
         case_id=uuid5(IDEMPOTENCY_NAMESPACE, f"{stamp.actor_id}\n{key}") if key else uuid4(),
-        matter=Matter(a["category"], a["channel"], a["title"], a["description"], a["grid_id"]),
+        matter=_matter(a),
         first_contact=stamp.actor_id,
         time_limit=limit,
         due_at=deadline.due_at,
@@ -217,9 +221,11 @@ def decide_via_service(app: CaseWork, steps: list[Step]) -> UUID:
     for step in steps:
         a, c, at = step.args, step.caller, step.occurred_at
         if step.name == "receive":
-            fields = {k: v for k, v in a.items() if k != "idempotency_key"}
             outcome = app.receive(
-                **fields,
+                kind=a["kind"],
+                matter=_matter(a),
+                resident=a["resident"],
+                parties=a["parties"],
                 caller=c,
                 received_at=at,
                 idempotency_key=a["idempotency_key"],

@@ -5,7 +5,7 @@ the private ``@event`` methods only apply the change, because they run again on
 every replay of the case's history.
 """
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -83,11 +83,7 @@ class Case(Aggregate):
         cls._check_parties(parties)
         return cls(
             id=case_id,
-            category=str(matter.category),
-            channel=str(matter.channel),
-            title=matter.title,
-            description=matter.description,
-            grid_id=matter.grid_id,
+            **asdict(matter),
             first_contact=first_contact,
             due_at=due_at,
             due_at_provisional=due_at_provisional,

@@ -790,11 +790,7 @@ def test_the_service_marks_a_deadline_in_an_unknown_year_provisional(cases, cloc
 def intake(cases, caller) -> dict[str, Any]:
     return {
         "kind": REQUEST,
-        "category": "help",
-        "channel": "api",
-        "title": "需要帮助",
-        "description": "老人摔倒后行动不便",
-        "grid_id": "grid-07",
+        "matter": Matter("help", "api", "需要帮助", "老人摔倒后行动不便", "grid-07"),
         "resident": dict(cases.resident),
         "parties": [],
         "caller": caller,
