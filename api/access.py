@@ -245,6 +245,11 @@ async def authorize(request: Request, user: UserDep, services: ServicesDep) -> A
     if user.area is None:  # the whole city: nothing to look up, no thread needed
         _check_role(request, user)
         return Access(user=user, grids=None)
+    if case_id_of(request) is None:
+        grids = services.areas.known_grids_within(user.area)
+        if grids is not None:  # looked up lately: no thread needed either
+            _check_role(request, user)
+            return Access(user=user, grids=frozenset(grids))
     return await run_in_threadpool(access_for, request, user, services)
 
 

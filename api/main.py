@@ -12,6 +12,7 @@ from api.dependencies import reject_unknown_queries
 from api.open311 import routes as open311
 from api.pages import board as board_pages
 from api.pages import dashboard as dashboard_page
+from api.pages import notifications as notifications_page
 from api.pages import rating as rating_page
 from api.pages import reports as report_page
 from api.pages import routes as pages
@@ -99,6 +100,7 @@ def create_app(services: Services | None = None) -> FastAPI:
         pages.router,
         dashboard_page.router,
         report_page.router,
+        notifications_page.router,
         rating_page.router,
         board_pages.public,
         board_pages.router,

@@ -1,12 +1,13 @@
 """What clients get back: the case as it stands, and its history."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from itertools import zip_longest
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from fastapi import Response
 from pydantic import BaseModel, Field
 
 from api.local_time import LocalData, LocalTime
@@ -175,6 +176,21 @@ class RatingLinkOut(BaseModel):
     link_id: UUID = Field(description="the link's id, as the case's RatingLinkIssued records it")
     expires_at: LocalTime = Field(description="after this the link is refused")
     case: CaseOut
+
+
+def json_answer(
+    model: BaseModel, status_code: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """``model`` as the answer's JSON, serialised once. An endpoint that returns its model
+    has FastAPI validate it again against the route's response model and then serialise
+    it (for a plain ``def`` endpoint, the validation in a thread of its own); a Response is
+    sent as it is. The route still names its response model, for the OpenAPI document."""
+    return Response(
+        model.model_dump_json(by_alias=True),
+        status_code=status_code,
+        headers=headers,
+        media_type="application/json",
+    )
 
 
 def case_out(

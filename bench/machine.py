@@ -26,7 +26,7 @@ def describe(ctx: BenchContext) -> list[str]:
         f"{platform.system()} {platform.release()}",
         f"- PostgreSQL {version}: {settings}",
         f"- Servers: uvicorn {uvicorn.__version__}, {ctx.workers} worker processes each, "
-        "uvloop + httptools, log level info (access log on), as `casework serve` runs; "
+        "uvloop + httptools, log level info, access log off, as `casework serve` runs; "
         f"Python {platform.python_version()}",
         f"- Load: {_first_line(['wrk', '-v'])} with one thread (`-t1`), so the load generator "
         f"takes at most one of the {os.cpu_count()} cores the servers and PostgreSQL share; "

@@ -29,7 +29,7 @@ def uvicorn_server(
 ) -> Iterator[RunningServer]:
     """``app`` (module:attribute) served by uvicorn with the settings `casework serve` uses:
     the given workers, uvicorn's automatic loop and HTTP (uvloop, httptools), info logging
-    with access log."""
+    without the access log."""
     command = [
         sys.executable,
         "-m",
@@ -43,6 +43,7 @@ def uvicorn_server(
         str(workers),
         "--log-level",
         "info",
+        "--no-access-log",  # as `casework serve` runs by default (CASEWORK_ACCESS_LOG)
     ]
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     with server_process(command, full_env, port, log_path, cwd=ROOT) as server:

@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from cachetools import TTLCache, cachedmethod
 from cachetools.keys import hashkey
@@ -156,6 +156,13 @@ class Areas(Tables):
             (grid_id,),
         )
         return GridPlace(*row) if row else None
+
+    def known_grids_within(self, area_id: str) -> list[str] | None:
+        """``grids_within`` as this process looked it up lately, without I/O; None if not
+        (so that a caller on the event loop needs no thread to ask)."""
+        with self._lock:
+            found = self._cache.get(_method_key("grids_within", self, area_id))
+        return cast("list[str] | None", found)
 
     @cachedmethod(_cache, key=partial(_method_key, "grids_within"), lock=_lock)
     def grids_within(self, area_id: str) -> list[str]:

@@ -116,6 +116,8 @@ class Users(Tables):
         # Names beside ids in answers: kept as long as a checked token, so that one answer
         # costs at most one query for the names it has not seen lately.
         self._names: TTLCache[str, str | None] = TTLCache(maxsize=10_000, ttl=cache_seconds)
+        # Users by id (a command's assignee, checked at every assignment), kept as long too.
+        self._users: TTLCache[UUID, User] = TTLCache(maxsize=10_000, ttl=cache_seconds)
         self._lock = threading.Lock()
 
     def add(
@@ -186,11 +188,21 @@ class Users(Tables):
         return True, _valid(checked)  # type: ignore[arg-type]
 
     def get(self, user_id: UUID) -> User | None:
+        """The user, if any (one seen lately answers from memory; an unknown id is always
+        asked again, so a user just added elsewhere is found)."""
+        with self._lock:
+            user = self._users.get(user_id)
+        if user is not None:
+            return user
         with self.pool.connection() as conn:
             cursor = conn.cursor(row_factory=class_row(User))
-            return cursor.execute(
+            user = cursor.execute(
                 "SELECT id, name, role, area FROM casework_users WHERE id = %s", (user_id,)
             ).fetchone()
+        if user is not None:
+            with self._lock:
+                self._users[user_id] = user
+        return user
 
     def profile(self, user_id: UUID) -> Profile | None:
         """The user with their area's name and when their token expires."""

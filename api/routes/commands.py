@@ -17,7 +17,7 @@ from api.dependencies import (
 from api.intake import file_case
 from api.problems import PROBLEM_RESPONSES
 from api.requests import CASE_COMMANDS, INTAKE_EXAMPLE, CaseCommand, Intake, IssueRatingLink
-from api.responses import CaseOut, RatingLinkOut, case_out
+from api.responses import CaseOut, RatingLinkOut, case_out, json_answer
 from domain.application import Caller, CommandKey, Outcome, request_fingerprint
 from infra.bootstrap import Services
 
@@ -26,8 +26,7 @@ router = APIRouter(
 )
 
 
-def answer(outcome: Outcome, response: Response, services: Services, caller: Caller) -> CaseOut:
-    response.headers["ETag"] = f'"{outcome.case.version}"'
+def case_answer(outcome: Outcome, services: Services, caller: Caller) -> CaseOut:
     now = datetime.now(UTC)
     time_left = services.cases.time_left(outcome.case, now)
     return case_out(
@@ -42,19 +41,36 @@ def answer(outcome: Outcome, response: Response, services: Services, caller: Cal
     )
 
 
-def link_answer(
-    outcome: Outcome, response: Response, services: Services, caller: Caller, request: Request
-) -> RatingLinkOut:
+def answer(
+    outcome: Outcome,
+    services: Services,
+    caller: Caller,
+    status_code: int = status.HTTP_200_OK,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The case as the command left it, with its version as the ETag."""
+    etag = {"ETag": f'"{outcome.case.version}"'}
+    return json_answer(case_answer(outcome, services, caller), status_code, etag | (headers or {}))
+
+
+def link_answer(outcome: Outcome, services: Services, caller: Caller, request: Request) -> Response:
     """The case, and the link its last RatingLinkIssued stands for (the one this command
     issued; on a retry with its key, the one it issued then)."""
-    case = answer(outcome, response, services, caller)
+    case = case_answer(outcome, services, caller)
     latest = outcome.case.latest_rating_link()
     assert latest is not None  # the command has just issued one
     link_id, expires_at = latest
     url = services.rating_links.url(
         outcome.case.id, UUID(link_id), expires_at, str(request.base_url)
     )
-    return RatingLinkOut(url=url, link_id=UUID(link_id), expires_at=expires_at, case=case)
+    link = RatingLinkOut(url=url, link_id=UUID(link_id), expires_at=expires_at, case=case)
+    return json_answer(link, headers={"ETag": f'"{outcome.case.version}"'})
+
+
+def case_url(request: Request, case_id: UUID) -> str:
+    """GET /cases/{case_id} of this service, as ``request.url_for("get_case", ...)`` gives it
+    (which looks the route up among all of them: a tenth of an intake's CPU)."""
+    return f"{str(request.base_url).rstrip('/')}/cases/{case_id}"
 
 
 IdempotencyKey = Annotated[
@@ -80,12 +96,12 @@ def keyed(key: str | None, command: str, body: BaseModel) -> CommandKey | None:
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
+    response_model=CaseOut,
     summary="Receive a new matter (受理)",
     responses={200: {"model": CaseOut, "description": "a retry with the same Idempotency-Key"}},
 )
 def receive(
     request: Request,
-    response: Response,
     body: Annotated[Intake, Body(openapi_examples={"help": {"value": INTAKE_EXAMPLE}})],
     services: ServicesDep,
     caller: CallerDep,
@@ -97,14 +113,13 @@ def receive(
             description="the same key with the same body records the case once",
         ),
     ] = None,
-) -> CaseOut:
+) -> Response:
     outcome = file_case(
         services, access, body, caller, idempotency_key, ["body", body.kind, "grid_id"]
     )
-    if not outcome.created:
-        response.status_code = status.HTTP_200_OK
-    response.headers["Location"] = str(request.url_for("get_case", case_id=outcome.case.id))
-    return answer(outcome, response, services, caller)
+    created = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
+    location = {"Location": case_url(request, outcome.case.id)}
+    return answer(outcome, services, caller, created, location)
 
 
 def _register(request_type: type[CaseCommand]) -> None:
@@ -115,13 +130,12 @@ def _register(request_type: type[CaseCommand]) -> None:
         request: Request,
         case_id: UUID,
         body: request_type,  # type: ignore[valid-type]  # the body model of this route
-        response: Response,
         services: ServicesDep,
         caller: CallerDep,
         version: ExpectedVersion,
         access: AccessDep,
         idempotency_key: IdempotencyKey = None,
-    ) -> CaseOut | RatingLinkOut:
+    ) -> Response:
         for field, roles in request_type.users.items():
             ensure_user(services, getattr(body, field), ["body", field], roles)
         outcome = services.cases.handle(
@@ -135,8 +149,8 @@ def _register(request_type: type[CaseCommand]) -> None:
             loaded=loaded_case(request),
         )
         if request_type is IssueRatingLink:
-            return link_answer(outcome, response, services, caller, request)
-        return answer(outcome, response, services, caller)
+            return link_answer(outcome, services, caller, request)
+        return answer(outcome, services, caller)
 
     # What api.access checks: who may send it.
     endpoint.roles = request_type.roles  # type: ignore[attr-defined]

@@ -58,6 +58,7 @@ def serve(args: argparse.Namespace) -> None:
             port=args.port,
             workers=args.workers,
             log_level="info",
+            access_log=settings.access_log,
         )
     finally:
         if webhooks is not None:

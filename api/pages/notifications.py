@@ -1,0 +1,84 @@
+"""The notification bell (通知) on every page, and the page of one's notifications.
+
+The bell is a plain link to the page; static/bell.js adds the unread count and keeps it
+live: it listens to the same stream of the read models' movement as the dashboard (one look
+at the position per process, see live.py) and asks for the count again when they move.
+"""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sse_starlette import EventSourceResponse
+
+from api.access import Action
+from api.dependencies import ServicesDep
+from api.pages import live, messages
+from api.pages.dashboard import watch_of
+from api.pages.web import FormDep, SignedDep, check_csrf, not_found, render
+from api.routes.notifications import reader_of
+from projections.notifications import inbox
+
+router = APIRouter(prefix="/app", include_in_schema=False)
+
+LISTED = 50
+
+
+@router.get("/notifications")
+def notifications_page(request: Request, services: ServicesDep, signed: SignedDep) -> Response:
+    """One's notifications, newest first, the unread marked."""
+    signed.require(Action.NOTIFICATIONS)
+    reader = reader_of(services, signed.access)
+    with services.pool.connection() as conn:
+        items = inbox.newest(conn, reader, before=None, unread_only=False, limit=LISTED)
+        unread = inbox.unread_count(conn, reader)
+    return render(request, "notifications.html", signed=signed, items=items, unread=unread)
+
+
+@router.post("/notifications/{notification_id}/read")
+def read_one(
+    request: Request,
+    services: ServicesDep,
+    signed: SignedDep,
+    form: FormDep,
+    notification_id: UUID,
+) -> Response:
+    signed.require(Action.NOTIFICATIONS)
+    check_csrf(request, form, signed.session.csrf)
+    reader = reader_of(services, signed.access)
+    with services.pool.connection() as conn:
+        if inbox.one(conn, reader, notification_id) is None:
+            raise not_found()
+        inbox.mark_read(conn, reader, notification_id)
+    return RedirectResponse("/app/notifications", status_code=303)
+
+
+@router.get("/notifications/count")
+def unread(services: ServicesDep, signed: SignedDep) -> Response:
+    """The bell's figure: how many unread, and the newest unread one's type and case."""
+    signed.require(Action.NOTIFICATIONS)
+    reader = reader_of(services, signed.access)
+    with services.pool.connection() as conn:
+        count = inbox.unread_count(conn, reader)
+        newest = inbox.newest(conn, reader, before=None, unread_only=True, limit=1)
+    latest = (
+        {"type": messages.EVENTS.get(newest[0].type, newest[0].type), "case": newest[0].case_title}
+        if newest
+        else None
+    )
+    return JSONResponse({"unread": count, "latest": latest}, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/live")
+def live_events(
+    request: Request,
+    signed: SignedDep,
+    since: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+    last_event_id: Annotated[str | None, Header(max_length=20)] = None,
+) -> Response:
+    """Server-sent events: "changed" whenever the read models move (the bell's cue)."""
+    signed.require(Action.NOTIFICATIONS)
+    if last_event_id is not None and last_event_id.isdigit():
+        since = int(last_event_id)
+    return EventSourceResponse(live.changes(watch_of(request), since), ping=15)
