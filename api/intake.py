@@ -6,6 +6,7 @@ from typing import Any
 from api.access import Access
 from api.dependencies import RECEIVERS, ensure_grid, ensure_user
 from domain.application import Caller, Outcome, request_fingerprint
+from domain.matter import Matter
 from infra.bootstrap import Services
 
 
@@ -26,11 +27,9 @@ def file_case(
     fields: dict[str, Any] = intake.model_dump(mode="json", exclude_unset=True)
     return services.cases.receive(
         kind=intake.kind,
-        category=intake.category,
-        channel=intake.channel,
-        title=intake.title,
-        description=intake.description,
-        grid_id=intake.grid_id,
+        matter=Matter(
+            intake.category, intake.channel, intake.title, intake.description, intake.grid_id
+        ),
         resident=intake.resident.model_dump(exclude_none=True),
         parties=[p.model_dump(exclude_none=True) for p in getattr(intake, "parties", [])],
         caller=caller,

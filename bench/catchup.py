@@ -34,6 +34,7 @@ from domain.application import (
 )
 from domain.case import Case
 from domain.kinds import CASE_CLASSES, Dispute, MicroWish
+from domain.matter import Matter
 from domain.stamp import Stamp
 from domain.time_limits import deadline_for
 from domain.vocabulary import CATEGORIES, Kind, Role
@@ -167,6 +168,10 @@ def decide_in_memory(app: CaseWork, people: People, steps: list[Step]) -> Case:
     return case
 
 
+def _matter(a: dict[str, Any]) -> Matter:
+    return Matter(a["category"], a["channel"], a["title"], a["description"], a["grid_id"])
+
+
 def _received(app: CaseWork, people: People, stamp: Stamp, a: dict[str, Any]) -> Case:
     """As ``CaseWork.receive`` makes a case (without saving it)."""
     kind, key = Kind(a["kind"]), a["idempotency_key"]
@@ -183,11 +188,7 @@ def _received(app: CaseWork, people: People, stamp: Stamp, a: dict[str, Any]) ->
     rid = resident_id(resident)
     return CASE_CLASSES[kind].receive(
         case_id=uuid5(IDEMPOTENCY_NAMESPACE, f"{stamp.actor_id}\n{key}") if key else uuid4(),
-        category=a["category"],
-        channel=a["channel"],
-        title=a["title"],
-        description=a["description"],
-        grid_id=a["grid_id"],
+        matter=_matter(a),
         first_contact=stamp.actor_id,
         time_limit=limit,
         due_at=deadline.due_at,
@@ -220,9 +221,11 @@ def decide_via_service(app: CaseWork, steps: list[Step]) -> UUID:
     for step in steps:
         a, c, at = step.args, step.caller, step.occurred_at
         if step.name == "receive":
-            fields = {k: v for k, v in a.items() if k != "idempotency_key"}
             outcome = app.receive(
-                **fields,
+                kind=a["kind"],
+                matter=_matter(a),
+                resident=a["resident"],
+                parties=a["parties"],
                 caller=c,
                 received_at=at,
                 idempotency_key=a["idempotency_key"],

@@ -43,6 +43,7 @@ from domain.commands import (
     Suspend,
     Visit,
 )
+from domain.matter import Matter
 from domain.vocabulary import Role
 from infra.bootstrap import Services, bootstrap
 from infra.settings import Settings
@@ -63,11 +64,9 @@ def case_with_50_events(services: Services, actors: Actors) -> UUID:
     app, resident = services.cases, {"name": "李秀英", "phone": "13812345678"}
     case_id = app.receive(
         kind="dispute",
-        category="neighbour",
-        channel="window",
-        title="楼上漏水",
-        description="楼上卫生间漏水到楼下，协商未果",
-        grid_id=actors.grid_id,
+        matter=Matter(
+            "neighbour", "window", "楼上漏水", "楼上卫生间漏水到楼下，协商未果", actors.grid_id
+        ),
         resident=resident,
         parties=[{"name": "李秀英", "role": "applicant"}, {"name": "张伟", "phone": "13987654321"}],
         caller=clerk,

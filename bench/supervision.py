@@ -29,6 +29,7 @@ from bench import read_model_latency, read_models
 from bench.context import BenchContext, casework_server, free_port, run_alone
 from bench.figures import Figure, p50_p99
 from domain.application import Caller
+from domain.matter import Matter
 from domain.vocabulary import Role
 from infra.bootstrap import Services, bootstrap
 from infra.settings import Settings
@@ -129,11 +130,9 @@ def _file_crossing_cases(services: Services, clerk: Caller, grids: list[str], n:
     def file(i: int) -> None:
         services.cases.receive(
             kind="resident_request",
-            category="urgent",
-            channel="hotline",
-            title=f"紧急求助 {i}",
-            description="独居老人家中停水",
-            grid_id=grids[i % len(grids)],
+            matter=Matter(
+                "urgent", "hotline", f"紧急求助 {i}", "独居老人家中停水", grids[i % len(grids)]
+            ),
             resident={"name": "王芳", "phone": f"1381234{i % 10_000:04d}"},
             parties=[],
             caller=clerk,

@@ -23,6 +23,7 @@ from domain.case import Case, command_scope
 from domain.case_locks import CaseLocks
 from domain.commands import CaseCommand, RecountDeadline
 from domain.kinds import CASE_CLASSES
+from domain.matter import Matter
 from domain.stamp import Stamp
 from domain.time_limits import (
     DEFAULT_LADDER,
@@ -203,11 +204,7 @@ class CaseWork(Application[UUID]):
         self,
         *,
         kind: Kind,
-        category: str,
-        channel: str,
-        title: str,
-        description: str,
-        grid_id: str,
+        matter: Matter,
         resident: dict[str, Any],
         parties: list[dict[str, Any]],
         caller: Caller,
@@ -219,9 +216,9 @@ class CaseWork(Application[UUID]):
         """Record a new matter, once, however often the client retries it."""
         stamp = self._stamp(caller, received_at)
         case_class = CASE_CLASSES[Kind(kind)]
-        limit = self.time_limits.get((Kind(kind), str(category)))
+        limit = self.time_limits.get((Kind(kind), matter.category))
         if limit is None:
-            raise errors.UnknownCategory(f"category '{category}' is not one of {kind}'s")
+            raise errors.UnknownCategory(f"category '{matter.category}' is not one of {kind}'s")
         if idempotency_key is None:
             case_id = uuid4()
         else:
@@ -241,11 +238,7 @@ class CaseWork(Application[UUID]):
         ]
         case = case_class.receive(
             case_id=case_id,
-            category=category,
-            channel=channel,
-            title=title,
-            description=description,
-            grid_id=grid_id,
+            matter=matter,
             first_contact=first_contact or caller.actor_id,
             time_limit=limit,
             due_at=deadline.due_at,

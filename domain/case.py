@@ -5,7 +5,7 @@ the private ``@event`` methods only apply the change, because they run again on
 every replay of the case's history.
 """
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -13,6 +13,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain import errors
+from domain.matter import Matter
 from domain.stamp import RESIDENT, Stamp, aware, stamped
 from domain.status import case_status
 from domain.time_limits import LONGEST_EXTENSION, Deadline, TimeLimit
@@ -62,11 +63,7 @@ class Case(Aggregate):
         cls,
         *,
         case_id: UUID,
-        category: str,
-        channel: str,
-        title: str,
-        description: str,
-        grid_id: str,
+        matter: Matter,
         first_contact: str,
         time_limit: TimeLimit,
         due_at: datetime,
@@ -78,19 +75,15 @@ class Case(Aggregate):
         resident_id: str | None = None,
         party_resident_ids: list[str] | None = None,
     ) -> "Case":
-        if category not in CATEGORIES[cls.KIND].__members__.values():
+        if matter.category not in CATEGORIES[cls.KIND].__members__.values():
             allowed = ", ".join(CATEGORIES[cls.KIND])
             raise errors.UnknownCategory(
-                f"category '{category}' is not one of {cls.KIND}'s categories: {allowed}"
+                f"category '{matter.category}' is not one of {cls.KIND}'s categories: {allowed}"
             )
         cls._check_parties(parties)
         return cls(
             id=case_id,
-            category=str(category),
-            channel=str(channel),
-            title=title,
-            description=description,
-            grid_id=grid_id,
+            **asdict(matter),
             first_contact=first_contact,
             due_at=due_at,
             due_at_provisional=due_at_provisional,

@@ -89,6 +89,7 @@ class CaseWorkWithVerbs(CaseWork):
 def closed_cases(count: int, resident_id: str) -> list[Any]:
     """``count`` requests received, assigned, visited and closed: four events each."""
     from domain.kinds import ResidentRequest
+    from domain.matter import Matter
     from domain.stamp import Stamp
     from domain.time_limits import TimeLimit, Unit
 
@@ -98,11 +99,7 @@ def closed_cases(count: int, resident_id: str) -> list[Any]:
     for n in range(count):
         case = ResidentRequest.receive(
             case_id=uuid4(),
-            category="help",
-            channel="hotline",
-            title=f"第{n}件",
-            description="批量",
-            grid_id=f"tiansheng-0{n % 4 + 1}",
+            matter=Matter("help", "hotline", f"第{n}件", "批量", f"tiansheng-0{n % 4 + 1}"),
             first_contact="seed",
             due_at=now + timedelta(days=3),
             due_at_provisional=False,

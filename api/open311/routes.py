@@ -68,10 +68,23 @@ class Slice:
 SliceDep = Annotated[Slice, Depends()]
 
 
-def _route(path: str, methods: list[str], endpoint: Callable[..., Any]) -> None:
+def _spec_reads(jurisdiction_id: Jurisdiction = None, response_format: Format = None) -> None:
+    """The queries every read of the spec may carry: its jurisdiction (accepted and ignored:
+    there is one) and its format (checked here; ``answer`` reads it from the request)."""
+
+
+READS = [Depends(_spec_reads)]
+
+
+def _route(
+    path: str,
+    methods: list[str],
+    endpoint: Callable[..., Any],
+    dependencies: list[Any] | None = None,
+) -> None:
     """The path as the spec writes it (``.json``, ``.xml``) and without a suffix."""
     for suffix in ("", ".json", ".xml"):
-        router.add_api_route(path + suffix, endpoint, methods=methods)
+        router.add_api_route(path + suffix, endpoint, methods=methods, dependencies=dependencies)
 
 
 def _without_suffix(name: str) -> str:
@@ -142,17 +155,13 @@ def discovery(request: Request, response_format: Format = None) -> Response:
     return answer(request, "discovery", body)
 
 
-def services_list(
-    request: Request, jurisdiction_id: Jurisdiction = None, response_format: Format = None
-) -> Response:
+def services_list(request: Request) -> Response:
     return answer(request, "services", catalogue.services())
 
 
 def service_definition(
     request: Request,
     code: str,
-    jurisdiction_id: Jurisdiction = None,
-    response_format: Format = None,
 ) -> Response:
     code = _without_suffix(code)
     if code not in catalogue.SERVICES:
@@ -161,8 +170,8 @@ def service_definition(
 
 
 _route("/discovery", ["GET"], discovery)
-_route("/services", ["GET"], services_list)
-router.add_api_route("/services/{code}", service_definition, methods=["GET"])
+_route("/services", ["GET"], services_list, READS)
+router.add_api_route("/services/{code}", service_definition, methods=["GET"], dependencies=READS)
 
 
 # -- filing ------------------------------------------------------------------------
@@ -335,8 +344,6 @@ def get_request(
     services: ServicesDep,
     user: ClientDep,
     request_id: str,
-    jurisdiction_id: Jurisdiction = None,
-    response_format: Format = None,
 ) -> Response:
     """From the case itself: a request just filed is there at once."""
     raw = _without_suffix(request_id)
@@ -376,8 +383,6 @@ def get_requests(
     status: Annotated[str | None, Query(pattern="^(open|closed)(,(open|closed))*$")] = None,
     *,
     paging: SliceDep,
-    jurisdiction_id: Jurisdiction = None,
-    response_format: Format = None,
 ) -> Response:
     paging.check()
     mine = CaseFilter(first_contact=str(user.id))
@@ -427,8 +432,8 @@ def get_requests(
     return answer(request, "requests", out)
 
 
-_route("/requests", ["GET"], get_requests)
-router.add_api_route("/requests/{request_id}", get_request, methods=["GET"])
+_route("/requests", ["GET"], get_requests, READS)
+router.add_api_route("/requests/{request_id}", get_request, methods=["GET"], dependencies=READS)
 
 
 def get_updates(
@@ -437,8 +442,6 @@ def get_updates(
     _caught_up: Annotated[None, Depends(read_your_writes)],
     user: ClientDep,
     paging: SliceDep,
-    jurisdiction_id: Jurisdiction = None,
-    response_format: Format = None,
 ) -> Response:
     """FixMyStreet's feed: the status changes of the client's requests, oldest first, made in
     [start_date, end_date) (default: the last 90 days; at most 90 days apart)."""
@@ -452,7 +455,7 @@ def get_updates(
     return answer(request, "updates", out)
 
 
-_route("/servicerequestupdates", ["GET"], get_updates)
+_route("/servicerequestupdates", ["GET"], get_updates, READS)
 
 
 # -- errors as the spec says, on these paths only -------------------------------------

@@ -13,10 +13,11 @@ from uuid import UUID
 from asgi_correlation_id import correlation_id
 
 from api.access import PERMISSIONS, Access, Action
+from api.case_reads import read_case
 from api.dependencies import HANDLERS, ensure_user
 from api.intake import file_case
 from api.requests import CASE_COMMANDS, Assign, CaseCommand
-from api.responses import CaseOut, History, case_out, history_out
+from api.responses import CaseOut, History, history_out
 from domain import commands
 from domain.application import Caller, CaseNotFound, CommandKey, Outcome, request_fingerprint
 from domain.time_limits import TimeLimit, Unit
@@ -182,23 +183,13 @@ def case_view(
 ) -> CaseOut:
     """The case now or at a version, as GET /cases/{id} answers it (masked for the role);
     the read is recorded. Out of reach or no such version: CaseNotFound."""
-    user = access.user
     access.check_case(services.cases.get_case(case_id))  # reach is decided on the case now
     case = services.cases.get_case(case_id, version=version)
     if version is not None and case.version < version:
         raise CaseNotFound(case_id)
     now = datetime.now(UTC)
-    services.reads.record(user.id, user.role, "case", case_id, case.resident_id)
-    return case_out(
-        case,
-        None,
-        services.settings.zone,
-        now,
-        services.cases.time_left(case, now) if version is None else None,
-        user.role,
-        services.users.names,
-        services.cases.light_of(case, now),
-    )
+    time_left = services.cases.time_left(case, now) if version is None else None
+    return read_case(services, access.user, case, None, now, time_left)
 
 
 def history(services: Services, access: Access, case_id: UUID) -> History:

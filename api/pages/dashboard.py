@@ -10,7 +10,7 @@ models moved.
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sse_starlette import EventSourceResponse
 
@@ -164,16 +164,27 @@ def watch_of(request: Request) -> live.PositionWatch:
     return watch
 
 
-@router.get("/dashboard/events")
-def dashboard_events(
-    request: Request,
-    signed: SignedDep,
+def _since(
     since: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     last_event_id: Annotated[str | None, Header(max_length=20)] = None,
-) -> Response:
-    """Server-sent events: "changed" whenever the read models move past ``since`` (the
-    position the page's data was read at; a browser coming back sends its last event's id)."""
-    signed.require(Action.DASHBOARD)
+) -> int | None:
+    """Where a stream of changes starts: past ``since``, the position the page's data was
+    read at, or past the last event's id that a browser coming back sends."""
     if last_event_id is not None and last_event_id.isdigit():
-        since = int(last_event_id)
+        return int(last_event_id)
+    return since
+
+
+Since = Annotated[int | None, Depends(_since)]
+
+
+def change_stream(request: Request, since: int | None) -> Response:
+    """Server-sent events: "changed" whenever the read models move past ``since``."""
     return EventSourceResponse(live.changes(watch_of(request), since), ping=15)
+
+
+@router.get("/dashboard/events")
+def dashboard_events(request: Request, signed: SignedDep, since: Since) -> Response:
+    """The dashboard's cue to draw its figures again."""
+    signed.require(Action.DASHBOARD)
+    return change_stream(request, since)

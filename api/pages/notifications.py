@@ -5,17 +5,15 @@ live: it listens to the same stream of the read models' movement as the dashboar
 at the position per process, see live.py) and asks for the count again when they move.
 """
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sse_starlette import EventSourceResponse
 
 from api.access import Action
 from api.dependencies import ServicesDep
-from api.pages import live, messages
-from api.pages.dashboard import watch_of
+from api.pages import messages
+from api.pages.dashboard import Since, change_stream
 from api.pages.web import FormDep, SignedDep, check_csrf, not_found, render
 from api.routes.notifications import reader_of
 from projections.notifications import inbox
@@ -75,14 +73,7 @@ def unread(services: ServicesDep, signed: SignedDep) -> Response:
 
 
 @router.get("/live")
-def live_events(
-    request: Request,
-    signed: SignedDep,
-    since: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
-    last_event_id: Annotated[str | None, Header(max_length=20)] = None,
-) -> Response:
-    """Server-sent events: "changed" whenever the read models move (the bell's cue)."""
+def live_events(request: Request, signed: SignedDep, since: Since) -> Response:
+    """The bell's cue to count again."""
     signed.require(Action.NOTIFICATIONS)
-    if last_event_id is not None and last_event_id.isdigit():
-        since = int(last_event_id)
-    return EventSourceResponse(live.changes(watch_of(request), since), ping=15)
+    return change_stream(request, since)

@@ -20,20 +20,13 @@ from api.dependencies import ServicesDep
 from api.pages import messages
 from api.pages.web import PageError, SignedDep, render
 from api.problems import ApiProblem
-from api.report_files import Format
+from api.report_files import GROUPING_NAMES, Format
 from api.routes import reports
 from api.routes.reports import GroupBy, LeagueGroupBy, MonthFormat
 from projections.compliance.report import MAX_PERIOD_DAYS
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 
-GROUP_NAMES = {
-    "street": "街道",
-    "community": "社区",
-    "grid": "网格",
-    "category": "类别",
-    "worker": "社工",
-}
 # The report endpoint's refusals of a period, in the page's words.
 PERIOD_ERRORS = {
     "period_reversed": "结束日期早于开始日期。",
@@ -124,7 +117,7 @@ def report_page(
         error=error,
         report=report,
         league=league,
-        group_names=GROUP_NAMES,
+        group_names=GROUPING_NAMES,  # as the report's files name them
     )
 
 

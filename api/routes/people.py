@@ -15,19 +15,21 @@ from domain.vocabulary import Role
 router = APIRouter(tags=["people"], responses=PROBLEM_RESPONSES, dependencies=[Authorized])
 
 
-class Me(BaseModel):
+class UserIdentity(BaseModel):
+    """Who a user is, as both answers name them."""
+
     id: UUID
     name: str
     role: str
+
+
+class Me(UserIdentity):
     area: str | None = Field(description="a street, community or grid id; null: the whole city")
     area_name: str | None = Field(description="the area's name (null for the whole city)")
     token_expires_at: LocalTime | None = Field(description="null: the token does not expire")
 
 
-class Person(BaseModel):
-    id: UUID
-    name: str
-    role: str
+class Person(UserIdentity):
     area: str | None = Field(description="null: the whole city")
     active: bool = Field(description="false once the user's token is revoked or has expired")
 

@@ -7,10 +7,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 
 from api.access import Authorized, loaded_case
+from api.case_reads import read_case
 from api.date_windows import QUERY_WINDOW, QueryMoment
 from api.dependencies import ServicesDep, UserDep
 from api.problems import PROBLEM_RESPONSES
-from api.responses import CaseOut, History, case_out, history_out
+from api.responses import CaseOut, History, history_out
 from domain.application import CaseNotFound
 
 router = APIRouter(
@@ -47,18 +48,7 @@ def get_case(
     position = services.cases.position_of(case_id) if version is None and as_of is None else None
     response.headers["ETag"] = f'"{case.version}"'
     now = as_of or datetime.now(UTC)
-    time_left = services.cases.time_left(case, now)
-    services.reads.record(_user.id, _user.role, "case", case_id, case.resident_id)
-    return case_out(
-        case,
-        position,
-        services.settings.zone,
-        now,
-        time_left,
-        _user.role,
-        services.users.names,
-        services.cases.light_of(case, now),
-    )
+    return read_case(services, _user, case, position, now, services.cases.time_left(case, now))
 
 
 @router.get("/{case_id}/history", summary="Every event of the case, oldest first")

@@ -10,6 +10,7 @@ from eventsourcing.domain import CanMutateAggregate
 from domain.kinds import CASE_CLASSES
 from domain.time_limits import TimeLimit, Unit, WorkingCalendar, deadline_for
 from domain.vocabulary import VALID_RATINGS
+from projections.case_events import CLOSURE, DEADLINE_MOVES, DUPLICATE_LINKS, WISH_CLAIMS
 from projections.compliance.schema import DAILY_FIGURES, INFINITY, SHANGHAI
 from projections.compliance.working_time import working_seconds
 from projections.received import received_fields
@@ -171,13 +172,8 @@ HANDLED = frozenset(
         "Received",
         "Assigned",
         "Reassigned",
-        "Suspended",
-        "Resumed",
-        "Extended",
-        "DeadlineRecounted",
-        "Closed",
-        "Rated",
-        "Reopened",
+        *DEADLINE_MOVES,
+        *CLOSURE,
         "Visited",
         "SignedFor",
         *(COUNTED_BY_NAME.keys() & _case_events()),
@@ -187,11 +183,8 @@ IGNORED = frozenset(
     {
         "Escalated",
         "MediationHeld",
-        "Claimed",
-        "ClaimReleased",
-        "Fulfilled",
-        "DuplicateLinked",
-        "DuplicateUnlinked",
+        *WISH_CLAIMS,
+        *DUPLICATE_LINKS,
         # The first contact: its rate comes from the call-backs' answers, not from here.
         "Contacted",
         # Only the resident's answer (a Rated, like a phone call-back's) counts.

@@ -136,19 +136,15 @@ class ComplianceFacts(ReadModel):
         ]
         if not rows:
             return
-        cursor.executemany(
-            sql.SQL(
-                "INSERT INTO {table} ({columns}) VALUES ({values})"
-                " ON CONFLICT (month, worker, party) DO UPDATE SET score = excluded.score,"
-                " scored_by = excluded.scored_by, scored_at = excluded.scored_at,"
-                " position = excluded.position WHERE {table}.position < excluded.position"
-            ).format(
-                table=table,
-                columns=_columns(SCORE_COLUMNS),
-                values=sql.SQL(", ").join(sql.Placeholder() * len(SCORE_COLUMNS)),
-            ),
-            rows,
+        # (worker, month, party) is the row's key; the score at the later position stays.
+        upsert = _upsert(
+            table,
+            SCORE_COLUMNS[:3],
+            SCORE_COLUMNS[3:],
+            "{0} = excluded.{0}",
+            where="d.position < excluded.position",
         )
+        cursor.executemany(upsert, rows)
 
     @staticmethod
     def _write(
@@ -200,13 +196,17 @@ class ComplianceFacts(ReadModel):
 
 
 def _upsert(
-    table: sql.Identifier, keys: Sequence[str], others: Sequence[str], setting: str
+    table: sql.Identifier,
+    keys: Sequence[str],
+    others: Sequence[str],
+    setting: str,
+    where: str | None = None,
 ) -> sql.Composed:
     """INSERT a row of ``keys`` then ``others``; where a row with those keys is there,
-    ``setting`` sets each of ``others`` (``{0}`` the column; ``d`` the row there,
-    ``excluded`` the new one)."""
+    ``setting`` sets each of ``others``, only if ``where`` holds when given (``{0}`` the
+    column; ``d`` the row there, ``excluded`` the new one)."""
     columns = [*keys, *others]
-    return sql.SQL(
+    query = sql.SQL(
         "INSERT INTO {table} AS d ({columns}) VALUES ({values})"
         " ON CONFLICT ({keys}) DO UPDATE SET {sets}"
     ).format(
@@ -216,6 +216,7 @@ def _upsert(
         keys=_columns(keys),
         sets=sql.SQL(", ").join(sql.SQL(setting).format(sql.Identifier(c)) for c in others),
     )
+    return query if where is None else query + sql.SQL(" WHERE " + where)
 
 
 def _columns(names: Sequence[str]) -> sql.Composable:

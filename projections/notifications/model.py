@@ -10,6 +10,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from projections.case_events import CLOSURE, DEADLINE_MOVES, DUPLICATE_LINKS, WISH_CLAIMS
 from projections.notifications import outbox
 from projections.notifications.rules import FREE_TEXT, RULES, CaseFacts, notices, track
 from projections.runner import ReadModel, UnknownEvent, storable_text
@@ -51,19 +52,11 @@ IGNORED = frozenset(
         "SignedFor",
         "Contacted",
         "Visited",
-        "Suspended",
-        "Resumed",
-        "Extended",
-        "DeadlineRecounted",
-        "Closed",
-        "Rated",
-        "Reopened",
+        *DEADLINE_MOVES,
+        *CLOSURE,
         "MediationHeld",
-        "Claimed",
-        "ClaimReleased",
-        "Fulfilled",
-        "DuplicateLinked",
-        "DuplicateUnlinked",
+        *WISH_CLAIMS,
+        *DUPLICATE_LINKS,
     }
 )
 # A notification's place in the inbox's order: its event's position, then its rank among

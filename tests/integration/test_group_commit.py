@@ -6,6 +6,7 @@ from uuid import UUID, uuid4
 
 from domain.application import Caller, Outcome, StaleVersion
 from domain.commands import Assign
+from domain.matter import Matter
 from infra.bootstrap import Services
 from tests.helpers import intake
 
@@ -17,11 +18,9 @@ def receive(services: Services, key: str | None = None, **overrides: Any) -> Out
     body = intake(**overrides)
     return services.cases.receive(
         kind=body["kind"],
-        category=body["category"],
-        channel=body["channel"],
-        title=body["title"],
-        description=body["description"],
-        grid_id=body["grid_id"],
+        matter=Matter(
+            body["category"], body["channel"], body["title"], body["description"], body["grid_id"]
+        ),
         resident=body["resident"],
         parties=[],
         caller=CLERK,

@@ -15,6 +15,7 @@ from eventsourcing.domain import Snapshot
 from fastapi.testclient import TestClient
 
 from domain.application import Caller, CaseWork
+from domain.matter import Matter
 from domain.vocabulary import Kind, Role
 from infra.bootstrap import Services
 from infra.calendar import ChineseWorkingCalendar
@@ -687,11 +688,7 @@ def test_the_store_refuses_personal_data_it_has_no_keys_to_seal(
         with pytest.raises(PersonalDataUnprotected):
             unkeyed.receive(
                 kind=Kind.RESIDENT_REQUEST,
-                category="help",
-                channel="window",
-                title="无钥匙",
-                description="不应存下",
-                grid_id="tiansheng-01",
+                matter=Matter("help", "window", "无钥匙", "不应存下", "tiansheng-01"),
                 resident=new_person(),
                 parties=[],
                 caller=Caller("clerk", "clerk", "req"),

@@ -11,6 +11,7 @@ import pytest
 
 from domain.application import Caller
 from domain.commands import Assign
+from domain.matter import Matter
 from infra.bootstrap import Services
 from projections.runner import Projector, ReadModel, ensure_active_generation, skip_event
 from tests.helpers import intake, visit_body
@@ -181,11 +182,7 @@ def test_an_event_stored_with_a_nul_in_its_text_does_not_stop_the_read_models(
     body = intake(title=title)
     received = services.cases.receive(
         kind=body["kind"],
-        category=body["category"],
-        channel=body["channel"],
-        title=title,
-        description="描述\x00",
-        grid_id=body["grid_id"],
+        matter=Matter(body["category"], body["channel"], title, "描述\x00", body["grid_id"]),
         resident=body["resident"],
         parties=[],
         caller=stamp,

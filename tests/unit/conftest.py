@@ -12,6 +12,7 @@ import pytest
 
 from domain.application import Caller, CaseWork
 from domain.errors import DomainError
+from domain.matter import Matter
 from domain.stamp import Stamp
 from domain.vocabulary import Kind
 from infra.calendar import ChineseWorkingCalendar
@@ -128,19 +129,22 @@ class Cases:
         self.clock = clock
 
     def receive(self, kind: Kind = Kind.RESIDENT_REQUEST, **overrides: Any) -> UUID:
-        fields: dict[str, Any] = {
-            "kind": kind,
+        matter: dict[str, Any] = {
             "category": DEFAULT_CATEGORY[kind],
             "channel": "window",
             "title": "楼道灯不亮",
             "description": "三单元楼道灯坏了一周",
             "grid_id": "grid-07",
+        }
+        fields: dict[str, Any] = {
+            "kind": kind,
             "resident": dict(RESIDENT),
             "parties": [dict(p) for p in PARTIES] if kind == Kind.DISPUTE else [],
             "caller": self.people.clerk,
         }
-        fields.update(overrides)
-        return self.app.receive(**fields).case.id
+        for name, value in overrides.items():
+            (matter if name in matter else fields)[name] = value
+        return self.app.receive(matter=Matter(**matter), **fields).case.id
 
     def assigned(self, kind: Kind = Kind.RESIDENT_REQUEST, **overrides: Any) -> UUID:
         case_id = self.receive(kind, **overrides)

@@ -20,6 +20,7 @@ from domain.application import (
 )
 from domain.case import Case
 from domain.kinds import Dispute, MicroWish, ResidentRequest
+from domain.matter import Matter
 from domain.stamp import Stamp
 from domain.time_limits import TimeLimit, Unit
 from domain.vocabulary import Kind
@@ -658,11 +659,16 @@ def test_commands_of_another_kind_are_refused(cases, refused, kind: Kind, comman
 def receive_directly(case_class: type[Case], stamp, **overrides: Any) -> Case:
     fields: dict[str, Any] = {
         "case_id": uuid4(),
-        "category": {ResidentRequest: "help", Dispute: "family", MicroWish: "service"}[case_class],
-        "channel": "hotline",
-        "title": "独居老人需要帮助",
-        "description": "老人行动不便",
-        "grid_id": "grid-03",
+        "matter": Matter(
+            category=overrides.pop(
+                "category",
+                {ResidentRequest: "help", Dispute: "family", MicroWish: "service"}[case_class],
+            ),
+            channel="hotline",
+            title="独居老人需要帮助",
+            description="老人行动不便",
+            grid_id="grid-03",
+        ),
         "first_contact": "clerk-chen",
         "time_limit": TimeLimit(3, Unit.WORKING_DAYS),
         "due_at": datetime(2025, 11, 6, 23, 59, 59, tzinfo=ZONE),
@@ -784,11 +790,7 @@ def test_the_service_marks_a_deadline_in_an_unknown_year_provisional(cases, cloc
 def intake(cases, caller) -> dict[str, Any]:
     return {
         "kind": REQUEST,
-        "category": "help",
-        "channel": "api",
-        "title": "需要帮助",
-        "description": "老人摔倒后行动不便",
-        "grid_id": "grid-07",
+        "matter": Matter("help", "api", "需要帮助", "老人摔倒后行动不便", "grid-07"),
         "resident": dict(cases.resident),
         "parties": [],
         "caller": caller,

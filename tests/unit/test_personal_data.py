@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from domain.application import Caller, CaseWork
+from domain.matter import Matter
 from domain.vocabulary import Kind
 from infra.personal.crypto import (
     SealError,
@@ -230,11 +231,7 @@ def test_a_refused_intake_gives_nobody_an_id(app: CaseWork, phone_book, people) 
     with pytest.raises(Exception, match="at least two parties"):
         app.receive(
             kind=Kind.DISPUTE,
-            category="neighbour",
-            channel="window",
-            title="t",
-            description="d",
-            grid_id="g",
+            matter=Matter("neighbour", "window", "t", "d", "g"),
             resident={"name": "甲", "phone": "13800000000"},
             parties=[{"name": "甲"}],
             caller=Caller("clerk", "clerk", "req"),
