@@ -5,12 +5,15 @@ model's rows (``Batch``), from the case's row as the model keeps it. Unit-tested
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from eventsourcing.domain import CanMutateAggregate
-
-from domain.kinds import CASE_CLASSES
 from domain.time_limits import TimeLimit, Unit, WorkingCalendar, deadline_for
 from domain.vocabulary import VALID_RATINGS
-from projections.case_events import CLOSURE, DEADLINE_MOVES, DUPLICATE_LINKS, WISH_CLAIMS
+from projections.case_events import (
+    CLOSURE,
+    DEADLINE_MOVES,
+    DUPLICATE_LINKS,
+    WISH_CLAIMS,
+    case_events,
+)
 from projections.compliance.schema import DAILY_FIGURES, INFINITY, SHANGHAI
 from projections.compliance.working_time import working_seconds
 from projections.received import received_fields
@@ -154,17 +157,6 @@ COUNTED_BY_NAME = {
 }
 
 
-def _case_events() -> set[str]:
-    return {
-        name
-        for cls in CASE_CLASSES.values()
-        for name, member in vars(cls).items()
-        if isinstance(member, type)
-        and issubclass(member, CanMutateAggregate)
-        and name not in ("Event", "Created")
-    }
-
-
 # The events the facts come from; every other event of a case's life changes nothing the
 # report counts, and is named here so that a new one is a decision, not an accident.
 HANDLED = frozenset(
@@ -176,7 +168,7 @@ HANDLED = frozenset(
         *CLOSURE,
         "Visited",
         "SignedFor",
-        *(COUNTED_BY_NAME.keys() & _case_events()),
+        *(COUNTED_BY_NAME.keys() & case_events()),
     }
 )
 IGNORED = frozenset(

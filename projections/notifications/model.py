@@ -10,7 +10,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from projections.case_events import CLOSURE, DEADLINE_MOVES, DUPLICATE_LINKS, WISH_CLAIMS
+from projections.case_events import all_but
 from projections.notifications import outbox
 from projections.notifications.rules import FREE_TEXT, RULES, CaseFacts, notices, track
 from projections.runner import ReadModel, UnknownEvent, storable_text
@@ -47,18 +47,8 @@ CREATE INDEX ON {audience} (role, grid_id, ordinal DESC) WHERE role IS NOT NULL;
 
 # Events that change what the rules need of a case, beside those that notify.
 TRACKED = frozenset({"Received", "Escalated"})
-IGNORED = frozenset(
-    {
-        "SignedFor",
-        "Contacted",
-        "Visited",
-        *DEADLINE_MOVES,
-        *CLOSURE,
-        "MediationHeld",
-        *WISH_CLAIMS,
-        *DUPLICATE_LINKS,
-    }
-)
+# Every other event of a case notifies nobody and changes nothing the rules keep.
+IGNORED = all_but(frozenset(RULES) | TRACKED)
 # A notification's place in the inbox's order: its event's position, then its rank among
 # that event's notifications.
 PER_EVENT = 16

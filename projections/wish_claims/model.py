@@ -20,6 +20,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from projections.case_events import all_but
 from projections.runner import ReadModel
 
 DDL = """
@@ -71,30 +72,7 @@ class WishClaims(ReadModel):
     handled = frozenset({"Received", "Claimed", "ClaimReleased", "Fulfilled", "Rated"})
     # Nothing else changes a claim: a reopened wish keeps its claimant (who must fulfil it
     # again), a closure without a call-back gives no verdict.
-    ignored = frozenset(
-        {
-            "Assigned",
-            "Reassigned",
-            "SignedFor",
-            "SentBack",
-            "Contacted",
-            "Urged",
-            "Supervised",
-            "PubliclyNoted",
-            "Visited",
-            "Escalated",
-            "Suspended",
-            "Resumed",
-            "Extended",
-            "DeadlineRecounted",
-            "Closed",
-            "Reopened",
-            "MediationHeld",
-            "DuplicateLinked",
-            "DuplicateUnlinked",
-            "RatingLinkIssued",
-        }
-    )
+    ignored = all_but(handled)
 
     def _names(self, generation: int) -> dict[str, sql.Identifier]:
         return {
