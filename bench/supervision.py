@@ -94,7 +94,9 @@ def run(ctx: BenchContext) -> list[Figure]:
             "s",
             f"< {RECORD_TARGET_S:g} s",
             recorded_s < RECORD_TARGET_S,
-            note=note + "; one `casework supervise run`",
+            note=note
+            + "; one `casework supervise run`, CASEWORK_SUPERVISION_THREADS="
+            + os.environ.get("CASEWORK_SUPERVISION_THREADS", "8"),
         ),
         Figure(SECTION, "next-threshold query, p50", p50_q, "ms", note=f"n={len(query_ms)}"),
         Figure(

@@ -152,6 +152,13 @@ class Settings(BaseSettings):
     supervision_interval_seconds: float = Field(
         default=5.0, gt=0, le=600, description="how often the ladder looks for steps due"
     )
+    supervision_threads: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="cases the ladder decides at once (their saves share one commit); fewer "
+        "leave more of a small machine's CPU to the API while many cases cross at once",
+    )
     ladder_yellow_working_days: int = Field(
         default=1,
         ge=1,

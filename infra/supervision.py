@@ -24,6 +24,7 @@ from domain import errors
 from domain.application import Caller, CaseNotFound, CaseWork
 from domain.commands import ClimbLadder
 from infra.background import Background, Rounds
+from infra.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,17 @@ class Supervision(Rounds):
 
 class BackgroundSupervision(Background):
     """The manager on a thread of its own, as ``casework serve`` runs it."""
+
+    @classmethod
+    def of_service(
+        cls, app: CaseWork, connect: Callable[[], psycopg.Connection[Any]], settings: Settings
+    ) -> "BackgroundSupervision":
+        return cls(
+            app,
+            connect,
+            interval_seconds=settings.supervision_interval_seconds,
+            concurrency=settings.supervision_threads,
+        )
 
     def __init__(self, app: CaseWork, connect: Callable[[], psycopg.Connection[Any]], **kw: Any):
         super().__init__(Supervision(app, connect, **kw), "supervision")

@@ -36,9 +36,7 @@ def serve(args: argparse.Namespace) -> None:
         else None
     )
     supervision = (
-        BackgroundSupervision(
-            built.cases, built.connect, interval_seconds=settings.supervision_interval_seconds
-        ).start()
+        BackgroundSupervision.of_service(built.cases, built.connect, settings).start()
         if settings.run_supervision
         else None
     )

@@ -14,10 +14,6 @@ def register(subcommands: Any) -> None:
         "urge, supervise and publicly note cases as their moments pass, until stopped "
         "(Ctrl+C or SIGTERM); for deployments that run `casework serve` with "
         "CASEWORK_RUN_SUPERVISION=false. Several copies may run: each step is recorded once",
-        lambda built: BackgroundSupervision(
-            built.cases,
-            built.connect,
-            interval_seconds=get_settings().supervision_interval_seconds,
-        ),
+        lambda built: BackgroundSupervision.of_service(built.cases, built.connect, get_settings()),
         "supervising; stop with Ctrl+C",
     )
