@@ -21,6 +21,11 @@ from tests.integration.conftest import Api, Person
 SECRET = "a-receivers-secret-of-32-chars!!"
 
 
+def person(client: TestClient, services: Services, name: str, role: str, area: str | None) -> Api:
+    user, token = services.users.add(name, role, area)
+    return Api(client, Person(str(user.id), user.role, token))
+
+
 def deliveries(admin: Api, webhook_id: str) -> list[dict[str, Any]]:
     answer = admin.get(f"/webhooks/{webhook_id}/deliveries", limit=500)
     assert answer.status_code == 200, answer.text
@@ -31,13 +36,9 @@ def deliveries(admin: Api, webhook_id: str) -> list[dict[str, Any]]:
 def test_a_receiver_that_was_down_gets_every_delivery_afterwards_signed_each_id_once(
     client: TestClient, services: Services
 ) -> None:
-    def person(name: str, role: str, area: str | None) -> Api:
-        user, token = services.users.add(name, role, area)
-        return Api(client, Person(str(user.id), user.role, token))
-
-    admin = person("钩子 管理员", "admin", None)
-    boss = person("钩子 书记", "supervisor", "tiansheng")
-    worker = person("钩子 网格员", "worker", "tiansheng-01")
+    admin = person(client, services, "钩子 管理员", "admin", None)
+    boss = person(client, services, "钩子 书记", "supervisor", "tiansheng")
+    worker = person(client, services, "钩子 网格员", "worker", "tiansheng-01")
     receiver = Receiver()
     registered = admin.post(
         "/webhooks",
@@ -151,13 +152,9 @@ def test_a_receiver_that_was_down_gets_every_delivery_afterwards_signed_each_id_
 def test_a_closures_rating_link_reaches_the_gateway_by_webhook_and_opens_the_residents_page(
     client: TestClient, services: Services
 ) -> None:
-    def person(name: str, role: str, area: str | None) -> Api:
-        user, token = services.users.add(name, role, area)
-        return Api(client, Person(str(user.id), user.role, token))
-
-    admin = person("短信网关 管理员", "admin", None)
-    boss = person("短信网关 书记", "supervisor", "tiansheng")
-    worker = person("短信网关 网格员", "worker", "tiansheng-02")
+    admin = person(client, services, "短信网关 管理员", "admin", None)
+    boss = person(client, services, "短信网关 书记", "supervisor", "tiansheng")
+    worker = person(client, services, "短信网关 网格员", "worker", "tiansheng-02")
     receiver = Receiver()
     registered = admin.post(
         "/webhooks",
