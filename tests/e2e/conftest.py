@@ -108,7 +108,12 @@ def service_env(database_url: str) -> dict[str, str]:
 def server(
     service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    running = Server(service_env, Path(tmp_path_factory.mktemp("server")), workers=2).start()
+    # It lives until the session ends, through the integration tests on the same database:
+    # its own ladder and webhook dispatcher would act on their cases behind their backs (a
+    # case they close "before the ladder ran" was urged meanwhile). Those loops are tested in
+    # processes of their own (test_ladder_processes, test_webhooks_process).
+    quiet = {**service_env, "CASEWORK_RUN_SUPERVISION": "false", "CASEWORK_RUN_WEBHOOKS": "false"}
+    running = Server(quiet, Path(tmp_path_factory.mktemp("server")), workers=2).start()
     yield running
     running.stop()
 
