@@ -30,8 +30,8 @@ def notifications_page(request: Request, services: ServicesDep, signed: SignedDe
     reader = reader_of(services, signed.access)
     with services.pool.connection() as conn:
         items = inbox.newest(conn, reader, before=None, unread_only=False, limit=LISTED)
-        unread = inbox.unread_count(conn, reader)
-    return render(request, "notifications.html", signed=signed, items=items, unread=unread)
+    # The unread count is the bell's, which render() draws with every page.
+    return render(request, "notifications.html", signed=signed, items=items)
 
 
 @router.post("/notifications/{notification_id}/read")
